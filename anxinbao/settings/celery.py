@@ -1,0 +1,35 @@
+"""Celery: Redis broker when REDIS_URL (or CELERY_BROKER_URL) is set, eager otherwise."""
+from datetime import timedelta
+
+import environ
+
+env = environ.Env()
+
+REDIS_URL = env("REDIS_URL", default="")
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL or "memory://")
+CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", default=REDIS_URL or None)
+CELERY_TASK_ALWAYS_EAGER = not bool(REDIS_URL or env("CELERY_BROKER_URL", default=""))
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TIMEZONE = "Asia/Shanghai"
+# Money tasks acknowledge after they finish: a worker that dies mid-task gets
+# its message redelivered, and the task itself is idempotent.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Redis redelivers an unacknowledged message only after visibility_timeout.
+# One hour: far above the longest task (a report of 1,000 projects renders in
+# minutes), so a slow task is never run twice in parallel, while the beat
+# sweep (escrow.sweep_operations, every minute) re-dispatches a stuck money
+# operation much sooner. See docs/operations.md.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+CELERY_BEAT_SCHEDULE = {
+    "escrow-sweep-operations": {
+        "task": "escrow.sweep_operations",
+        "schedule": timedelta(minutes=1),
+    },
+}
+# Operations still requested or executing this long after their last dispatch
+# are dispatched again by the sweep.
+ANXINBAO_OPERATION_STUCK_AFTER = timedelta(minutes=env.int("ANXINBAO_OPERATION_STUCK_MINUTES", default=5))

@@ -1,0 +1,17 @@
+from .base import *  # noqa: F401,F403
+from .base import BASE_DIR, DATABASES, env
+
+DEBUG = False
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+MEDIA_ROOT = BASE_DIR / "var" / "test-media"
+PRIVATE_MEDIA_ROOT = MEDIA_ROOT
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+# Each parallel test run may name its own database (e.g. per xdist worker or checkout).
+if env("ANXINBAO_TEST_DB_NAME", default=""):
+    DATABASES["default"].setdefault("TEST", {})["NAME"] = env("ANXINBAO_TEST_DB_NAME")
+# Tests run tasks eagerly unless a test starts a real worker on purpose.
+CELERY_TASK_ALWAYS_EAGER = True

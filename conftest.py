@@ -1,0 +1,51 @@
+"""Fixtures shared by every test: demo-like organisations, users per role, ledger invariants."""
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+
+from escrow.invariants import assert_ledger_invariants  # noqa: F401
+
+
+def pytest_collection_modifyitems(config, items):
+    from django.conf import settings
+
+    on_pg = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
+    skip_pg = pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL (see README)")
+    for item in items:
+        if "postgres" in item.keywords and not on_pg:
+            item.add_marker(skip_pg)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {**browser_type_launch_args,
+            "executable_path": "/usr/lib/chromium/chromium",
+            "args": ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                     "--disable-component-update", "--no-first-run", "--disable-sync"]}
+
+
+@pytest.fixture
+def scheme(db):
+    from tests.factories import scheme_2025
+
+    return scheme_2025()
+
+
+@pytest.fixture
+def demo(db, scheme):
+    """Organisations and one user per role, as in seed_demo, with a funded pool."""
+    from tests.factories import build_demo
+
+    return build_demo()
+
+
+@pytest.fixture
+def ledger_ok(db):
+    """Use in money tests: checks the invariants of workflow.md at the end of the test."""
+    yield
+    assert_ledger_invariants()
+
+
+def on_postgres() -> bool:
+    return connection.vendor == "postgresql"

@@ -1,0 +1,59 @@
+"""The API's error shape: {"code", "detail", "rule"?, "fields"?} (api.md)."""
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from core.exceptions import DomainError
+
+
+def _flatten(detail) -> dict[str, list[str]]:
+    if isinstance(detail, dict):
+        out = {}
+        for key, value in detail.items():
+            if isinstance(value, (list, tuple)):
+                out[key] = [str(v) if not isinstance(v, dict) else str(v) for v in value]
+            else:
+                out[key] = [str(value)]
+        return out
+    return {"non_field_errors": [str(d) for d in detail]} if isinstance(detail, list) else {}
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, DomainError):
+        return Response(exc.as_dict(), status=exc.status_code)
+    if isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
+    if isinstance(exc, Http404):
+        return Response({"code": "not_found", "detail": "未找到，或您无权查看 (not found)"},
+                        status=status.HTTP_404_NOT_FOUND)
+    if isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied(str(exc) or None)
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        fields = _flatten(exc.detail)
+        rule = None
+        for messages in fields.values():
+            for message in messages:
+                if message.startswith("R") and "：" in message[:6]:
+                    rule = message.split("：", 1)[0]
+        body = {"code": "invalid", "detail": "输入有误 (invalid input)", "fields": fields}
+        if rule:
+            body["rule"] = rule
+        response.data = body
+        return response
+    if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
+        response.status_code = status.HTTP_401_UNAUTHORIZED
+    code = getattr(exc, "default_code", "error")
+    if isinstance(exc, exceptions.APIException) and hasattr(exc, "get_codes"):
+        codes = exc.get_codes()
+        if isinstance(codes, str):
+            code = codes
+    response.data = {"code": code, "detail": str(getattr(exc, "detail", exc))}
+    return response

@@ -1,0 +1,31 @@
+"""Navigation by role and the unread-notice count for the header."""
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext_lazy as _
+
+from .choices import Role
+
+# (url name, label, roles that see it; empty = everyone signed in)
+NAV = [
+    ("home", _("工作台"), ()),
+    ("projects:list", _("合作项目"), ()),
+    ("escrow:desk", _("监管操作台"), (Role.CUSTODIAN,)),
+    ("escrow:pool", _("风险池"), (Role.POOL_MANAGER, Role.REVIEWER, Role.AUDITOR, Role.FINANCE)),
+    ("escrow:accounts", _("账户与流水"), (Role.CUSTODIAN, Role.AUDITOR, Role.POOL_MANAGER, Role.REVIEWER)),
+    ("subsidies:index", _("资助与补助"), (Role.ENTERPRISE, Role.REVIEWER, Role.FINANCE, Role.AUDITOR)),
+]
+
+
+def navigation(request):
+    user = getattr(request, "user", None)
+    if not user or not user.is_authenticated:
+        return {}
+    items = []
+    for name, label, roles in NAV:
+        if roles and not (user.is_superuser or user.has_role(*roles)):
+            continue
+        try:
+            items.append({"url": reverse(name), "label": label, "active": request.path == reverse(name)})
+        except NoReverseMatch:
+            continue
+    unread = user.notifications.filter(read_at__isnull=True).count()
+    return {"nav_items": items, "unread_count": unread}

@@ -1,0 +1,45 @@
+"""Demo organisations and users (README). Codes carry valid GB 32100-2015 check characters."""
+from __future__ import annotations
+
+from . import uscc
+from .choices import OrgKind, Role
+
+DEMO_PASSWORD = "anxinbao-demo"
+
+
+def code(body17: str) -> str:
+    return body17 + uscc.check_character(body17)
+
+
+ORGANIZATIONS = [
+    # key, kind, name, 17-character body of the USCC
+    ("ent1", OrgKind.ENTERPRISE, "杭州萧山智能装备有限公司", "91330109MA2H3K4L0"),
+    ("ent2", OrgKind.ENTERPRISE, "杭州湘湖新材料科技有限公司", "91330109MA2J5N6P1"),
+    ("plat1", OrgKind.PLATFORM, "浙大杭州国际科创中心", "12330100MB1A2B3C4"),
+    ("plat2", OrgKind.PLATFORM, "湘湖实验室", "12330109MB0D5E6F7"),
+    ("insurer", OrgKind.INSURER, "中国人民财产保险股份有限公司杭州市萧山支公司", "91330109704200123"),
+    ("custodian", OrgKind.CUSTODIAN, "杭州萧山农村商业银行股份有限公司（安心宝监管）", "91330100143012345"),
+    ("bureau", OrgKind.BUREAU, "杭州市萧山区科学技术局", "11330109002501234"),
+    ("finance", OrgKind.FINANCE, "杭州市萧山区财政局", "11330109002505678"),
+    ("auditor", OrgKind.AUDITOR, "浙江天衡会计师事务所（特殊普通合伙）", "91330000MA27U0012"),
+    ("experts", OrgKind.EXPERT, "萧山区科技专家库", "12330109MB2X3Y4W5"),
+]
+
+USERS = [
+    # username, organisation key, roles, display name, superuser
+    ("enterprise", "ent1", [Role.ENTERPRISE], "企业用户（智能装备）", False),
+    ("enterprise2", "ent2", [Role.ENTERPRISE], "企业用户（新材料）", False),
+    ("platform", "plat1", [Role.PLATFORM], "平台用户（浙大科创中心）", False),
+    ("platform2", "plat2", [Role.PLATFORM], "平台用户（湘湖实验室）", False),
+    ("reviewer", "bureau", [Role.REVIEWER], "科技局审核员", False),
+    ("expert1", "experts", [Role.EXPERT], "技术专家", False),
+    ("expert2", "experts", [Role.EXPERT], "投资专家", False),
+    ("expert3", "experts", [Role.EXPERT], "财务专家", False),
+    ("expert4", "experts", [Role.EXPERT], "技术专家（备选）", False),
+    ("custodian", "custodian", [Role.CUSTODIAN], "监管操作员甲", False),
+    ("custodian2", "custodian", [Role.CUSTODIAN], "监管操作员乙", False),
+    ("poolmanager", "bureau", [Role.POOL_MANAGER], "风险池管理员", False),
+    ("auditor", "auditor", [Role.AUDITOR], "审计人员", False),
+    ("finance", "finance", [Role.FINANCE], "财政局经办人", False),
+    ("admin", None, [], "系统管理员", True),
+]

@@ -1,0 +1,96 @@
+"""Writes of the core app: audit rows, notifications, users, blacklist."""
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.contrib.auth.models import Group
+from django.contrib.contenttypes.models import ContentType
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from .exceptions import DomainError
+from .models import AuditEvent, BlacklistEntry, Notification, Organization, User
+
+
+def audit_record(*, actor, target, action: str, from_state: str = "", to_state: str = "",
+                 reason: str = "", data: dict | None = None) -> AuditEvent:
+    return AuditEvent.objects.create(
+        actor=actor if getattr(actor, "pk", None) else None,
+        content_type=ContentType.objects.get_for_model(type(target)),
+        object_id=str(target.pk),
+        action=action,
+        from_state=from_state or "",
+        to_state=to_state or "",
+        reason=reason or "",
+        data=data or {},
+    )
+
+
+def audit_history(target):
+    return (AuditEvent.objects.filter(content_type=ContentType.objects.get_for_model(type(target)),
+                                      object_id=str(target.pk))
+            .select_related("actor").order_by("at", "pk"))
+
+
+def notify(*, users: Iterable[User], verb: str, text: str, url: str = "") -> None:
+    """In-app notice for each user, and an e-mail sent by a task after commit."""
+    users = [u for u in users if u is not None]
+    Notification.objects.bulk_create([Notification(user=u, verb=verb, text=text, url=url) for u in users])
+    recipients = [u.email for u in users if u.email]
+    if recipients:
+        from .tasks import send_notification_email
+
+        transaction.on_commit(lambda: send_notification_email.delay(recipients, text, url))
+
+
+def users_of(organization: Organization | None, role: str):
+    if organization is None:
+        return User.objects.none()
+    return User.objects.filter(organization=organization, groups__name=role, is_active=True)
+
+
+def users_with_role(role: str):
+    return User.objects.filter(groups__name=role, is_active=True)
+
+
+def user_create(*, username: str, password: str, organization: Organization | None,
+                roles: Iterable[str] = (), email: str = "", is_superuser: bool = False,
+                full_name: str = "") -> User:
+    user = User(username=username, organization=organization, email=email,
+                is_superuser=is_superuser, is_staff=is_superuser, first_name=full_name)
+    user.set_password(password)
+    user.save()
+    for role in roles:
+        group, _created = Group.objects.get_or_create(name=role)
+        user.groups.add(group)
+    return user
+
+
+@transaction.atomic
+def organization_blacklist(*, organization: Organization, actor: User, reason: str, evidence=None) -> BlacklistEntry:
+    """R17: bar an enterprise from the scheme, keeping the history."""
+    if not reason.strip():
+        raise DomainError(_("列入黑名单必须说明原因（R17）"), code="reason_required", rule="R17")
+    org = Organization.objects.select_for_update().get(pk=organization.pk)
+    if org.blacklisted:
+        raise DomainError(_("该组织已在黑名单中（R17）"), code="already_blacklisted", rule="R17")
+    entry = BlacklistEntry.objects.create(organization=org, action=BlacklistEntry.Action.ADD,
+                                          reason=reason, evidence=evidence or "", actor=actor)
+    Organization.objects.filter(pk=org.pk).update(blacklisted=True)
+    audit_record(actor=actor, target=org, action="blacklist", from_state="", to_state="blacklisted", reason=reason)
+    return entry
+
+
+@transaction.atomic
+def organization_lift_blacklist(*, organization: Organization, actor: User, reason: str) -> BlacklistEntry:
+    if not reason.strip():
+        raise DomainError(_("移出黑名单必须说明原因（R17）"), code="reason_required", rule="R17")
+    org = Organization.objects.select_for_update().get(pk=organization.pk)
+    if not org.blacklisted:
+        raise DomainError(_("该组织不在黑名单中"), code="not_blacklisted", rule="R17")
+    entry = BlacklistEntry.objects.create(organization=org, action=BlacklistEntry.Action.LIFT,
+                                          reason=reason, actor=actor)
+    Organization.objects.filter(pk=org.pk).update(blacklisted=False)
+    audit_record(actor=actor, target=org, action="lift_blacklist", from_state="blacklisted", to_state="",
+                 reason=reason)
+    return entry

@@ -1,0 +1,10 @@
+from celery import shared_task
+from django.conf import settings
+from django.core.mail import send_mail
+
+
+@shared_task(name="core.send_notification_email", autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def send_notification_email(recipients: list[str], text: str, url: str = "") -> int:
+    body = f"{text}\n\n{url}" if url else text
+    return send_mail(subject=f"[科创安心宝] {text[:60]}", message=body,
+                     from_email=settings.DEFAULT_FROM_EMAIL, recipient_list=recipients)

@@ -1,0 +1,181 @@
+"""The double-entry ledger, and money operations executed by workers.
+
+escrow knows accounts, entries and operations, never proposals or milestones.
+"""
+from __future__ import annotations
+
+import pgtrigger
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_fsm import FSMField, transition
+
+from core.models import Organization
+from core.money import MoneyField
+
+from .choices import NON_NEGATIVE_KINDS, AccountKind, OperationKind, OperationState
+
+
+class Account(models.Model):
+    code = models.CharField(_("科目代码"), max_length=100, unique=True)
+    kind = models.CharField(_("类型"), max_length=16, choices=AccountKind.choices)
+    name = models.CharField(_("名称"), max_length=200, blank=True)
+    owner = models.ForeignKey(Organization, null=True, blank=True, on_delete=models.PROTECT,
+                              related_name="accounts", verbose_name=_("所属组织"))
+    currency = models.CharField(max_length=3, default="CNY", editable=False)
+    # Maintained under the account's row lock in the same transaction as its postings.
+    balance = MoneyField(_("余额"), default=0, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("账户")
+        verbose_name_plural = _("账户")
+        ordering = ["code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(kind__in=list(NON_NEGATIVE_KINDS)) | Q(balance__gte=0),
+                name="account_balance_not_negative",
+                violation_error_message="invariant 2: balance below zero",
+            ),
+            models.CheckConstraint(condition=Q(currency="CNY"), name="account_currency_cny"),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class JournalEntry(models.Model):
+    memo = models.CharField(_("摘要"), max_length=300)
+    idempotency_key = models.CharField(max_length=200, unique=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                              related_name="+", verbose_name=_("操作人"))
+    created_at = models.DateTimeField(_("时间"), default=timezone.now, db_index=True)
+    reverses = models.OneToOneField("self", null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="reversed_by", verbose_name=_("冲正分录"))
+
+    class Meta:
+        verbose_name = _("记账分录")
+        verbose_name_plural = _("记账分录")
+        ordering = ["pk"]
+        triggers = [
+            pgtrigger.Protect(name="journal_entry_append_only", operation=pgtrigger.Update | pgtrigger.Delete),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.memo}"
+
+
+class Posting(models.Model):
+    entry = models.ForeignKey(JournalEntry, on_delete=models.PROTECT, related_name="postings")
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="postings")
+    amount = MoneyField(_("金额"))  # signed: positive = into the account
+
+    class Meta:
+        verbose_name = _("过账")
+        verbose_name_plural = _("过账")
+        ordering = ["pk"]
+        constraints = [models.CheckConstraint(condition=~Q(amount=0), name="posting_amount_not_zero")]
+        triggers = [
+            pgtrigger.Protect(name="posting_append_only", operation=pgtrigger.Update | pgtrigger.Delete),
+            # Invariant 1, checked by PostgreSQL at commit: every entry sums to zero.
+            pgtrigger.Trigger(
+                name="posting_entry_balances",
+                when=pgtrigger.After,
+                operation=pgtrigger.Insert,
+                timing=pgtrigger.Deferred,
+                func="""
+                IF (SELECT COALESCE(SUM(amount), 0) FROM escrow_posting WHERE entry_id = NEW.entry_id) <> 0 THEN
+                    RAISE EXCEPTION 'invariant 1: journal entry % does not balance', NEW.entry_id
+                        USING ERRCODE = 'check_violation';
+                END IF;
+                RETURN NULL;
+                """,
+            ),
+        ]
+
+
+class MoneyOperation(models.Model):
+    """A money movement ordered by someone and executed exactly once by a worker.
+
+    ``lines`` holds the postings to make: [[account_code, "amount"], …].
+    ``purpose`` and ``context`` let another app's completion hook recognise it
+    (e.g. purpose "milestone_release", context {"milestone": 7}).
+    """
+
+    kind = models.CharField(_("类型"), max_length=16, choices=OperationKind.choices)
+    amount = MoneyField(_("金额"))
+    state = FSMField(_("状态"), default=OperationState.REQUESTED, choices=OperationState.choices, protected=True)
+    memo = models.CharField(_("摘要"), max_length=300)
+    lines = models.JSONField(default=list)
+    purpose = models.CharField(max_length=64, blank=True, db_index=True)
+    context = models.JSONField(default=dict, blank=True)
+    bank_ref = models.CharField(_("银行流水号"), max_length=100, blank=True, db_index=True)
+    reference = models.CharField(_("付款附言"), max_length=100, blank=True, db_index=True)
+    idempotency_key = models.CharField(max_length=200, unique=True)
+    requires_confirmation = models.BooleanField(_("需双人复核"), default=False)
+    failure_reason = models.TextField(_("失败原因"), blank=True)
+    ordered_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="+", verbose_name=_("发起人"))
+    executed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="+", verbose_name=_("执行人"))
+    confirmed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                     related_name="+", verbose_name=_("复核人"))
+    entry = models.OneToOneField(JournalEntry, null=True, blank=True, on_delete=models.PROTECT,
+                                 related_name="operation")
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    dispatched_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("资金操作")
+        verbose_name_plural = _("资金操作")
+        ordering = ["-pk"]
+        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="operation_amount_positive")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.pk} ¥{self.amount}"
+
+    # Transitions change fields in memory only; services lock, save and audit.
+    @transition(field=state, source=OperationState.REQUESTED, target=OperationState.AWAITING_CONFIRMATION)
+    def await_confirmation(self) -> None:
+        self.requires_confirmation = True
+
+    @transition(field=state, source=OperationState.AWAITING_CONFIRMATION, target=OperationState.REQUESTED)
+    def confirm(self, *, by) -> None:
+        self.confirmed_by = by
+
+    @transition(field=state, source=OperationState.REQUESTED, target=OperationState.EXECUTING)
+    def start(self) -> None:
+        self.attempts += 1
+
+    @transition(field=state, source=OperationState.EXECUTING, target=OperationState.DONE)
+    def finish(self, *, entry: JournalEntry) -> None:
+        self.entry = entry
+        self.finished_at = timezone.now()
+
+    @transition(field=state, source=[OperationState.REQUESTED, OperationState.EXECUTING,
+                                     OperationState.AWAITING_CONFIRMATION], target=OperationState.FAILED)
+    def fail(self, *, reason: str) -> None:
+        self.failure_reason = reason
+        self.finished_at = timezone.now()
+
+
+class PoolTranche(models.Model):
+    """A tranche or top-up of the risk pool (R3, I1), recorded by the pool manager."""
+
+    amount = MoneyField(_("金额"))
+    decided_on = models.DateField(_("决定日期"))
+    decision_ref = models.CharField(_("决定文号"), max_length=100, blank=True)
+    note = models.TextField(_("说明"), blank=True)
+    operation = models.OneToOneField(MoneyOperation, on_delete=models.PROTECT, related_name="tranche")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("风险池注资")
+        verbose_name_plural = _("风险池注资")
+        ordering = ["decided_on", "pk"]
+        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="tranche_amount_positive")]

@@ -1,0 +1,81 @@
+"""The ledger's single entry point (workflow.md, invariants 1, 2 and 5)."""
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from core.money import ZERO, has_at_most_two_places
+
+from .. import accounts as codes
+from ..choices import NON_NEGATIVE_KINDS
+from ..exceptions import InsufficientFunds, LedgerError
+from ..models import Account, JournalEntry, Posting
+
+Line = tuple[str, Decimal]
+
+
+def _ensure_accounts(account_codes: Iterable[str]) -> None:
+    existing = set(Account.objects.filter(code__in=list(account_codes)).values_list("code", flat=True))
+    for code in sorted(set(account_codes) - existing):
+        try:
+            with transaction.atomic():
+                Account.objects.create(code=code, kind=codes.kind_of(code), owner_id=codes.owner_id_of(code))
+        except IntegrityError:
+            pass  # created concurrently by another transaction: fine
+
+
+@transaction.atomic
+def post_entry(*, memo: str, idempotency_key: str, lines: Iterable[Line], actor=None,
+               reverses: JournalEntry | None = None) -> JournalEntry:
+    """Post one balanced journal entry, exactly once per idempotency key.
+
+    Accounts are locked in primary-key order (no deadlock between two entries
+    touching the same accounts in any order); balances are updated under the
+    lock; a guarded account that would go below zero refuses the whole entry.
+    A second call with the same key returns the first entry and changes nothing.
+    """
+    merged: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    for code, amount in lines:
+        amount = Decimal(amount)
+        if not has_at_most_two_places(amount):
+            raise LedgerError(_("金额最多两位小数（I4）: %(a)s") % {"a": amount}, code="invalid_amount", rule="I4")
+        merged[code] += amount
+    merged = {code: amount for code, amount in merged.items() if amount != 0}
+    if len(merged) < 2:
+        raise LedgerError(_("一笔分录至少需要两个非零过账"), code="invalid_entry")
+    if sum(merged.values()) != 0:
+        raise LedgerError(_("分录借贷不平衡（不变量 1）"), code="unbalanced_entry", rule="invariant 1")
+
+    _ensure_accounts(merged)
+    locked = list(Account.objects.select_for_update(no_key=True).filter(code__in=list(merged)).order_by("pk"))
+    # Checked after the locks: a concurrent twin with the same key has committed by now.
+    existing = JournalEntry.objects.filter(idempotency_key=idempotency_key).first()
+    if existing is not None:
+        return existing
+
+    for account in locked:
+        new_balance = account.balance + merged[account.code]
+        if account.kind in NON_NEGATIVE_KINDS and new_balance < 0:
+            raise InsufficientFunds(
+                _("账户 %(code)s 余额不足：余额 ¥%(bal)s，需 ¥%(need)s（不变量 2）")
+                % {"code": account.code, "bal": f"{account.balance:,.2f}", "need": f"{-merged[account.code]:,.2f}"},
+                rule="invariant 2",
+            )
+        account.balance = new_balance
+
+    entry = JournalEntry.objects.create(memo=memo[:300], idempotency_key=idempotency_key,
+                                        actor=actor if getattr(actor, "pk", None) else None, reverses=reverses)
+    Posting.objects.bulk_create([Posting(entry=entry, account=a, amount=merged[a.code]) for a in locked])
+    Account.objects.bulk_update(locked, ["balance"])
+    return entry
+
+
+@transaction.atomic
+def reverse_entry(*, entry: JournalEntry, actor, memo: str) -> JournalEntry:
+    """Correct a mistake with an opposite entry; postings are never edited."""
+    lines = [(p.account.code, -p.amount) for p in entry.postings.select_related("account")]
+    return post_entry(memo=memo, idempotency_key=f"reverse:{entry.pk}", lines=lines, actor=actor, reverses=entry)

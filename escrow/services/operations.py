@@ -1,0 +1,183 @@
+"""Money operations: a row first, then a worker executes it exactly once.
+
+The order and the operation row commit together; the Celery task is
+dispatched on commit. Execution is idempotent: a second delivery finds the
+operation done and changes nothing. Maker–checker: above the scheme's
+threshold an operation waits in ``awaiting_confirmation`` until a second,
+different custodian operator confirms it.
+"""
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core.choices import Role
+from core.exceptions import ConflictError, DomainError, PermissionDeniedError
+from core.money import money
+from core.permissions import require_role
+from core.services import audit_record
+
+from ..choices import OperationKind, OperationState
+from ..exceptions import LedgerError
+from ..models import MoneyOperation
+from .ledger import post_entry
+
+log = logging.getLogger(__name__)
+
+Hook = Callable[[MoneyOperation], None]
+_done_hooks: dict[str, list[Hook]] = defaultdict(list)
+_failed_hooks: dict[str, list[Hook]] = defaultdict(list)
+
+# Kinds that pay money out of custody or the pool on a person's order: these
+# are subject to maker–checker above the threshold.
+DUAL_CONTROL_KINDS = {OperationKind.RELEASE, OperationKind.FORFEIT, OperationKind.REFUND,
+                      OperationKind.WRITE_OFF}
+
+
+def register_completion_hook(purpose: str, *, on_done: Hook | None = None, on_failed: Hook | None = None) -> None:
+    """Let another app react, in the same transaction, when an operation of ``purpose`` ends."""
+    if on_done and on_done not in _done_hooks[purpose]:
+        _done_hooks[purpose].append(on_done)
+    if on_failed and on_failed not in _failed_hooks[purpose]:
+        _failed_hooks[purpose].append(on_failed)
+
+
+def _dispatch(operation: MoneyOperation) -> None:
+    from ..tasks import execute_operation
+
+    MoneyOperation.objects.filter(pk=operation.pk).update(dispatched_at=timezone.now())
+    transaction.on_commit(lambda: execute_operation.delay(operation.pk))
+
+
+def _threshold() -> Decimal:
+    from core.models import SchemeVersion
+
+    scheme = SchemeVersion.current()
+    return scheme.dual_control_threshold if scheme else Decimal("1000000.00")
+
+
+@transaction.atomic
+def operation_request(*, kind: str, amount: Decimal, lines: Iterable[tuple[str, Decimal]], memo: str,
+                      idempotency_key: str, ordered_by=None, executed_by=None, purpose: str = "",
+                      context: dict | None = None, reference: str = "", bank_ref: str = "",
+                      inline: bool = False) -> MoneyOperation:
+    """Record an operation and dispatch its execution on commit.
+
+    ``inline`` executes it in the caller's transaction instead (used where the
+    order and the movement must stand or fall together, e.g. the approval
+    advance of I2). Calling twice with the same key returns the first operation.
+    """
+    existing = MoneyOperation.objects.filter(idempotency_key=idempotency_key).first()
+    if existing is not None:
+        return existing
+    amount = money(amount)
+    if amount <= 0:
+        raise DomainError(_("金额必须大于零"), code="invalid_amount")
+    op = MoneyOperation.objects.create(
+        kind=kind, amount=amount, memo=memo[:300], idempotency_key=idempotency_key,
+        lines=[[code, str(money(a))] for code, a in lines], purpose=purpose, context=context or {},
+        reference=reference, bank_ref=bank_ref, ordered_by=ordered_by, executed_by=executed_by,
+    )
+    audit_record(actor=ordered_by, target=op, action="request", to_state=op.state,
+                 data={"kind": kind, "amount": str(amount)})
+    if kind in DUAL_CONTROL_KINDS and amount > _threshold() and not inline:
+        op.await_confirmation()
+        op.save(update_fields=["state", "requires_confirmation"])
+        audit_record(actor=ordered_by, target=op, action="await_confirmation",
+                     from_state=OperationState.REQUESTED, to_state=op.state)
+        return op
+    if inline:
+        _start(op, actor=executed_by or ordered_by)
+        _complete(op, actor=executed_by or ordered_by, raise_on_failure=True)
+        return op
+    _dispatch(op)
+    return op
+
+
+@transaction.atomic
+def operation_confirm(*, operation: MoneyOperation, by) -> MoneyOperation:
+    """The second custodian operator's confirmation (maker–checker)."""
+    require_role(by, Role.CUSTODIAN)
+    op = MoneyOperation.objects.select_for_update().get(pk=operation.pk)
+    if op.state != OperationState.AWAITING_CONFIRMATION:
+        raise ConflictError(_("该操作当前状态为“%(s)s”，无需复核") % {"s": op.get_state_display()},
+                            code="transition_not_allowed")
+    makers = {op.ordered_by_id, op.executed_by_id} - {None}
+    if by.pk in makers:
+        raise PermissionDeniedError(_("双人复核：发起人不能复核自己发起的操作，须由另一名监管账户操作员确认"),
+                                    code="maker_checker", rule="maker-checker")
+    op.confirm(by=by)
+    op.save(update_fields=["state", "confirmed_by"])
+    audit_record(actor=by, target=op, action="confirm", from_state=OperationState.AWAITING_CONFIRMATION,
+                 to_state=op.state)
+    _dispatch(op)
+    return op
+
+
+def _start(op: MoneyOperation, *, actor=None) -> None:
+    op.start()
+    op.save(update_fields=["state", "attempts"])
+    audit_record(actor=actor, target=op, action="start", from_state=OperationState.REQUESTED, to_state=op.state)
+
+
+def _complete(op: MoneyOperation, *, actor=None, raise_on_failure: bool = False) -> None:
+    try:
+        with transaction.atomic():
+            entry = post_entry(memo=op.memo, idempotency_key=f"op:{op.idempotency_key}",
+                               lines=[(code, Decimal(a)) for code, a in op.lines], actor=actor)
+    except LedgerError as exc:
+        if raise_on_failure:
+            raise
+        op.fail(reason=str(exc))
+        op.save(update_fields=["state", "failure_reason", "finished_at"])
+        audit_record(actor=actor, target=op, action="fail", from_state=OperationState.EXECUTING,
+                     to_state=op.state, reason=str(exc))
+        for hook in _failed_hooks.get(op.purpose, []):
+            hook(op)
+        return
+    op.finish(entry=entry)
+    op.save(update_fields=["state", "entry", "finished_at"])
+    audit_record(actor=actor, target=op, action="finish", from_state=OperationState.EXECUTING,
+                 to_state=op.state, data={"entry": entry.pk})
+    for hook in _done_hooks.get(op.purpose, []):
+        hook(op)
+
+
+def operation_execute(*, operation_id: int) -> MoneyOperation | None:
+    """Execute one operation; safe to call any number of times (idempotent)."""
+    with transaction.atomic():
+        op = MoneyOperation.objects.select_for_update().filter(pk=operation_id).first()
+        if op is None or op.state not in (OperationState.REQUESTED, OperationState.EXECUTING):
+            return op
+        if op.state == OperationState.REQUESTED:
+            _start(op)
+    with transaction.atomic():
+        op = MoneyOperation.objects.select_for_update().get(pk=operation_id)
+        if op.state != OperationState.EXECUTING:
+            return op
+        _complete(op, actor=op.executed_by)
+        return op
+
+
+def operations_stuck(*, older_than) -> list[int]:
+    cutoff = timezone.now() - older_than
+    from django.db.models import Q
+
+    return list(MoneyOperation.objects.filter(state__in=[OperationState.REQUESTED, OperationState.EXECUTING])
+                .filter(Q(dispatched_at__lt=cutoff) | Q(dispatched_at__isnull=True, created_at__lt=cutoff))
+                .values_list("pk", flat=True))
+
+
+def operations_redispatch(ids: list[int]) -> int:
+    from ..tasks import execute_operation
+
+    for pk in ids:
+        MoneyOperation.objects.filter(pk=pk).update(dispatched_at=timezone.now())
+        execute_operation.delay(pk)
+    return len(ids)

@@ -1,0 +1,36 @@
+"""The risk pool (R3, R6, I1, I2): tranches and top-ups by the pool manager."""
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from core.choices import Role
+from core.money import money
+from core.permissions import require_role
+
+from .. import accounts as codes
+from ..choices import OperationKind
+from ..models import PoolTranche
+from .operations import operation_request
+
+
+@transaction.atomic
+def pool_top_up(*, amount: Decimal, decided_on: date, actor, idempotency_key: str,
+                decision_ref: str = "", note: str = "", check_role: bool = True) -> PoolTranche:
+    """Record a tranche or top-up: pool:funding → pool:available."""
+    if check_role:
+        require_role(actor, Role.POOL_MANAGER)
+    existing = PoolTranche.objects.filter(operation__idempotency_key=idempotency_key).first()
+    if existing:
+        return existing
+    amount = money(amount)
+    op = operation_request(
+        kind=OperationKind.TOP_UP, amount=amount, memo=_("风险池注资 %(ref)s") % {"ref": decision_ref},
+        lines=[(codes.POOL_FUNDING, -amount), (codes.POOL_AVAILABLE, amount)],
+        idempotency_key=idempotency_key, ordered_by=actor, executed_by=actor, inline=True,
+    )
+    return PoolTranche.objects.create(amount=amount, decided_on=decided_on, decision_ref=decision_ref,
+                                      note=note, operation=op, created_by=actor)

@@ -1,0 +1,21 @@
+// Small helpers shared by pages. No external assets: government intranets are offline.
+document.addEventListener("click", function (event) {
+  var add = event.target.closest("[data-formset-add]");
+  if (add) {
+    event.preventDefault();
+    var prefix = add.getAttribute("data-formset-add");
+    var total = document.getElementById("id_" + prefix + "-TOTAL_FORMS");
+    var template = document.getElementById(prefix + "-empty").innerHTML;
+    var index = parseInt(total.value, 10);
+    var container = document.getElementById(prefix + "-rows");
+    container.insertAdjacentHTML("beforeend", template.replace(/__prefix__/g, index));
+    total.value = index + 1;
+  }
+  var remove = event.target.closest("[data-formset-remove]");
+  if (remove) {
+    event.preventDefault();
+    var row = remove.closest("[data-formset-row]");
+    var del = row.querySelector("input[name$='-DELETE']");
+    if (del) { del.checked = true; row.style.display = "none"; } else { row.remove(); }
+  }
+});

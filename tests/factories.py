@@ -1,0 +1,51 @@
+"""Factories with fixed, readable values (as in seed_demo)."""
+from __future__ import annotations
+
+from datetime import date
+from types import SimpleNamespace
+
+import factory
+
+from core import demo as demo_data
+from core.models import Organization, SchemeVersion, User
+from core.services import user_create
+
+
+def scheme_2025() -> SchemeVersion:
+    scheme, _ = SchemeVersion.objects.get_or_create(
+        name="萧山区科创安心宝 2025 版", defaults={"valid_from": date(2025, 3, 9), "valid_to": date(2026, 3, 8)})
+    return scheme
+
+
+class OrganizationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Organization
+
+    kind = "enterprise"
+    name = factory.Sequence(lambda n: f"测试企业{n}有限公司")
+    uscc = factory.Sequence(lambda n: demo_data.code(f"913301090000{n:05d}"))
+
+
+def make_user(username: str, org: Organization | None, *roles: str, **extra) -> User:
+    return user_create(username=username, password=demo_data.DEMO_PASSWORD, organization=org, roles=roles,
+                       email=f"{username}@test.local", **extra)
+
+
+def build_demo(*, pool: bool = True) -> SimpleNamespace:
+    """The demo organisations and users; ``pool`` funds the risk pool's first tranche."""
+    ns = SimpleNamespace(scheme=scheme_2025())
+    for key, kind, name, body in demo_data.ORGANIZATIONS:
+        org, _ = Organization.objects.get_or_create(name=name, defaults={"kind": kind, "uscc": demo_data.code(body)})
+        setattr(ns, key, org)
+    orgs = {k: getattr(ns, k) for k, *_ in demo_data.ORGANIZATIONS}
+    for username, org_key, roles, full_name, superuser in demo_data.USERS:
+        user = User.objects.filter(username=username).first() or user_create(
+            username=username, password=demo_data.DEMO_PASSWORD, organization=orgs.get(org_key), roles=roles,
+            email=f"{username}@test.local", is_superuser=superuser, full_name=full_name)
+        setattr(ns, username, user)
+    if pool:
+        from escrow.services import pool_top_up
+
+        pool_top_up(amount=ns.scheme.pool_first_tranche, decided_on=date(2025, 3, 9), actor=ns.poolmanager,
+                    idempotency_key="test:pool:tranche-1")
+    return ns
