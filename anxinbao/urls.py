@@ -10,6 +10,7 @@ api_v1 = [
     path("", include("escrow.api.urls")),
     path("", include("projects.api.urls")),
     path("", include("subsidies.api.urls")),
+    path("", include("reports.api.urls")),
 ]
 
 urlpatterns = [
@@ -22,6 +23,7 @@ urlpatterns = [
     path("escrow/", include("escrow.urls")),
     path("projects/", include("projects.urls")),
     path("subsidies/", include("subsidies.urls")),
+    path("reports/", include("reports.urls")),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
