@@ -31,7 +31,7 @@ def pool_utilisation_svg(summary) -> str:
            f'viewBox="0 0 {width} {height}" role="img" aria-label="风险池使用情况">']
     out.append(f'<rect x="0" y="20" width="{width}" height="{bar_h}" fill="#eeeeee"/>')
     x = ZERO
-    for label, value, colour in parts:
+    for _label, value, colour in parts:
         if funding > 0 and value > 0:
             w = width * value / funding
             out.append(f'<rect x="{_n(x)}" y="20" width="{_n(w)}" height="{bar_h}" fill="{colour}"/>')

@@ -93,7 +93,7 @@ def render_in_child(html: str, workdir: Path, name: str) -> ChildResult:
     source = workdir / f"{name}.html"
     target = workdir / f"{name}.pdf"
     source.write_text(html, encoding="utf-8")
-    proc = subprocess.run([sys.executable, str(WORKER), str(source), str(target)], capture_output=True,
+    proc = subprocess.run([sys.executable, "-P", str(WORKER), str(source), str(target)], capture_output=True,
                           text=True, timeout=getattr(settings, "REPORTS_PART_TIMEOUT", 1800), check=False,
                           env={**os.environ, "PYTHONUNBUFFERED": "1"})
     source.unlink(missing_ok=True)
@@ -187,7 +187,8 @@ def approval_notice(project_id: int, *, issued_on: date | None = None) -> Output
     milestones = list(project.milestones.all())
     ctx = {**page_context(title=title, number=project.notice_number, issued_on=issued_on),
            "project": project, "m": _project_money(project), "milestones": _milestone_rows(milestones),
-           "first_reference": milestones[0].payment_reference if milestones else ""}
+           "first_reference": milestones[0].payment_reference if milestones else "",
+           "deposit_ratio": f"{(project.scheme.min_deposit_ratio * 100).normalize():f}%"}
     pdf, pages = write_pdf(render_to_string("reports/approval_notice.html", ctx))
     return Output(pdf, f"{title}-{project.notice_number}.pdf", title, project.notice_number, pages)
 
@@ -328,13 +329,19 @@ def _front_body(plan: AnnualAuditPlan) -> str:
     return render_to_string("reports/_annual_audit_front.html", ctx)
 
 
+def _plain(value) -> str:
+    from .templatetags.report_tags import plain
+
+    return plain(value)
+
+
 def _chunk_body(plan: AnnualAuditPlan, ids: list[int], start: int, first: bool) -> str:
     rows = []
     for i, row in enumerate(selectors.annual_audit_rows(ids, plan.year, plan.figures)):
-        rows.append({"obj": row, "index": start + i + 1, "inputs": format_cny(row.flows.inputs),
-                     "releases": format_cny(row.flows.releases), "forfeitures": format_cny(row.flows.forfeitures),
-                     "refunds": format_cny(row.flows.refunds), "claims": format_cny(row.claims_paid),
-                     "audited": format_cny(row.audited_input)})
+        rows.append({"obj": row, "index": start + i + 1, "inputs": _plain(row.flows.inputs),
+                     "releases": _plain(row.flows.releases), "forfeitures": _plain(row.flows.forfeitures),
+                     "refunds": _plain(row.flows.refunds), "claims": _plain(row.claims_paid),
+                     "audited": _plain(row.audited_input)})
     return render_to_string("reports/_annual_audit_chunk.html", {"rows": rows, "first": first})
 
 

@@ -6,7 +6,7 @@ good. Large reports are therefore rendered part by part, each part in a
 fresh process started by ``reports.documents.render_in_child``; the process's
 peak memory is reported back so that the benchmark can print it.
 
-Usage: python pdfworker.py IN.html OUT.pdf  → prints {"pages": n, "maxrss_kb": k, "seconds": s} on stdout.
+Usage: python -P pdfworker.py IN.html OUT.pdf  → prints {"pages": n, "maxrss_kb": k, "seconds": s} on stdout.
 Needs no Django: the HTML is self-contained (CSS inlined, SVG inline, fonts from fontconfig).
 """
 from __future__ import annotations

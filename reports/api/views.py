@@ -33,7 +33,7 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         data.is_valid(raise_exception=True)
         report = services.report_request(user=request.user, kind=data.validated_data["kind"],
                                          params=data.validated_data["params"])
-        report.refresh_from_db()
+        report = selectors.report_for(request.user, report.pk)
         body = ReportSerializer(report, context={"request": request}).data
         return Response(body, status=status.HTTP_202_ACCEPTED,
                         headers={"Location": request.build_absolute_uri(f"{report.pk}/")})

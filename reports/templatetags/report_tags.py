@@ -16,3 +16,11 @@ def cny(value):
 def capitals(value):
     """人民币壹佰贰拾万元整"""
     return amount_in_capitals(value)
+
+
+@register.filter
+def plain(value):
+    """1,200,000.00 (wide tables state the unit in their heading)."""
+    from core.money import money
+
+    return "—" if value is None else f"{money(value):,.2f}"
