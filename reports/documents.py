@@ -312,10 +312,10 @@ def annual_audit_plan(year: int, *, number: str, issued_on: date, chunk_size: in
 
 
 def _front_body(plan: AnnualAuditPlan) -> str:
-    totals = selectors.Flows()
-    for flows in selectors.custody_flows(year=plan.year).values():
-        totals.add(flows)
     months = selectors.custody_flows(year=plan.year, by_month=True)
+    totals = selectors.Flows()
+    for flows in months.values():  # every custody entry of the year falls in one of its months
+        totals.add(flows)
     pool = selectors.pool_year(plan.year)
     summary = pool["summary"]
     ctx = {"year": plan.year, "number": plan.number, "doc_date": chinese_date(plan.issued_on),

@@ -8,6 +8,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -163,7 +164,7 @@ def report_render(*, report_id: int) -> Report | None:
 
     notify(users=[report.requested_by], verb="report_done",
            text=_("%(title)s %(number)s 已生成") % {"title": report.title, "number": report.number},
-           url=f"/reports/{report.pk}/")
+           url=reverse("reports:detail", args=[report.pk]))
     return report
 
 
