@@ -5,8 +5,11 @@ domain errors are shown on the page, each naming its rule.
 """
 from __future__ import annotations
 
+from functools import wraps
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
@@ -15,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.choices import Role
-from core.exceptions import DomainError
+from core.exceptions import DomainError, PermissionDeniedError
 from core.permissions import require, require_role
 from core.services import audit_history
 
@@ -30,7 +33,19 @@ from .services.proposals import MILESTONE_FIELDS, PROJECT_FIELDS
 PREFIX = "ms"
 
 
-@login_required
+def page(view):
+    """A signed-in page; a role or organisation refusal from the permission layer becomes a 403."""
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        try:
+            return view(request, *args, **kwargs)
+        except PermissionDeniedError as exc:
+            raise PermissionDenied(exc.detail) from exc
+
+    return login_required(wrapper)
+
+
+@page
 def project_list(request):
     state = request.GET.get("state") or ""
     qs = selectors.project_list(request.user, state=state if state in ProjectState.values else None)
@@ -70,7 +85,7 @@ def _apply_errors(error: DomainError, form: ProjectForm, formset, rows_by_seq: d
     return general
 
 
-@login_required
+@page
 def project_form(request, pk: int | None = None):
     """Create or edit a draft; "提交申报" saves and submits in one go, showing every rule broken."""
     project = None
@@ -123,7 +138,7 @@ def project_form(request, pk: int | None = None):
     })
 
 
-@login_required
+@page
 def project_detail(request, pk: int):
     project = selectors.project_detail_queryset(request.user).filter(pk=pk).first()
     if project is None:
@@ -148,7 +163,7 @@ def project_detail(request, pk: int):
     })
 
 
-@login_required
+@page
 @require_POST
 def project_action(request, pk: int, action: str):
     project = selectors.project_get_visible(request.user, pk)
@@ -169,7 +184,7 @@ def project_action(request, pk: int, action: str):
     return redirect("projects:detail", pk=project.pk)
 
 
-@login_required
+@page
 @require_POST
 def attachment_upload(request, pk: int):
     project = selectors.project_get_visible(request.user, pk)
@@ -187,7 +202,7 @@ def attachment_upload(request, pk: int):
     return redirect(reverse("projects:detail", args=[project.pk]) + "#attachments")
 
 
-@login_required
+@page
 def attachment_download(request, pk: int):
     """Served only after the visibility check: another organisation's file is a 404."""
     attachment = selectors.attachment_get_visible(request.user, pk)
@@ -197,14 +212,14 @@ def attachment_download(request, pk: int):
     return response
 
 
-@login_required
+@page
 def my_reviews(request):
     require_role(request.user, Role.EXPERT)
     return render(request, "projects/my_reviews.html",
                   {"assignments": list(selectors.assignments_for_expert(request.user))})
 
 
-@login_required
+@page
 def review(request, pk: int):
     """The expert's scoring page for one assigned project (R13), with 回避."""
     require_role(request.user, Role.EXPERT)
@@ -240,7 +255,7 @@ def review(request, pk: int):
                                                     "conflict_form": conflict_form})
 
 
-@login_required
+@page
 def reviewer_queue(request):
     require_role(request.user, Role.REVIEWER)
     return render(request, "projects/queue.html", {
