@@ -21,14 +21,15 @@ class ProjectForm(forms.Form):
     platform = forms.ModelChoiceField(label=_("科创平台（揭榜方）"), queryset=Organization.objects.none())
     mode = forms.ChoiceField(label=_("合作方式（R1）"), choices=Mode.choices)
     title = forms.CharField(label=_("项目名称"), max_length=200)
-    summary = forms.CharField(label=_("项目简介（企业提出的技术难题）"), widget=forms.Textarea, required=False)
+    summary = forms.CharField(label=_("项目简介（企业提出的技术难题）"), widget=forms.Textarea(attrs={"rows": 3}),
+                              required=False)
     total_amount = money_field(_("协议总合作经费（元）"))
     equipment_amount = money_field(_("其中归属企业固定资产的设备购置费（元，R2）"), initial="0.00")
     budget = money_field(_("平台立项预算 B（元，R6：不低于首笔合作经费）"))
     start_date = forms.DateField(label=_("项目开始日期"), widget=DATE)
     end_date = forms.DateField(label=_("项目结束日期"), widget=DATE)
-    ip_terms = forms.CharField(label=_("各阶段知识产权归属（R4）"), widget=forms.Textarea, required=False)
-    profit_sharing = forms.CharField(label=_("后续盈利分成（R4）"), widget=forms.Textarea, required=False)
+    ip_terms = forms.CharField(label=_("各阶段知识产权归属（R4）"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    profit_sharing = forms.CharField(label=_("后续盈利分成（R4）"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -15,6 +15,7 @@ from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from core.choices import Role
@@ -31,6 +32,25 @@ from .models import ExpertAssignment, Project
 from .services.proposals import MILESTONE_FIELDS, PROJECT_FIELDS
 
 PREFIX = "ms"
+ACTION_LABELS = {  # lazily translated: the page's language decides
+    "create": gettext_lazy("创建草稿"),
+    "submit": gettext_lazy("提交申报"),
+    "platform_sign": gettext_lazy("揭榜"),
+    "platform_decline": gettext_lazy("不予揭榜"),
+    "accept": gettext_lazy("受理"),
+    "return_for_changes": gettext_lazy("退回修改"),
+    "start_review": gettext_lazy("开始专家评审"),
+    "queue": gettext_lazy("列入择优排队"),
+    "approve": gettext_lazy("立项"),
+    "reject": gettext_lazy("不予立项"),
+    "expert_drawn": gettext_lazy("抽取专家"),
+    "review_scored": gettext_lazy("专家评分"),
+    "review_conflict": gettext_lazy("专家回避"),
+    "attachment_added": gettext_lazy("上传材料"),
+    "open_escrow": gettext_lazy("开通保证金通道"),
+    "terminate": gettext_lazy("终止"),
+    "close": gettext_lazy("结项"),
+}
 
 
 def page(view):
@@ -160,6 +180,8 @@ def project_detail(request, pk: int):
         "upload_form": AttachmentForm(),
         "my_assignment": my_assignment,
         "reason_form": ReasonForm(),
+        "state_labels": dict(ProjectState.choices),
+        "action_labels": ACTION_LABELS,
     })
 
 

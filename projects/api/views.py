@@ -8,7 +8,7 @@ from __future__ import annotations
 from django.db.models import Prefetch
 from django.http import Http404
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -69,7 +69,9 @@ class ProjectViewSet(viewsets.GenericViewSet):
     def _fresh(self, pk: int) -> Project:
         return self.get_queryset().get(pk=pk)
 
-    @extend_schema(parameters=[])
+    @extend_schema(parameters=[
+        OpenApiParameter("state", str, enum=list(ProjectState.values)),
+        OpenApiParameter("enterprise", int), OpenApiParameter("platform", int)])
     def list(self, request):
         qs = self.get_queryset()
         state = request.query_params.get("state")
@@ -160,7 +162,8 @@ class ProjectViewSet(viewsets.GenericViewSet):
 class ProjectActionView(APIView):
     """POST ``projects/{id}/{action}/`` with an optional ``reason``."""
 
-    @extend_schema(request=ActionInputSerializer, responses={200: ProjectSerializer})
+    @extend_schema(operation_id="projects_action", request=ActionInputSerializer, responses={200: ProjectSerializer},
+                   parameters=[OpenApiParameter("action_name", str, OpenApiParameter.PATH, enum=ALL_ACTIONS)])
     def post(self, request, pk: int, action_name: str):
         if action_name not in ALL_ACTIONS:
             raise Http404

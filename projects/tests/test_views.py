@@ -88,7 +88,7 @@ def test_detail_shows_terms_reviews_mean_history_and_missing_button_reasons(demo
     assert "¥5,000,000.00" in html and 'id="mean-score"' in html and "80.00" in html
     assert 'id="action-approve"' in html and 'id="action-reject"' in html
     assert "当前状态为“专家评审中”，不能受理" in html  # a missing button says why
-    assert "under_review" in html  # history
+    assert "已受理 → 专家评审中" in html  # history
     client.force_login(demo.enterprise)
     html = client.get(reverse("projects:detail", args=[project.pk])).content.decode()
     assert 'id="action-approve"' not in html
