@@ -242,3 +242,42 @@ def test_pool_short_waitlists_then_top_up_approves_in_rank_order(demo, ledger_ok
     summary = pool_summary()
     assert summary.available == Decimal("2000000.00")
     assert summary.advanced == Decimal("103000000.00")
+
+
+def test_each_step_notifies_whoever_acts_next_in_app_and_by_mail(demo, mailoutbox, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        project = project_at(demo, "submitted")
+    assert Notification.objects.filter(user=demo.platform, verb="project_submitted").exists()
+    assert any(demo.platform.email in m.to for m in mailoutbox)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.project_platform_sign(project=project, actor=demo.platform)
+    assert Notification.objects.filter(user=demo.reviewer, verb="project_to_accept").exists()
+    services.project_accept(project=project, actor=demo.reviewer)
+    services.project_start_review(project=project, actor=demo.reviewer)
+    drawn = set(project.assignments.values_list("expert_id", flat=True))
+    assert set(Notification.objects.filter(verb="review_assigned").values_list("user_id", flat=True)) == drawn
+
+
+def test_attachment_over_20_mb_or_not_pdf_or_image_refused_r12(demo, settings):
+    from projects.services.attachments import MAX_BYTES
+    from projects.tests.factories import pdf_file
+
+    project = project_at(demo, "draft")
+    big = pdf_file()
+    big.size = MAX_BYTES + 1
+    with pytest.raises(DomainError) as exc:
+        services.attachment_add(project=project, actor=demo.enterprise, kind="plan", file=big)
+    assert exc.value.code == "file_too_large"
+    with pytest.raises(DomainError) as exc:
+        services.attachment_add(project=project, actor=demo.enterprise, kind="plan",
+                                file=pdf_file("ok.pdf", content=b"<html><script>alert(1)</script></html>"))
+    assert exc.value.code == "file_type"
+    with pytest.raises(PermissionDeniedError):
+        services.attachment_add(project=project, actor=demo.enterprise2, kind="plan", file=pdf_file())
+    stored = services.attachment_add(project=project, actor=demo.enterprise, kind="plan", file=pdf_file())
+    from pathlib import Path
+
+    path = Path(stored.file.path)
+    assert path.is_relative_to(Path(settings.MEDIA_ROOT)) and not path.is_relative_to(Path(settings.STATIC_ROOT))
+    assert path.name != "合作方案.pdf"  # stored under a random name; the original name is kept in the row
+    assert stored.content_type == "application/pdf" and len(stored.sha256) == 64
