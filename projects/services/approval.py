@@ -67,8 +67,9 @@ def project_approve(*, project: Project, actor: User, reason: str = "") -> Proje
 
     When the pool's available balance is below B a project under review is
     waitlisted instead (competitive selection); the returned project's state
-    says which happened. A waitlisted project is approved from the top of the
-    ranking only, and only when the pool can pay its advance.
+    says which happened. While projects wait, a newly reviewed one joins the
+    waitlist rather than jumping it (R13). A waitlisted project is approved from
+    the top of the ranking only, and only when the pool can pay its advance.
     """
     from escrow import accounts
     from escrow.choices import OperationKind
@@ -93,6 +94,13 @@ def project_approve(*, project: Project, actor: User, reason: str = "") -> Proje
         return _queue(project, actor=actor,
                       reason=_("I2：风险池可用余额 %(a)s 低于项目预算 B %(b)s，列入择优排队")
                       % {"a": format_cny(available), "b": format_cny(project.budget)})
+    if project.state == S.UNDER_REVIEW:
+        from ..selectors import waitlist_ranked
+
+        if waitlist_ranked().exists():
+            # Competitive selection is running (R13): a newcomer joins the ranking instead of jumping it.
+            return _queue(project, actor=actor,
+                          reason=_("R13：已有项目在择优排队，本项目加入排队，按专家均分排名立项"))
     seq = counter.last + 1
     apply_transition(project, method="approve", actor=actor, reason=reason, year=year, seq=seq,
                      extra_fields=["notice_year", "notice_seq", "notice_number", "approved_at"],

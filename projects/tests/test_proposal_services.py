@@ -281,3 +281,13 @@ def test_attachment_over_20_mb_or_not_pdf_or_image_refused_r12(demo, settings):
     assert path.is_relative_to(Path(settings.MEDIA_ROOT)) and not path.is_relative_to(Path(settings.STATIC_ROOT))
     assert path.name != "合作方案.pdf"  # stored under a random name; the original name is kept in the row
     assert stored.content_type == "application/pdf" and len(stored.sha256) == 64
+
+
+def test_newcomer_joins_the_waitlist_instead_of_jumping_it_r13(demo, ledger_ok):
+    waiting = project_at(demo, "waitlisted", title="排队中", scores=(70, 70, 70))
+    newcomer = project_at(demo, "reviewed", title="新来的高分项目", scores=(95, 95, 95))
+    result = services.project_approve(project=newcomer, actor=demo.reviewer)
+    assert result.state == ProjectState.WAITLISTED and "R13" in result.state_reason
+    assert list(waitlist_ranked()) == [newcomer, waiting]
+    assert services.project_approve(project=newcomer, actor=demo.reviewer).state == ProjectState.APPROVED
+    assert services.project_approve(project=waiting, actor=demo.reviewer).state == ProjectState.APPROVED
