@@ -1,10 +1,15 @@
 """Fixtures shared by every test: demo-like organisations, users per role, ledger invariants."""
 from __future__ import annotations
 
+import os
+
 import pytest
 from django.db import connection
 
 from escrow.invariants import assert_ledger_invariants  # noqa: F401
+
+# A real Celery worker subprocess, for tests marked ``redis``.
+pytest_plugins = ["tests.conftest_celery"]
 
 
 def pytest_collection_modifyitems(config, items):
@@ -12,9 +17,13 @@ def pytest_collection_modifyitems(config, items):
 
     on_pg = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
     skip_pg = pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL (see README)")
+    skip_redis = pytest.mark.skip(reason="needs Redis: set REDIS_URL (e.g. redis://127.0.0.1:6379/1)")
+    has_redis = bool(os.environ.get("REDIS_URL"))
     for item in items:
         if "postgres" in item.keywords and not on_pg:
             item.add_marker(skip_pg)
+        if "redis" in item.keywords and not has_redis:
+            item.add_marker(skip_redis)
 
 
 @pytest.fixture(scope="session")
