@@ -183,3 +183,14 @@ def test_domain_error_rendered_with_rule(demo, rf):
         assert_error_shape(response.data, exc.code)
     assert exception_handler(cases[0][0], {}).data == {
         "code": "deposit_too_low", "detail": "保证金不足", "rule": "R5", "fields": {"deposit_amount": ["太少"]}}
+
+
+def test_api_errors_follow_accept_language(demo):
+    client = client_for(demo.enterprise)
+    zh = client.get(f"{API}organizations/999999/").json()
+    en = client.get(f"{API}organizations/999999/", HTTP_ACCEPT_LANGUAGE="en").json()
+    assert zh["detail"] == "未找到，或您无权查看"
+    assert en == {"code": "not_found", "detail": "Not found, or not visible to you"}
+    body = {"kind": "enterprise", "name": "x", "uscc": "91350100M000100Y44"}
+    en = client_for(demo.admin).post(f"{API}organizations/", body, format="json", HTTP_ACCEPT_LANGUAGE="en").json()
+    assert en["detail"] == "Invalid input" and en["fields"]["uscc"][0].startswith("Invalid unified social credit code")
