@@ -25,10 +25,14 @@ from escrow.services import operation_confirm
 
 from .choices import AttachmentKind, ProjectState
 from .choices import MilestoneState as M
-from .milestone_selectors import milestone_events, milestone_operations, milestones_visible_to, \
-    projects_for_milestones
+from .milestone_selectors import (
+    milestone_events,
+    milestone_operations,
+    milestones_visible_to,
+    projects_for_milestones,
+)
 from .milestone_timeline import build_timeline
-from .models import Attachment, Milestone
+from .models import Attachment
 from .services import milestones as ms
 
 
@@ -206,6 +210,3 @@ def attachment_download(request, att_id: int):
     return FileResponse(att.file.open("rb"), as_attachment=True, filename=att.original_name,
                         content_type=att.content_type)
 
-
-__all__ = ["panel_context", "project_milestones", "milestone_action", "project_action", "operation_confirm_view",
-           "attachment_download", "Milestone"]
