@@ -208,8 +208,12 @@ def test_expert_scores_required_when_scheme_asks_R16(demo):
 
 
 def test_overdue_by_beat_task_then_extension_beyond_a_year_refused_R7(demo):
+    from django.conf import settings
+
     from projects.tasks import milestones_overdue_sweep
 
+    beat = {v["task"] for v in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert milestones_overdue_sweep.name in beat
     with time_machine.travel(date(2025, 4, 1), tick=False):
         p = approved_project(demo, tranches=[("1200000.00", "120000.00")], start=date(2025, 4, 1), months=6)
         ms.project_open_escrow(project=p, actor=demo.reviewer)
