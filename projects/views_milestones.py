@@ -13,6 +13,7 @@ from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.dateparse import parse_date
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -98,8 +99,13 @@ def project_milestones(request, project_id: int):
     return render(request, "projects/milestones/project.html", {"project": project})
 
 
-def _back(project_id: int, anchor: str = ""):
-    return redirect(reverse("milestones:project", args=[project_id]) + anchor)
+def _back(request, project_id: int, anchor: str = ""):
+    """Back to the page the form was on (the project page that includes the panel, or ours)."""
+    nxt = request.POST.get("next", "")
+    if not (nxt and url_has_allowed_host_and_scheme(nxt, allowed_hosts={request.get_host()},
+                                                     require_https=request.is_secure())):
+        nxt = reverse("milestones:project", args=[project_id])
+    return redirect(nxt + anchor)
 
 
 def _money(value: str):
@@ -159,7 +165,7 @@ def milestone_action(request, pk: int, action: str):
             raise Http404
     except DomainError as exc:
         messages.error(request, exc.detail)
-    return _back(milestone.project_id, f"#m{milestone.seq}")
+    return _back(request, milestone.project_id, f"#m{milestone.seq}")
 
 
 @login_required
@@ -186,7 +192,7 @@ def project_action(request, project_id: int, action: str):
             raise Http404
     except DomainError as exc:
         messages.error(request, exc.detail)
-    return _back(project.pk)
+    return _back(request, project.pk)
 
 
 @login_required
@@ -200,7 +206,7 @@ def operation_confirm_view(request, op_id: int):
         messages.success(request, _("已复核，资金操作 #%(id)s 执行完毕") % {"id": op.pk})
     except DomainError as exc:
         messages.error(request, exc.detail)
-    return _back(milestone.project_id, f"#m{milestone.seq}")
+    return _back(request, milestone.project_id, f"#m{milestone.seq}")
 
 
 @login_required

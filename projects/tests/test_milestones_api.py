@@ -124,3 +124,24 @@ def test_milestone_page_shows_timeline_with_bounded_queries(demo, django_assert_
     assert c.get(f"/milestones/project/{p.pk}/").status_code == 404
     c.force_login(demo.enterprise)
     assert 'data-action="upload_receipt"' not in c.get(f"/milestones/project/{p.pk}/").content.decode()
+
+
+def test_page_forms_call_services_and_redirect_only_inside(demo):
+    from django.test import Client
+
+    p = approved_project(demo, tranches=[("1200000.00", "120000.00")])
+    c = Client()
+    c.force_login(demo.reviewer)
+    r = c.post(f"/milestones/project/{p.pk}/open_escrow/", {"next": "https://evil.example/"})
+    assert r.status_code == 302 and r["Location"] == f"/milestones/project/{p.pk}/"
+    m = p.milestones.get()
+    assert fresh(m).state == M.DEPOSIT_DUE
+    c.force_login(demo.enterprise)
+    r = c.post(f"/milestones/{m.pk}/do/confirm_deposit/", {"amount": "120000.00", "bank_ref": "Z1",
+                                                           "next": f"/projects/{p.pk}/"}, follow=False)
+    assert r["Location"] == f"/projects/{p.pk}/#m1"
+    assert fresh(m).state == M.DEPOSIT_DUE and not MoneyOperation.objects.filter(kind="deposit").exists()
+    page = c.get(f"/milestones/project/{p.pk}/").content.decode()
+    assert "监管账户操作员" in page  # the 403 reason is shown to the user
+    c.force_login(demo.enterprise2)
+    assert c.post(f"/milestones/{m.pk}/do/upload_receipt/", {"file": pdf()}).status_code == 404
