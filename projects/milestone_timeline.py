@@ -63,7 +63,7 @@ def build_timeline(milestones, events_by_id: dict, today: date | None = None) ->
         cls = "ongoing"
         if started:
             end = settled or today
-            actual = (x(started), max(x(end) - x(started), 2))
+            actual = (x(started), max(x(end) - x(started), 4))
             cls = {"released": "released", "forfeited": "forfeited"}.get(m.state, "overdue" if m.state == "overdue"
                                                                            else "ongoing")
         markers = []

@@ -650,7 +650,11 @@ def _settle_advance(*, project: Project, actor, repaid_amount, reason: str) -> d
     from escrow.selectors import account_balance
 
     advanced = account_balance(codes.pool_advanced(project.pk))
-    repaid = advanced if repaid_amount is None else money(repaid_amount)
+    try:
+        repaid = advanced if repaid_amount in (None, "") else money(str(repaid_amount).replace(",", ""))
+    except (ArithmeticError, ValueError):
+        raise DomainError(_("归还金额格式不正确"), code="invalid_amount",
+                          fields={"repaid_amount": [_("格式不正确")]}) from None
     if repaid < 0 or repaid > advanced:
         raise DomainError(_("I2：归还金额须在 0 与垫付余额 %(b)s 之间") % {"b": format_cny(advanced)},
                           code="repayment_amount", rule="I2", fields={"repaid_amount": [_("超出垫付余额")]})
