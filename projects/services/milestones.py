@@ -85,6 +85,19 @@ def _refuse_if_pending(milestone: Milestone, purposes: Iterable[str]) -> None:
                             code="operation_pending")
 
 
+def _require_not_decider(milestone: Milestone, actor, action: str) -> None:
+    """Separation of duties: whoever decided the milestone never executes its money movement."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from core.models import AuditEvent
+
+    decider = (AuditEvent.objects.filter(content_type=ContentType.objects.get_for_model(Milestone),
+                                         object_id=str(milestone.pk), action=action)
+               .order_by("-at", "-pk").values_list("actor_id", flat=True).first())
+    if decider is not None and decider == actor.pk:
+        raise PermissionDeniedError(_("职责分离：审核该里程碑的人员不能执行其资金划转"), code="separation_of_duties")
+
+
 def _member_of(user, org, role: str) -> bool:
     return bool(user.organization_id and user.organization_id == org.pk and user.has_role(role))
 
@@ -482,6 +495,7 @@ def milestone_release(*, milestone: Milestone, actor) -> tuple[Milestone, MoneyO
     require_role(actor, Role.CUSTODIAN)
     project, milestone = _lock_milestone(milestone)
     _require_state(milestone, _("拨付"), M.RELEASABLE)
+    _require_not_decider(milestone, actor, "review_met")
     _refuse_if_pending(milestone, [P_RELEASE, P_FORFEIT, P_BALANCE])
     if milestone.paid_in != milestone.amount:
         raise DomainError(_("R7：尚未全额缴入（已缴 %(p)s / 应缴 %(t)s），不能拨付")
@@ -510,6 +524,7 @@ def milestone_forfeit(*, milestone: Milestone, actor) -> tuple[Milestone, MoneyO
     require_role(actor, Role.CUSTODIAN)
     project, milestone = _lock_milestone(milestone)
     _require_state(milestone, _("罚没保证金"), M.FAILED)
+    _require_not_decider(milestone, actor, "review_not_met")
     _refuse_if_pending(milestone, [P_RELEASE, P_FORFEIT, P_BALANCE, P_DEPOSIT])
     paid = milestone.paid_in
     forfeit = min(milestone.deposit_amount, paid)
