@@ -6,6 +6,8 @@ import json
 
 from django.db import IntegrityError, transaction
 from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -73,6 +75,22 @@ class ExtendInput(serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, default="")
 
 
+class MilestoneActionDoc(serializers.Serializer):
+    """The body of any action (each action reads the fields it needs)."""
+
+    amount = serializers.DecimalField(max_digits=18, decimal_places=2, required=False,
+                                      help_text="confirm_deposit / confirm_balance")
+    bank_ref = serializers.CharField(required=False, help_text="confirm_deposit / confirm_balance")
+    reason = serializers.CharField(required=False, help_text="review_met / review_not_met / extend / request_deposit")
+    description = serializers.CharField(required=False, help_text="report_completion")
+    target_notes = serializers.JSONField(required=False, help_text="report_completion: {target: note}")
+    due_date = serializers.DateField(required=False, help_text="extend")
+
+
+class MilestoneWithOperationSerializer(MilestoneSerializer):
+    operation = OperationBriefSerializer(required=False)
+
+
 def _valid(serializer_class, data):
     s = serializer_class(data=data)
     s.is_valid(raise_exception=True)
@@ -130,6 +148,7 @@ def _request_hash(request) -> str:
 class MilestoneDetailView(APIView):
     """GET a milestone: state, amount, deposit_amount, paid_in, custody_balance, dates."""
 
+    @extend_schema(responses=MilestoneSerializer)
     def get(self, request, pk: int):
         milestone = get_object_or_404(milestones_visible_to(request.user), pk=pk)
         return Response(MilestoneSerializer(milestone).data)
@@ -142,6 +161,8 @@ class MilestoneActionView(APIView):
     same key with another body is 409.
     """
 
+    @extend_schema(request=MilestoneActionDoc, responses=MilestoneWithOperationSerializer,
+                   parameters=[OpenApiParameter("action", OpenApiTypes.STR, OpenApiParameter.PATH, enum=list(ACTIONS))])
     def post(self, request, pk: int, action: str):
         if action not in ACTIONS:
             return Response({"code": "not_found", "detail": "未知操作 (unknown action)"}, status=404)
