@@ -1,10 +1,9 @@
 """`milestones/{id}/` and `milestones/{id}/{action}/` (api.md). Each action validates input and calls one service."""
 from __future__ import annotations
 
-import hashlib
 import json
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -12,8 +11,8 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.exceptions import ConflictError, DomainError
-from core.models import IdempotencyRecord
+from core.exceptions import DomainError
+from core.idempotency import run_idempotently
 
 from ..milestone_selectors import milestones_visible_to
 from ..services import milestones as ms
@@ -137,14 +136,6 @@ ACTIONS = ("request_deposit", "confirm_deposit", "upload_receipt", "report_compl
            "review_not_met", "confirm_balance", "release", "forfeit", "extend")
 
 
-def _request_hash(request) -> str:
-    body = {k: request.data.getlist(k) if hasattr(request.data, "getlist") else request.data[k]
-            for k in sorted(request.data.keys())}
-    files = sorted((f.name, f.size) for f in request.FILES.values()) if request.FILES else []
-    raw = json.dumps([request.method, request.path, body, files], sort_keys=True, default=str)
-    return hashlib.sha256(raw.encode()).hexdigest()
-
-
 class MilestoneDetailView(APIView):
     """GET a milestone: state, amount, deposit_amount, paid_in, custody_balance, dates."""
 
@@ -158,7 +149,7 @@ class MilestoneActionView(APIView):
     """POST an action; `release`/`forfeit` (and confirmations) answer with the milestone and its operation.
 
     An ``Idempotency-Key`` header makes a repeat return the first response; the
-    same key with another body is 409.
+    same key with another body is 409 (core.idempotency).
     """
 
     @extend_schema(request=MilestoneActionDoc, responses=MilestoneWithOperationSerializer,
@@ -168,28 +159,15 @@ class MilestoneActionView(APIView):
             return Response({"code": "not_found", "detail": "未知操作 (unknown action)"}, status=404)
         visible = milestones_visible_to(request.user)
         milestone = get_object_or_404(visible, pk=pk)
-        key = request.headers.get("Idempotency-Key", "").strip()
-        digest = _request_hash(request) if key else ""
-        if key:
-            rec = IdempotencyRecord.objects.filter(user=request.user, key=key).first()
-            if rec is not None:
-                if rec.request_hash != digest:
-                    raise ConflictError("同一 Idempotency-Key 已用于另一个请求", code="idempotency_key_reused")
-                return Response(rec.response_body, status=rec.status_code)
-        try:
+
+        def handler():
+            # The answer is the state at commit: an operation ordered here is executed by the
+            # worker after the commit, so it is usually still ``requested`` (or awaiting a checker).
             with transaction.atomic():
                 _m, op = _do(action, milestone, request.user, request)
-                body = self._body(visible, pk, op)
-                if key:
-                    IdempotencyRecord.objects.create(user=request.user, key=key, method="POST",
-                                                     path=request.path[:300], request_hash=digest,
-                                                     status_code=200, response_body=body)
-        except IntegrityError as exc:
-            if key:
-                raise ConflictError("同一 Idempotency-Key 的请求正在处理", code="idempotency_key_reused") from exc
-            raise
-        # Operations dispatched on commit may have finished by now (eager worker): read again.
-        return Response(self._body(visible, pk, op) if op is not None else body)
+                return Response(self._body(visible, pk, op))
+
+        return run_idempotently(request, handler)
 
     @staticmethod
     def _body(visible, pk, op):

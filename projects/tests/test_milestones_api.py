@@ -42,8 +42,12 @@ def test_api_walks_a_milestone_from_deposit_to_release(demo, ledger_ok):
                                     format="json", HTTP_IDEMPOTENCY_KEY="k-dep-1")
     assert r.status_code == 200, r.json()
     body = r.json()
-    assert body["state"] == "in_progress" and body["paid_in"] == "150000.00" and body["custody_balance"] == "150000.00"
-    assert body["operation"]["state"] == "done"
+    # the answer is the order (the worker executes after the commit); then the milestone has moved
+    assert body["state"] == "deposit_due" and body["operation"]["state"] == "requested"
+    assert body["operation"]["kind"] == "deposit" and body["operation"]["amount"] == "150000.00"
+    now = client(demo.enterprise).get(url(m)).json()
+    assert now["state"] == "in_progress" and now["paid_in"] == "150000.00" and now["custody_balance"] == "150000.00"
+    assert MoneyOperation.objects.get(pk=body["operation"]["id"]).state == "done"
     again = client(demo.custodian).post(url(m, "confirm_deposit"), {"amount": "150000.00", "bank_ref": "B1"},
                                         format="json", HTTP_IDEMPOTENCY_KEY="k-dep-1")
     assert again.status_code == 200 and again.json()["operation"]["id"] == body["operation"]["id"]
@@ -60,15 +64,15 @@ def test_api_walks_a_milestone_from_deposit_to_release(demo, ledger_ok):
     assert r.json()["state"] == "balance_due" and r.json()["balance_due"] == "1350000.00"
     r = client(demo.custodian).post(url(m, "confirm_balance"), {"amount": "1350000.00", "bank_ref": "B3"},
                                     format="json")
-    assert r.json()["state"] == "releasable"
+    assert r.status_code == 200 and r.json()["operation"]["kind"] == "balance"
+    assert client(demo.custodian).get(url(m)).json()["state"] == "releasable"
     r = client(demo.custodian).post(url(m, "release"), format="json")
     assert r.status_code == 200
     assert r.json()["state"] == "releasable" and r.json()["operation"]["state"] == "awaiting_confirmation"
     assert client(demo.custodian).post(url(m, "forfeit")).status_code == 409
     op_id = r.json()["operation"]["id"]
-    from escrow.services import operation_confirm
-
-    operation_confirm(operation=MoneyOperation.objects.get(pk=op_id), by=demo.custodian2)
+    assert client(demo.custodian).post(f"/api/v1/operations/{op_id}/confirm/").status_code == 403  # the maker
+    assert client(demo.custodian2).post(f"/api/v1/operations/{op_id}/confirm/").status_code == 200
     r = client(demo.platform).get(url(m))
     assert r.json()["state"] == "released" and r.json()["released_amount"] == "1500000.00"
     assert r.json()["custody_balance"] == "0.00"
