@@ -119,8 +119,10 @@ def machine() -> str:
     mem_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2 ** 30
     import weasyprint
 
-    return (f"{cpu}, {os.cpu_count()} cores, {mem_gb:.0f} GB RAM; Python {platform.python_version()}, "
-            f"WeasyPrint {weasyprint.__version__}, {platform.system()} {platform.release()}")
+    load = os.getloadavg()[0]
+    return (f"{cpu}, {os.cpu_count()} cores (load {load:.1f} at the end: shared machine), {mem_gb:.0f} GB RAM; "
+            f"Python {platform.python_version()}, WeasyPrint {weasyprint.__version__}, "
+            f"{platform.system()} {platform.release()}")
 
 
 def write_results(path: Path, row: str, header_lines: list[str]) -> None:

@@ -34,27 +34,10 @@ from .models import Report
 
 
 def projects_visible_to(user) -> QuerySet[Project]:
-    """The projects a user may see: the projects app's selector once it exists, the same rule until then."""
-    try:
-        from projects.selectors import projects_visible_to as projects_selector
-    except ImportError:
-        projects_selector = None
-    if projects_selector is not None:
-        return projects_selector(user)
-    qs = Project.objects.select_related("enterprise", "platform", "scheme")
-    if not getattr(user, "is_authenticated", False):
-        return qs.none()
-    if is_oversight(user):
-        return qs
-    org_id = user.organization_id
-    if org_id is None:
-        return qs.none()
-    scope = Q(pk__in=[])
-    if has_role(user, Role.ENTERPRISE):
-        scope |= Q(enterprise_id=org_id)
-    if has_role(user, Role.PLATFORM):
-        scope |= Q(platform_id=org_id)
-    return qs.filter(scope)
+    """The same scoping as the project pages (projects.selectors)."""
+    from projects.selectors import projects_visible_to as projects_selector
+
+    return projects_selector(user)
 
 
 def project_visible(user, project_id) -> Project:
@@ -225,9 +208,12 @@ def project_postings(project: Project) -> list[Posting]:
 
 
 def project_detail(project_id: int) -> Project:
+    """The project with its milestones (each with ``custody_balance``, as on the milestone pages)."""
+    from projects.milestone_selectors import with_custody_balance
+
     return (Project.objects.select_related("enterprise", "platform", "scheme", "created_by")
             .prefetch_related(
-                Prefetch("milestones", queryset=Milestone.objects.order_by("seq")),
+                Prefetch("milestones", queryset=with_custody_balance(Milestone.objects.order_by("seq"))),
                 Prefetch("assignments", queryset=ExpertAssignment.objects.select_related("expert", "milestone")
                          .order_by("assigned_at", "pk")),
                 "attachments",
@@ -237,10 +223,11 @@ def project_detail(project_id: int) -> Project:
 def project_history(project: Project) -> list:
     """Every transition of the project and of its milestones, in time order."""
     from core.services import audit_history
+    from projects.milestone_selectors import milestone_events
 
     events = list(audit_history(project))
-    for m in project.milestones.all():
-        events.extend(audit_history(m))
+    for milestone_list in milestone_events([m.pk for m in project.milestones.all()]).values():
+        events.extend(milestone_list)
     events.sort(key=lambda e: (e.at, e.pk))
     return events
 

@@ -12,8 +12,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.choices import Role
 from core.exceptions import DomainError
-from core.permissions import deny, is_oversight, require
+from core.permissions import deny, has_role, is_oversight, require
 from core.services import audit_record
 
 from . import selectors
@@ -50,6 +51,9 @@ def report_authorise(*, user, kind: str, params: dict) -> dict:
     clean = {name: _int_param(params, name) for name in KIND_PARAMS[kind]}
     if "project" in clean:
         selectors.project_visible(user, clean["project"])  # 404 for another organisation's project
+        if not (is_oversight(user) or has_role(user, Role.ENTERPRISE, Role.PLATFORM)):
+            # An expert sees the projects assigned to them, but their documents belong to the parties.
+            require(deny(_("项目文书仅限项目双方及监管、审计等人员导出")))
     if kind == ReportKind.ANNUAL_AUDIT and not is_oversight(user):
         require(deny(_("年度专项审计报告仅限科技局、审计、财政、监管和风险池人员（R15）")))
     if kind == ReportKind.SUBSIDY_DECISION:

@@ -197,3 +197,52 @@ def test_report_page_polls_while_rendering_and_stops_when_done(projects, demo):
     Report.objects.filter(pk=report.pk).update(state="done", progress=100, file="reports/x.pdf")
     fragment = browser.get(f"/reports/{report.pk}/progress/").content.decode()
     assert "hx-trigger" not in fragment and 'aria-valuenow="100"' in fragment and "下载" in fragment
+
+
+@pytest.mark.django_db
+def test_an_assigned_expert_sees_the_project_but_cannot_export_its_documents_403(projects, demo,
+                                                                                 django_capture_on_commit_callbacks):
+    from projects.models import ExpertAssignment
+
+    ExpertAssignment.objects.create(project=projects[0], expert=demo.expert1)
+    resp = _request(demo.expert1, "project_dossier", {"project": projects[0].pk}, django_capture_on_commit_callbacks)
+    assert resp.status_code == 403
+    resp = _request(demo.expert1, "project_dossier", {"project": projects[1].pk}, django_capture_on_commit_callbacks)
+    assert resp.status_code == 404
+
+
+@pytest.mark.django_db
+def test_project_page_offers_the_documents_to_the_parties_not_to_experts(projects, demo):
+    from django.test import Client
+    from django.urls import reverse
+
+    from projects.models import ExpertAssignment
+
+    project = projects[0]
+    url = reverse("projects:detail", args=[project.pk])
+    browser = Client()
+    browser.force_login(demo.enterprise)
+    page = browser.get(url).content.decode()
+    assert 'id="documents"' in page and 'value="approval_notice"' in page and 'value="dossier_export"' in page
+    ExpertAssignment.objects.create(project=project, expert=demo.expert1)
+    browser.force_login(demo.expert1)
+    page = browser.get(url)
+    assert page.status_code == 200 and 'id="documents"' not in page.content.decode()
+
+
+@pytest.mark.django_db
+def test_requesting_from_the_page_renders_and_redirects_to_the_progress_page(projects, demo,
+                                                                             django_capture_on_commit_callbacks):
+    from django.test import Client
+
+    browser = Client()
+    browser.force_login(demo.enterprise)
+    with django_capture_on_commit_callbacks(execute=True):
+        resp = browser.post("/reports/", {"kind": "custody_statement", "project": projects[0].pk})
+    report = Report.objects.get()
+    assert resp.status_code == 302 and resp["Location"] == f"/reports/{report.pk}/"
+    assert report.state == "done" and report.requested_by == demo.enterprise
+    page = browser.get("/reports/").content.decode()
+    assert report.number in page and f"/reports/{report.pk}/download/" in page
+    resp = browser.post("/reports/", {"kind": "custody_statement", "project": projects[2].pk})
+    assert resp.status_code == 200 and Report.objects.count() == 1   # not among the choices offered

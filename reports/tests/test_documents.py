@@ -56,7 +56,7 @@ def test_project_dossier_has_terms_milestones_transitions_ledger_and_attachments
     out = documents.project_dossier(project.pk, number="萧科安档〔2026〕3号", issued_on=ISSUED)
     body = squeeze(text(out.content))
     for needle in ("科创安心宝项目档案", "萧科安档〔2026〕3号", "萧科安〔2025〕7号", "阶段成果归企业所有",
-                   "第1阶段样机研制", "保证金已罚没", "技术路线可行", "86.00", "open_escrow", "已立项", "实施中",
+                   "第1阶段样机研制", "保证金已罚没", "技术路线可行", "86.00", "开通保证金通道", "已立项", "实施中",
                    "合作协议.pdf", f"custody:{project.pk}:1", "¥5,000,000.00", "¥700,000.00", "¥-1,000,000.00",
                    "2026年1月15日"):
         assert needle in body, needle
