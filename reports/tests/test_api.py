@@ -246,3 +246,18 @@ def test_requesting_from_the_page_renders_and_redirects_to_the_progress_page(pro
     assert report.number in page and f"/reports/{report.pk}/download/" in page
     resp = browser.post("/reports/", {"kind": "custody_statement", "project": projects[2].pk})
     assert resp.status_code == 200 and Report.objects.count() == 1   # not among the choices offered
+
+
+@pytest.mark.django_db
+def test_post_with_the_same_idempotency_key_creates_one_report(projects, demo, django_capture_on_commit_callbacks):
+    c = client_for(demo.auditor)
+    body = {"kind": "custody_statement", "params": {"project": projects[0].pk}}
+    with django_capture_on_commit_callbacks(execute=False):
+        first = c.post("/api/v1/reports/", body, format="json", HTTP_IDEMPOTENCY_KEY="rep-1")
+        again = c.post("/api/v1/reports/", body, format="json", HTTP_IDEMPOTENCY_KEY="rep-1")
+        other = c.post("/api/v1/reports/", {**body, "kind": "project_dossier"}, format="json",
+                       HTTP_IDEMPOTENCY_KEY="rep-1")
+    assert first.status_code == again.status_code == 202
+    assert again.json()["id"] == first.json()["id"] and again["Idempotent-Replayed"] == "true"
+    assert other.status_code == 409
+    assert Report.objects.count() == 1
