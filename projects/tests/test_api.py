@@ -258,3 +258,14 @@ def test_only_enterprise_staff_create_and_idempotency_key_replays_create(demo):
 
 def test_unauthenticated_is_401(db):
     assert APIClient().get("/api/v1/projects/").status_code == 401
+
+
+def test_open_escrow_through_the_action_endpoint_reaches_the_milestone_services(demo, ledger_ok):
+    project = project_at(demo, "approved")
+    assert client_for(demo.enterprise).post(f"/api/v1/projects/{project.pk}/open_escrow/", {}).status_code == 403
+    r = client_for(demo.reviewer).post(f"/api/v1/projects/{project.pk}/open_escrow/", {}, format="json")
+    assert r.status_code == 200, r.json()
+    assert r.json()["state"] == "active"
+    assert r.json()["milestones"][0]["state"] == "deposit_due"
+    r = client_for(demo.reviewer).post(f"/api/v1/projects/{project.pk}/open_escrow/", {}, format="json")
+    assert r.status_code == 409
