@@ -1,6 +1,8 @@
 """Celery: Redis broker when REDIS_URL (or CELERY_BROKER_URL) is set, eager otherwise."""
 from datetime import timedelta
 
+from celery.schedules import crontab
+
 import environ
 
 env = environ.Env()
@@ -28,6 +30,12 @@ CELERY_BEAT_SCHEDULE = {
     "escrow-sweep-operations": {
         "task": "escrow.sweep_operations",
         "schedule": timedelta(minutes=1),
+    },
+    # R11, R15: every 20 January (Asia/Shanghai) prepare the year just ended for the bureau's review;
+    # a recomputation that changes nothing creates nothing, so a repeat is harmless.
+    "subsidies-prepare-year": {
+        "task": "subsidies.prepare_year",
+        "schedule": crontab(minute=0, hour=2, day_of_month=20, month_of_year=1),
     },
 }
 # Operations still requested or executing this long after their last dispatch
