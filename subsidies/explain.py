@@ -84,7 +84,8 @@ def explain_premium(trace: dict) -> list[str]:
         if t.get("others"):
             others = "、".join(_("%(name)s（%(issuer)s）%(a)s") % {
                 "name": o["name"], "issuer": o["issuer"], "a": _cny(o["amount"])} for o in t["others"])
-            line += _("；其他政策已补助：%(o)s，合计 %(t)s；从优就高、不重复，最优单项政策为 %(b)s，本区补足差额 %(d)s（R20、I8）。") % {
+            line += _("；其他政策已补助：%(o)s，合计 %(t)s；"
+                      "从优就高、不重复，最优单项政策为 %(b)s，本区补足差额 %(d)s（R20、I8）。") % {
                 "o": others, "t": _cny(t["others_total"]), "b": _cny(t["best_single"]), "d": _cny(t["due"])}
         else:
             line += _("；无其他政策同类补助，本区应补 %(d)s。") % {"d": _cny(t["due"])}
