@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -328,8 +328,11 @@ def _store(model, *, year: int, scheme: SchemeVersion, figures: dict[int, Figure
            result: RunResult) -> None:
     """Create new versions where a figure changed; leave equal ones alone (idempotent)."""
     existing: dict[int, list] = defaultdict(list)
-    for row in model.objects.filter(year=year, enterprise_id__in=list(figures)).order_by("version"):
+    # Locked (pk order): an approval or payment committing meanwhile is seen, never overwritten.
+    for row in model.objects.select_for_update().filter(year=year, enterprise_id__in=list(figures)).order_by("pk"):
         existing[row.enterprise_id].append(row)
+    for versions in existing.values():
+        versions.sort(key=lambda r: r.version)
     new_rows = []
     to_supersede = []
     for ent_id, fig in figures.items():
@@ -368,6 +371,16 @@ def _record_run(kind: str, result: RunResult, by) -> None:
     audit_record(actor=by, target=result.run, action=f"{kind}_compute", data=result.as_dict())
 
 
+_LOCK_KEYS = {RunKind.GRANT: 6101, RunKind.PREMIUM: 6102}
+
+
+def _lock_year(kind: str, year: int) -> None:
+    """One computation of a kind and year at a time (PostgreSQL advisory lock, released at commit)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_LOCK_KEYS[kind], year])
+
+
 def _may_compute(by) -> None:
     if by is not None and not (by.is_superuser or by.has_role(Role.REVIEWER)):
         raise PermissionDeniedError(_("只有科技局审核人员可以发起测算"))
@@ -384,6 +397,7 @@ def grant_compute(*, year: int, by=None) -> RunResult:
     the grant is paid on the audited input) and block approval.
     """
     _may_compute(by)
+    _lock_year(RunKind.GRANT, year)
     scheme = scheme_for_year(year)
     rate, cap = scheme.grant_rate, scheme.grant_cap
     audits = {a["project_id"]: a for a in AnnualAudit.objects.filter(year=year).values(
@@ -440,6 +454,7 @@ def premium_compute(*, year: int, by=None) -> RunResult:
     year reduce ours so that the total never exceeds the best single policy.
     """
     _may_compute(by)
+    _lock_year(RunKind.PREMIUM, year)
     scheme = scheme_for_year(year)
     policies = (InsurancePolicy.objects.filter(start_date__year=year, insured=InsuredParty.ENTERPRISE)
                 .values("pk", "policy_number", "type", "premium", "project_id", "project__title",
