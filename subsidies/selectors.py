@@ -135,3 +135,15 @@ def ledger_inputs(year: int, project_ids: list[int] | None = None) -> dict[int, 
 
 def ledger_input(project_id: int, year: int) -> Decimal:
     return ledger_inputs(year, [project_id]).get(project_id, ZERO)
+
+
+def projects_awaiting_audit(user, year: int) -> list[tuple]:
+    """R15, I5: projects with money released or forfeited to the platform in ``year`` and no audit yet,
+    with the ledger's figure (what the auditor starts from)."""
+    inputs = {pid: amount for pid, amount in ledger_inputs(year).items() if amount > 0}
+    if not inputs:
+        return []
+    audited = set(AnnualAudit.objects.filter(year=year, project_id__in=list(inputs)).values_list("project_id",
+                                                                                                   flat=True))
+    projects = projects_for_entry(user).filter(pk__in=[p for p in inputs if p not in audited])
+    return [(p, inputs[p.pk]) for p in projects]

@@ -149,14 +149,18 @@ def export(request, year: int):
 @login_required
 def audits(request):
     _may_view(request.user)
-    rows = selectors.audits_visible(request.user)
-    year = request.GET.get("year")
-    if year and year.isdigit():
-        rows = rows.filter(year=int(year))
+    year = _year(request)
+    rows = selectors.audits_visible(request.user).filter(year=year)
     form = None
+    pending = []
     if has_role(request.user, Role.AUDITOR):
-        form = forms.AuditForm(request.POST or None, request.FILES or None,
+        initial = {"year": year}
+        if request.GET.get("project", "").isdigit():
+            initial["project"] = int(request.GET["project"])
+            initial["audited_input"] = request.GET.get("ledger_input", "")
+        form = forms.AuditForm(request.POST or None, request.FILES or None, initial=initial,
                                projects=selectors.projects_for_entry(request.user))
+        pending = selectors.projects_awaiting_audit(request.user, year)
         if request.method == "POST" and form.is_valid():
             audit, ok = _call(request, services.audit_save, by=request.user, **form.cleaned_data)
             if ok:
@@ -164,7 +168,9 @@ def audits(request):
                 return redirect("subsidies:audit", pk=audit.pk)
     elif request.method == "POST":
         raise PermissionDenied(_("只有第三方审计人员可以登记年度评价与审计（R15）"))
-    return render(request, "subsidies/audits.html", {"rows": rows[:500], "form": form})
+    return render(request, "subsidies/audits.html", {
+        "rows": rows[:500], "form": form, "pending": pending, "year": year,
+        "years": list(range(timezone.localdate().year, 2024, -1))})
 
 
 @login_required

@@ -146,3 +146,16 @@ def test_policy_and_claim_pages(client, demo):
     assert policy.claims.get().paid_amount == Decimal("40000.00")
     client.force_login(demo.reviewer)
     assert "200,000.00" in client.get("/subsidies/insurance/").content.decode()
+
+
+def test_auditor_sees_projects_awaiting_audit_with_ledger_figure(client, demo, ledger_ok):
+    from .helpers import at, release
+
+    p = make_project(demo, demo.ent1, title="待审计的项目")
+    release(p, 1, "3000000.00", on=at(2025, 8, 1))
+    client.force_login(demo.auditor)
+    html = client.get("/subsidies/audits/?year=2025").content.decode()
+    assert "待审计的项目" in html and "¥3,000,000.00" in html
+    audit_save(by=demo.auditor, project=p, year=2025, audited_input=Decimal("3000000.00"))
+    html = client.get("/subsidies/audits/?year=2025").content.decode()
+    assert "登记审计</a>" not in html
