@@ -1,9 +1,8 @@
 """Celery: Redis broker when REDIS_URL (or CELERY_BROKER_URL) is set, eager otherwise."""
 from datetime import timedelta
 
-from celery.schedules import crontab
-
 import environ
+from celery.schedules import crontab
 
 env = environ.Env()
 
