@@ -1,20 +1,29 @@
 """Fixtures shared by every test: demo-like organisations, users per role, ledger invariants."""
 from __future__ import annotations
 
+import os
+
 import pytest
 from django.db import connection
 
 from escrow.invariants import assert_ledger_invariants  # noqa: F401
+
+# A real Celery worker subprocess, for tests marked ``redis``.
+pytest_plugins = ["tests.conftest_celery"]
 
 
 def pytest_collection_modifyitems(config, items):
     from django.conf import settings
 
     on_pg = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
+    on_redis = bool(settings.REDIS_URL or os.environ.get("CELERY_BROKER_URL"))
     skip_pg = pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL (see README)")
+    skip_redis = pytest.mark.skip(reason="needs a Redis broker: set REDIS_URL (see README)")
     for item in items:
         if "postgres" in item.keywords and not on_pg:
             item.add_marker(skip_pg)
+        if "redis" in item.keywords and not on_redis:
+            item.add_marker(skip_redis)
 
 
 @pytest.fixture(scope="session")

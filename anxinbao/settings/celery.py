@@ -30,6 +30,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "escrow.sweep_operations",
         "schedule": timedelta(minutes=1),
     },
+    # I7: overdue milestones and reminders before the due date.
+    "projects-milestones-overdue": {
+        "task": "projects.milestones_overdue_sweep",
+        "schedule": timedelta(hours=1),
+    },
     # R11, R15: every 20 January (Asia/Shanghai) prepare the year just ended for the bureau's review;
     # a recomputation that changes nothing creates nothing, so a repeat is harmless.
     "subsidies-prepare-year": {
@@ -37,6 +42,8 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute=0, hour=2, day_of_month=20, month_of_year=1),
     },
 }
+# Days before a milestone's due date when enterprise and platform are reminded.
+ANXINBAO_MILESTONE_REMIND_DAYS = env.int("ANXINBAO_MILESTONE_REMIND_DAYS", default=14)
 # Operations still requested or executing this long after their last dispatch
 # are dispatched again by the sweep.
 ANXINBAO_OPERATION_STUCK_AFTER = timedelta(minutes=env.int("ANXINBAO_OPERATION_STUCK_MINUTES", default=5))
