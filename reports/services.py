@@ -71,10 +71,11 @@ def _precheck(kind: str, params: dict) -> None:
         if not Project.objects.filter(pk=params["project"], notice_number__isnull=False).exists():
             raise DomainError(_("项目尚未立项，没有准予立项通知书（R13）"), code="not_approved", rule="R13")
     if kind == ReportKind.SUBSIDY_DECISION:
-        figures = selectors.subsidy_figures(year=params["year"], enterprise_id=params["enterprise"])
+        figures = selectors.subsidy_figures(year=params["year"], enterprise_id=params["enterprise"],
+                                            decided_only=True)
         if not (figures.grants or figures.premiums):
-            raise DomainError(_("该企业本年度尚无核定的资助或保费补助（R11、R9）"), code="subsidy_not_computed",
-                              rule="R11")
+            raise DomainError(_("该企业本年度尚无经审定的资助或保费补助，不能出具决定书（R11、R9）"),
+                              code="subsidy_not_approved", rule="R11")
 
 
 @transaction.atomic
