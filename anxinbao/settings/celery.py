@@ -26,6 +26,11 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # operation much sooner. See docs/operations.md.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_BEAT_SCHEDULE = {
+    # Reports whose task was lost or whose worker died are sent again (reports.services.reports_stuck).
+    "reports-sweep": {
+        "task": "reports.sweep",
+        "schedule": timedelta(minutes=5),
+    },
     "escrow-sweep-operations": {
         "task": "escrow.sweep_operations",
         "schedule": timedelta(minutes=1),
