@@ -25,4 +25,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Several resources have a "state" (or "kind") of their own: name each choice set once.
+    "ENUM_NAME_OVERRIDES": {
+        "ReportStateEnum": "reports.choices.ReportState",
+        "ReportKindEnum": "reports.choices.ReportKind",
+        "ComputationStateEnum": "subsidies.choices.ComputationState",
+    },
 }
