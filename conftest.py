@@ -8,6 +8,9 @@ from django.db import connection
 
 from escrow.invariants import assert_ledger_invariants  # noqa: F401
 
+# A real Celery worker subprocess, for tests marked ``redis``.
+pytest_plugins = ["tests.conftest_celery"]
+
 
 def pytest_collection_modifyitems(config, items):
     from django.conf import settings

@@ -6,6 +6,7 @@ from .choices import AccountKind
 POOL_FUNDING = "pool:funding"
 POOL_AVAILABLE = "pool:available"
 POOL_LOSSES = "pool:losses"
+POOL_CODES = (POOL_FUNDING, POOL_AVAILABLE, POOL_LOSSES)
 
 
 def pool_advanced(project_id: int) -> str:
@@ -35,7 +36,7 @@ def kind_of(code: str) -> str:
         return AccountKind.POOL_ADVANCED
     if code.startswith("custody:"):
         return AccountKind.CUSTODY
-    if code.startswith("ext:"):
+    if code.startswith(("ext:enterprise:", "ext:platform:")):
         return AccountKind.EXTERNAL
     raise ValueError(f"unknown account code {code!r}")
 
@@ -43,4 +44,13 @@ def kind_of(code: str) -> str:
 def owner_id_of(code: str) -> int | None:
     if code.startswith(("ext:enterprise:", "ext:platform:")):
         return int(code.rsplit(":", 1)[1])
+    return None
+
+
+def project_id_of(code: str) -> int | None:
+    """The project a custody or pool-advance account belongs to (None for the others)."""
+    if code.startswith("custody:"):
+        return int(code.split(":")[1])
+    if code.startswith("pool:advanced:"):
+        return int(code.split(":")[2])
     return None

@@ -26,15 +26,21 @@ def ledger_violations() -> list[str]:
     # 3. A milestone is released or forfeited at most once.
     settled = (MoneyOperation.objects.filter(kind__in=[OperationKind.RELEASE, OperationKind.FORFEIT],
                                              state=OperationState.DONE)
-               .exclude(context__milestone=None).values_list("context", flat=True))
-    seen: set = set()
-    for ctx in settled:
+               .values_list("pk", "context"))
+    seen: dict = {}
+    for pk, ctx in settled:
         m = ctx.get("milestone") if isinstance(ctx, dict) else None
         if m is None:
             continue
         if m in seen:
-            problems.append(f"invariant 3: milestone {m} settled more than once")
-        seen.add(m)
+            problems.append(f"invariant 3: milestone {m} settled more than once (operations {seen[m]} and {pk})")
+        seen[m] = pk
+    # An operation is done exactly when it has its entry.
+    for pk in MoneyOperation.objects.filter(state=OperationState.DONE, entry__isnull=True).values_list("pk", flat=True):
+        problems.append(f"invariant 3: operation {pk} is done without a journal entry")
+    for pk in (MoneyOperation.objects.exclude(state=OperationState.DONE).filter(entry__isnull=False)
+               .values_list("pk", flat=True)):
+        problems.append(f"invariant 3: operation {pk} has a journal entry but is not done")
     # 4. −funding = available + Σ advanced + losses.
     bal = {a.code: a.balance for a in Account.objects.filter(code__in=[codes.POOL_FUNDING, codes.POOL_AVAILABLE,
                                                                       codes.POOL_LOSSES])}

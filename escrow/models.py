@@ -27,6 +27,9 @@ class Account(models.Model):
     currency = models.CharField(max_length=3, default="CNY", editable=False)
     # Maintained under the account's row lock in the same transaction as its postings.
     balance = MoneyField(_("余额"), default=0, editable=False)
+    # The project of a custody:P:k or pool:advanced:P account (a plain id: escrow
+    # does not know projects); used to scope what an organisation may see.
+    project_ref = models.PositiveBigIntegerField(null=True, blank=True, db_index=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
@@ -48,7 +51,8 @@ class Account(models.Model):
 
 class JournalEntry(models.Model):
     memo = models.CharField(_("摘要"), max_length=300)
-    idempotency_key = models.CharField(max_length=200, unique=True)
+    # Room for the "op:" prefix put before an operation's own key (max 200).
+    idempotency_key = models.CharField(max_length=255, unique=True)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                               related_name="+", verbose_name=_("操作人"))
     created_at = models.DateTimeField(_("时间"), default=timezone.now, db_index=True)
@@ -111,6 +115,8 @@ class MoneyOperation(models.Model):
     lines = models.JSONField(default=list)
     purpose = models.CharField(max_length=64, blank=True, db_index=True)
     context = models.JSONField(default=dict, blank=True)
+    # context["project"], copied to an indexed column for scoping by organisation.
+    project_ref = models.PositiveBigIntegerField(null=True, blank=True, db_index=True, editable=False)
     bank_ref = models.CharField(_("银行流水号"), max_length=100, blank=True, db_index=True)
     reference = models.CharField(_("付款附言"), max_length=100, blank=True, db_index=True)
     idempotency_key = models.CharField(max_length=200, unique=True)
@@ -134,6 +140,7 @@ class MoneyOperation(models.Model):
         verbose_name_plural = _("资金操作")
         ordering = ["-pk"]
         constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="operation_amount_positive")]
+        indexes = [models.Index(fields=["state", "dispatched_at"], name="operation_state_dispatched")]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} #{self.pk} ¥{self.amount}"
@@ -179,3 +186,48 @@ class PoolTranche(models.Model):
         verbose_name_plural = _("风险池注资")
         ordering = ["decided_on", "pk"]
         constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="tranche_amount_positive")]
+
+
+class BankStatement(models.Model):
+    """A bank statement of the Anxinbao account uploaded by a custodian operator (reconciliation)."""
+
+    filename = models.CharField(_("文件名"), max_length=255)
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+                                    verbose_name=_("上传人"))
+    uploaded_at = models.DateTimeField(_("上传时间"), default=timezone.now)
+    period_start = models.DateField(_("起始日期"), null=True, blank=True)
+    period_end = models.DateField(_("截止日期"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("银行对账单")
+        verbose_name_plural = _("银行对账单")
+        ordering = ["-uploaded_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.filename} ({self.uploaded_at:%Y-%m-%d})"
+
+
+class BankStatementLine(models.Model):
+    class Direction(models.TextChoices):
+        IN = "in", _("收入")
+        OUT = "out", _("支出")
+
+    statement = models.ForeignKey(BankStatement, on_delete=models.CASCADE, related_name="lines")
+    line_no = models.PositiveIntegerField(_("行号"))
+    date = models.DateField(_("日期"))
+    amount = MoneyField(_("金额"))
+    direction = models.CharField(_("方向"), max_length=3, choices=Direction.choices)
+    bank_ref = models.CharField(_("银行流水号"), max_length=100)
+    counterparty = models.CharField(_("对方户名"), max_length=200, blank=True)
+    operation = models.ForeignKey(MoneyOperation, null=True, blank=True, on_delete=models.PROTECT,
+                                  related_name="statement_lines", verbose_name=_("匹配的资金操作"))
+
+    class Meta:
+        verbose_name = _("对账单明细")
+        verbose_name_plural = _("对账单明细")
+        ordering = ["statement_id", "line_no"]
+        constraints = [
+            models.UniqueConstraint(fields=["statement", "line_no"], name="statement_line_no"),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="statement_line_amount_positive"),
+        ]

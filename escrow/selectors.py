@@ -1,18 +1,34 @@
-"""Reads of the escrow app. Pages, API and reports all read figures from here."""
+"""Reads of the escrow app. Pages, API and reports all read figures from here.
+
+Scoping (who may see what): oversight roles (reviewer, auditor, custodian,
+pool manager, finance) see the whole ledger; enterprise and platform staff
+see only their organisation's own accounts, the custody (and, for the
+platform, pool-advance) accounts of their projects, the entries touching
+those accounts and the operations of their projects; everybody else sees
+nothing. Another organisation's object is simply not found (404).
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, datetime
 from decimal import Decimal
 
-from django.db.models import Sum
+from django.db.models import Prefetch, Q, QuerySet, Sum
+from django.utils import timezone
 
+from core.choices import Role
 from core.money import ZERO
+from core.permissions import is_oversight
 
 from . import accounts as codes
-from .choices import AccountKind
-from .models import Account, MoneyOperation
+from .choices import AccountKind, OperationKind, OperationState
+from .models import Account, BankStatement, BankStatementLine, JournalEntry, MoneyOperation, PoolTranche, Posting
+
+POOL_KINDS = [AccountKind.POOL_FUNDING, AccountKind.POOL_AVAILABLE, AccountKind.POOL_ADVANCED,
+              AccountKind.POOL_LOSSES]
 
 
+# -- pool ---------------------------------------------------------------------
 @dataclass(frozen=True)
 class PoolSummary:
     funding: Decimal
@@ -24,7 +40,7 @@ class PoolSummary:
     def utilisation(self) -> Decimal:
         """Share of the pool's funding that is advanced or lost, 0–1 (a ratio, not money)."""
         if not self.funding:
-            return ZERO
+            return Decimal("0.0000")
         return ((self.advanced + self.losses) / self.funding).quantize(Decimal("0.0001"))
 
 
@@ -33,9 +49,8 @@ def account_balance(code: str) -> Decimal:
 
 
 def pool_summary() -> PoolSummary:
-    rows = dict(Account.objects.filter(kind__in=[AccountKind.POOL_FUNDING, AccountKind.POOL_AVAILABLE,
-                                                 AccountKind.POOL_LOSSES])
-                .values_list("code", "balance"))
+    """Read from the balances kept on the account rows (two queries, whatever the journal's size)."""
+    rows = dict(Account.objects.filter(code__in=codes.POOL_CODES).values_list("code", "balance"))
     advanced = (Account.objects.filter(kind=AccountKind.POOL_ADVANCED)
                 .aggregate(s=Sum("balance"))["s"] or ZERO)
     return PoolSummary(funding=-(rows.get(codes.POOL_FUNDING) or ZERO),
@@ -44,5 +59,186 @@ def pool_summary() -> PoolSummary:
                        losses=rows.get(codes.POOL_LOSSES) or ZERO)
 
 
-def operations_list():
+@dataclass(frozen=True)
+class PoolPoint:
+    entry_id: int
+    at: datetime
+    memo: str
+    funding: Decimal
+    available: Decimal
+    advanced: Decimal
+    losses: Decimal
+
+
+def pool_history(*, since: date | None = None) -> list[PoolPoint]:
+    """The pool's figures after each entry that touched a pool account, computed from the postings."""
+    rows = (Posting.objects.filter(account__kind__in=POOL_KINDS)
+            .values("entry_id", "entry__created_at", "entry__memo", "account__kind")
+            .annotate(total=Sum("amount")).order_by("entry_id", "account__kind"))
+    figures = {kind: ZERO for kind in POOL_KINDS}
+    points: list[PoolPoint] = []
+    current = None
+
+    def flush():
+        if current is not None:
+            points.append(PoolPoint(entry_id=current[0], at=current[1], memo=current[2],
+                                    funding=-figures[AccountKind.POOL_FUNDING],
+                                    available=figures[AccountKind.POOL_AVAILABLE],
+                                    advanced=figures[AccountKind.POOL_ADVANCED],
+                                    losses=figures[AccountKind.POOL_LOSSES]))
+
+    for row in rows:
+        if current is None or current[0] != row["entry_id"]:
+            flush()
+            current = (row["entry_id"], row["entry__created_at"], row["entry__memo"])
+        figures[row["account__kind"]] += row["total"]
+    flush()
+    if since is not None:
+        points = [p for p in points if timezone.localdate(p.at) >= since]
+    return points
+
+
+def pool_tranches() -> QuerySet[PoolTranche]:
+    return PoolTranche.objects.select_related("operation", "created_by").order_by("-decided_on", "-pk")
+
+
+# -- scoping ------------------------------------------------------------------
+def _party_projects(user):
+    """Ids of the projects of the user's organisation (as enterprise or as platform), or None for all."""
+    if is_oversight(user):
+        return None, None
+    from projects.models import Project
+
+    org = getattr(user, "organization", None)
+    if org is None or not user.has_role(Role.ENTERPRISE, Role.PLATFORM):
+        return Project.objects.none().values("pk"), Project.objects.none().values("pk")
+    as_enterprise = Project.objects.filter(enterprise=org).values("pk") if user.has_role(Role.ENTERPRISE) \
+        else Project.objects.none().values("pk")
+    as_platform = Project.objects.filter(platform=org).values("pk") if user.has_role(Role.PLATFORM) \
+        else Project.objects.none().values("pk")
+    return as_enterprise, as_platform
+
+
+def accounts_visible_to(user) -> QuerySet[Account]:
+    qs = Account.objects.select_related("owner").order_by("code")
+    as_enterprise, as_platform = _party_projects(user)
+    if as_enterprise is None:
+        return qs
+    org = getattr(user, "organization", None)
+    if org is None or not user.has_role(Role.ENTERPRISE, Role.PLATFORM):
+        return qs.none()
+    return qs.filter(Q(owner=org)
+                     | Q(kind=AccountKind.CUSTODY, project_ref__in=as_enterprise)
+                     | Q(kind__in=[AccountKind.CUSTODY, AccountKind.POOL_ADVANCED], project_ref__in=as_platform))
+
+
+def entries_visible_to(user) -> QuerySet[JournalEntry]:
+    qs = (JournalEntry.objects.select_related("actor", "operation")
+          .prefetch_related(Prefetch("postings", queryset=Posting.objects.select_related("account").order_by("pk")))
+          .order_by("-pk"))
+    if is_oversight(user):
+        return qs
+    return qs.filter(pk__in=Posting.objects.filter(account__in=accounts_visible_to(user)).values("entry_id"))
+
+
+def operations_visible_to(user) -> QuerySet[MoneyOperation]:
+    qs = operations_list()
+    as_enterprise, as_platform = _party_projects(user)
+    if as_enterprise is None:
+        return qs
+    return qs.filter(Q(project_ref__in=as_enterprise) | Q(project_ref__in=as_platform))
+
+
+def operations_list() -> QuerySet[MoneyOperation]:
     return MoneyOperation.objects.select_related("ordered_by", "executed_by", "confirmed_by").order_by("-pk")
+
+
+def can_see_pool(user) -> bool:
+    return is_oversight(user)
+
+
+# -- the custodian's desk -----------------------------------------------------
+def desk_queues(user) -> dict:
+    """Operations waiting on a custodian operator, and recent failures."""
+    ops = operations_visible_to(user)
+    awaiting = list(ops.filter(state=OperationState.AWAITING_CONFIRMATION).order_by("created_at", "pk"))
+    pending = list(ops.filter(state__in=[OperationState.REQUESTED, OperationState.EXECUTING])
+                   .order_by("created_at", "pk")[:100])
+    failed = list(ops.filter(state=OperationState.FAILED).order_by("-finished_at", "-pk")[:20])
+    return {"awaiting": awaiting, "pending": pending, "failed": failed}
+
+
+# -- account statements -------------------------------------------------------
+@dataclass(frozen=True)
+class StatementRow:
+    entry_id: int
+    at: datetime
+    memo: str
+    amount: Decimal
+    balance: Decimal
+    operation_id: int | None
+    operation_kind: str
+    counterparts: str
+
+
+@dataclass(frozen=True)
+class Statement:
+    account: Account
+    start: date | None
+    end: date | None
+    opening: Decimal
+    rows: list[StatementRow]
+    closing: Decimal
+
+
+def account_statement(account: Account, *, start: date | None = None, end: date | None = None) -> Statement:
+    """The account's postings in [start, end] with the running balance, from the postings themselves."""
+    postings = Posting.objects.filter(account=account)
+    opening = ZERO
+    if start is not None:
+        opening = postings.filter(entry__created_at__date__lt=start).aggregate(s=Sum("amount"))["s"] or ZERO
+        postings = postings.filter(entry__created_at__date__gte=start)
+    if end is not None:
+        postings = postings.filter(entry__created_at__date__lte=end)
+    postings = (postings.select_related("entry", "entry__operation")
+                .prefetch_related(Prefetch("entry__postings", queryset=Posting.objects.select_related("account")))
+                .order_by("entry_id", "pk"))
+    running = opening
+    rows = []
+    for p in postings:
+        running += p.amount
+        op = getattr(p.entry, "operation", None)
+        others = "、".join(q.account.code for q in p.entry.postings.all() if q.account_id != account.pk)
+        rows.append(StatementRow(entry_id=p.entry_id, at=p.entry.created_at, memo=p.entry.memo, amount=p.amount,
+                                 balance=running, operation_id=op.pk if op else None,
+                                 operation_kind=op.get_kind_display() if op else "", counterparts=others))
+    return Statement(account=account, start=start, end=end, opening=opening, rows=rows, closing=running)
+
+
+# -- reconciliation -----------------------------------------------------------
+CUSTODY_IN = (OperationKind.DEPOSIT, OperationKind.BALANCE)
+CUSTODY_OUT = (OperationKind.RELEASE, OperationKind.FORFEIT, OperationKind.REFUND)
+
+
+def custody_operations() -> QuerySet[MoneyOperation]:
+    """Operations that move money through the Anxinbao account (done ones are expected on the statement)."""
+    return MoneyOperation.objects.filter(kind__in=[*CUSTODY_IN, *CUSTODY_OUT], state=OperationState.DONE)
+
+
+def reconciliation(statement: BankStatement) -> dict:
+    lines = list(statement.lines.select_related("operation").order_by("line_no"))
+    matched = [ln for ln in lines if ln.operation_id]
+    unmatched_lines = [ln for ln in lines if not ln.operation_id]
+    ops = custody_operations().select_related("ordered_by").order_by("finished_at", "pk")
+    if statement.period_start:
+        ops = ops.filter(finished_at__date__gte=statement.period_start)
+    if statement.period_end:
+        ops = ops.filter(finished_at__date__lte=statement.period_end)
+    unmatched_ops = list(ops.exclude(pk__in=BankStatementLine.objects.filter(operation__isnull=False)
+                                     .values("operation_id")))
+    return {"statement": statement, "matched": matched, "unmatched_lines": unmatched_lines,
+            "unmatched_operations": unmatched_ops}
+
+
+def statements_list() -> QuerySet[BankStatement]:
+    return BankStatement.objects.select_related("uploaded_by").order_by("-uploaded_at", "-pk")

@@ -1,4 +1,14 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "escrow"
-urlpatterns: list = []
+urlpatterns = [
+    path("desk/", views.desk, name="desk"),
+    path("operations/<int:pk>/confirm/", views.operation_confirm_view, name="operation_confirm"),
+    path("reconciliation/upload/", views.statement_upload, name="statement_upload"),
+    path("reconciliation/<int:pk>/", views.statement_detail, name="statement"),
+    path("pool/", views.pool, name="pool"),
+    path("accounts/", views.accounts, name="accounts"),
+    path("accounts/<int:pk>/", views.account_statement, name="account_statement"),
+]

@@ -49,3 +49,16 @@ def build_demo(*, pool: bool = True) -> SimpleNamespace:
         pool_top_up(amount=ns.scheme.pool_first_tranche, decided_on=date(2025, 3, 9), actor=ns.poolmanager,
                     idempotency_key="test:pool:tranche-1")
     return ns
+
+
+def make_project(ns: SimpleNamespace, *, enterprise: Organization | None = None, platform: Organization | None = None,
+                 title: str = "智能装备联合研发", state: str = "active"):
+    """A project row for tests that need one to exist (scoping, custody accounts); no workflow is run."""
+    from decimal import Decimal
+
+    from projects.models import Project
+
+    return Project.objects.create(
+        enterprise=enterprise or ns.ent1, platform=platform or ns.plat1, created_by=ns.enterprise,
+        scheme=ns.scheme, mode="project_cooperation", title=title, total_amount=Decimal("5000000.00"),
+        budget=Decimal("1200000.00"), start_date=date(2025, 4, 1), end_date=date(2026, 3, 31), state=state)

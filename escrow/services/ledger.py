@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
@@ -19,13 +19,51 @@ Line = tuple[str, Decimal]
 
 
 def _ensure_accounts(account_codes: Iterable[str]) -> None:
-    existing = set(Account.objects.filter(code__in=list(account_codes)).values_list("code", flat=True))
+    account_codes = list(account_codes)
+    existing = set(Account.objects.filter(code__in=account_codes).values_list("code", flat=True))
+    # Created in code order, so two entries creating the same new accounts queue up
+    # on the first one rather than deadlocking on each other's unique-index entries.
     for code in sorted(set(account_codes) - existing):
         try:
             with transaction.atomic():
-                Account.objects.create(code=code, kind=codes.kind_of(code), owner_id=codes.owner_id_of(code))
+                Account.objects.create(code=code, kind=codes.kind_of(code), owner_id=codes.owner_id_of(code),
+                                       project_ref=codes.project_id_of(code))
         except IntegrityError:
             pass  # created concurrently by another transaction: fine
+
+
+def normalise_lines(lines: Iterable[Line]) -> dict[str, Decimal]:
+    """Validate and merge lines: Decimal with at most two places (I4), balanced (invariant 1)."""
+    merged: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    for code, amount in lines:
+        if isinstance(amount, float):
+            raise LedgerError(_("金额不得使用浮点数（I4）: %(a)r") % {"a": amount}, code="invalid_amount", rule="I4")
+        try:
+            amount = Decimal(amount)
+        except (InvalidOperation, TypeError, ValueError):
+            raise LedgerError(_("金额无效: %(a)r") % {"a": amount}, code="invalid_amount") from None
+        if not amount.is_finite() or not has_at_most_two_places(amount):
+            raise LedgerError(_("金额最多两位小数（I4）: %(a)s") % {"a": amount}, code="invalid_amount", rule="I4")
+        try:
+            codes.kind_of(code)
+        except ValueError:
+            raise LedgerError(_("未知的科目代码: %(c)s") % {"c": code}, code="unknown_account") from None
+        merged[code] += amount
+    merged = {code: amount for code, amount in merged.items() if amount != 0}
+    if len(merged) < 2:
+        raise LedgerError(_("一笔分录至少需要两个非零过账（不变量 1）"), code="invalid_entry", rule="invariant 1")
+    if sum(merged.values()) != 0:
+        raise LedgerError(_("分录借贷不平衡，合计 %(s)s（不变量 1）") % {"s": sum(merged.values())},
+                          code="unbalanced_entry", rule="invariant 1")
+    return merged
+
+
+def _replay(existing: JournalEntry, merged: dict[str, Decimal]) -> JournalEntry:
+    posted = {code: amount for code, amount in existing.postings.values_list("account__code", "amount")}
+    if posted != merged:
+        raise LedgerError(_("幂等键 %(k)s 已用于另一笔不同的分录") % {"k": existing.idempotency_key},
+                          code="idempotency_key_reused")
+    return existing
 
 
 @transaction.atomic
@@ -36,26 +74,24 @@ def post_entry(*, memo: str, idempotency_key: str, lines: Iterable[Line], actor=
     Accounts are locked in primary-key order (no deadlock between two entries
     touching the same accounts in any order); balances are updated under the
     lock; a guarded account that would go below zero refuses the whole entry.
-    A second call with the same key returns the first entry and changes nothing.
+    A second call with the same key and the same lines returns the first entry
+    and changes nothing; the same key with other lines is refused.
     """
-    merged: dict[str, Decimal] = defaultdict(lambda: ZERO)
-    for code, amount in lines:
-        amount = Decimal(amount)
-        if not has_at_most_two_places(amount):
-            raise LedgerError(_("金额最多两位小数（I4）: %(a)s") % {"a": amount}, code="invalid_amount", rule="I4")
-        merged[code] += amount
-    merged = {code: amount for code, amount in merged.items() if amount != 0}
-    if len(merged) < 2:
-        raise LedgerError(_("一笔分录至少需要两个非零过账"), code="invalid_entry")
-    if sum(merged.values()) != 0:
-        raise LedgerError(_("分录借贷不平衡（不变量 1）"), code="unbalanced_entry", rule="invariant 1")
+    if not idempotency_key:
+        raise LedgerError(_("分录必须带幂等键"), code="idempotency_key_required")
+    merged = normalise_lines(lines)
+
+    existing = JournalEntry.objects.filter(idempotency_key=idempotency_key).first()
+    if existing is not None:  # fast path: a replay of a committed entry takes no lock
+        return _replay(existing, merged)
 
     _ensure_accounts(merged)
     locked = list(Account.objects.select_for_update(no_key=True).filter(code__in=list(merged)).order_by("pk"))
-    # Checked after the locks: a concurrent twin with the same key has committed by now.
+    # Checked again under the locks: a concurrent twin with the same key, which
+    # locked the same accounts, has committed by now and is visible (READ COMMITTED).
     existing = JournalEntry.objects.filter(idempotency_key=idempotency_key).first()
     if existing is not None:
-        return existing
+        return _replay(existing, merged)
 
     for account in locked:
         new_balance = account.balance + merged[account.code]

@@ -13,7 +13,8 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -24,9 +25,8 @@ from core.permissions import require_role
 from core.services import audit_record
 
 from ..choices import OperationKind, OperationState
-from ..exceptions import LedgerError
 from ..models import MoneyOperation
-from .ledger import post_entry
+from .ledger import normalise_lines, post_entry
 
 log = logging.getLogger(__name__)
 
@@ -48,11 +48,17 @@ def register_completion_hook(purpose: str, *, on_done: Hook | None = None, on_fa
         _failed_hooks[purpose].append(on_failed)
 
 
-def _dispatch(operation: MoneyOperation) -> None:
+def _send(operation_id: int) -> None:
+    """Hand the operation to the broker (the only line that talks to Celery)."""
     from ..tasks import execute_operation
 
-    MoneyOperation.objects.filter(pk=operation.pk).update(dispatched_at=timezone.now())
-    transaction.on_commit(lambda: execute_operation.delay(operation.pk))
+    execute_operation.delay(operation_id)
+
+
+def _dispatch(operation: MoneyOperation) -> None:
+    pk = operation.pk
+    MoneyOperation.objects.filter(pk=pk).update(dispatched_at=timezone.now())
+    transaction.on_commit(lambda: _send(pk))
 
 
 def _threshold() -> Decimal:
@@ -60,6 +66,15 @@ def _threshold() -> Decimal:
 
     scheme = SchemeVersion.current()
     return scheme.dual_control_threshold if scheme else Decimal("1000000.00")
+
+
+# Kinds that only a custodian operator may order (separation of duties: the
+# bureau decides, the custodian moves the money).
+CUSTODIAN_KINDS = {OperationKind.RELEASE, OperationKind.FORFEIT, OperationKind.REFUND}
+
+
+def _same_order(op: MoneyOperation, *, kind: str, amount: Decimal, lines: list[list[str]]) -> bool:
+    return op.kind == kind and op.amount == amount and sorted(map(tuple, op.lines)) == sorted(map(tuple, lines))
 
 
 @transaction.atomic
@@ -71,19 +86,42 @@ def operation_request(*, kind: str, amount: Decimal, lines: Iterable[tuple[str, 
 
     ``inline`` executes it in the caller's transaction instead (used where the
     order and the movement must stand or fall together, e.g. the approval
-    advance of I2). Calling twice with the same key returns the first operation.
+    advance of I2); a failure then raises. Calling twice with the same key and
+    the same order returns the first operation; the same key with another
+    order is a conflict.
     """
-    existing = MoneyOperation.objects.filter(idempotency_key=idempotency_key).first()
-    if existing is not None:
-        return existing
+    if kind not in OperationKind.values:
+        raise DomainError(_("未知的资金操作类型: %(k)s") % {"k": kind}, code="invalid_kind")
     amount = money(amount)
     if amount <= 0:
         raise DomainError(_("金额必须大于零"), code="invalid_amount")
-    op = MoneyOperation.objects.create(
-        kind=kind, amount=amount, memo=memo[:300], idempotency_key=idempotency_key,
-        lines=[[code, str(money(a))] for code, a in lines], purpose=purpose, context=context or {},
-        reference=reference, bank_ref=bank_ref, ordered_by=ordered_by, executed_by=executed_by,
-    )
+    if not idempotency_key or len(idempotency_key) > 200:
+        raise DomainError(_("资金操作必须带幂等键（不超过 200 个字符）"), code="idempotency_key_required")
+    merged = normalise_lines(lines)  # balanced, two decimals: refused now rather than failing later
+    stored_lines = [[code, str(money(a))] for code, a in merged.items()]
+    if kind in CUSTODIAN_KINDS:
+        require_role(ordered_by, Role.CUSTODIAN)
+
+    existing = MoneyOperation.objects.filter(idempotency_key=idempotency_key).first()
+    if existing is None:
+        context = context or {}
+        try:
+            with transaction.atomic():
+                op = MoneyOperation.objects.create(
+                    kind=kind, amount=amount, memo=memo[:300], idempotency_key=idempotency_key,
+                    lines=stored_lines, purpose=purpose, context=context,
+                    project_ref=context.get("project") if isinstance(context.get("project"), int) else None,
+                    reference=reference, bank_ref=bank_ref, ordered_by=ordered_by, executed_by=executed_by,
+                )
+        except IntegrityError:
+            # A concurrent twin committed the same key first (the insert waited for it).
+            existing = MoneyOperation.objects.get(idempotency_key=idempotency_key)
+    if existing is not None:
+        if not _same_order(existing, kind=kind, amount=amount, lines=stored_lines):
+            raise ConflictError(_("幂等键 %(k)s 已用于另一笔不同的资金操作") % {"k": idempotency_key},
+                                code="idempotency_key_reused")
+        return existing
+
     audit_record(actor=ordered_by, target=op, action="request", to_state=op.state,
                  data={"kind": kind, "amount": str(amount)})
     if kind in DUAL_CONTROL_KINDS and amount > _threshold() and not inline:
@@ -94,8 +132,7 @@ def operation_request(*, kind: str, amount: Decimal, lines: Iterable[tuple[str, 
         return op
     if inline:
         _start(op, actor=executed_by or ordered_by)
-        _complete(op, actor=executed_by or ordered_by, raise_on_failure=True)
-        return op
+        return _complete(op, actor=executed_by or ordered_by, raise_on_failure=True)
     _dispatch(op)
     return op
 
@@ -126,27 +163,36 @@ def _start(op: MoneyOperation, *, actor=None) -> None:
     audit_record(actor=actor, target=op, action="start", from_state=OperationState.REQUESTED, to_state=op.state)
 
 
-def _complete(op: MoneyOperation, *, actor=None, raise_on_failure: bool = False) -> None:
+def _complete(op: MoneyOperation, *, actor=None, raise_on_failure: bool = False) -> MoneyOperation:
+    """Post the entry and run the completion hooks, all or nothing.
+
+    A domain error (insufficient funds, or a hook refusing because the other
+    side has moved on) rolls back to the savepoint: no posting is left behind
+    and the operation fails with the rule named.
+    """
     try:
         with transaction.atomic():
             entry = post_entry(memo=op.memo, idempotency_key=f"op:{op.idempotency_key}",
                                lines=[(code, Decimal(a)) for code, a in op.lines], actor=actor)
-    except LedgerError as exc:
+            op.finish(entry=entry)
+            op.save(update_fields=["state", "entry", "finished_at"])
+            audit_record(actor=actor, target=op, action="finish", from_state=OperationState.EXECUTING,
+                         to_state=op.state, data={"entry": entry.pk})
+            for hook in _done_hooks.get(op.purpose, []):
+                hook(op)
+    except DomainError as exc:
         if raise_on_failure:
             raise
+        # The savepoint is gone; reload the row (still locked by this transaction).
+        op = MoneyOperation.objects.get(pk=op.pk)
         op.fail(reason=str(exc))
         op.save(update_fields=["state", "failure_reason", "finished_at"])
         audit_record(actor=actor, target=op, action="fail", from_state=OperationState.EXECUTING,
                      to_state=op.state, reason=str(exc))
+        log.warning("operation %s failed: %s", op.pk, exc)
         for hook in _failed_hooks.get(op.purpose, []):
             hook(op)
-        return
-    op.finish(entry=entry)
-    op.save(update_fields=["state", "entry", "finished_at"])
-    audit_record(actor=actor, target=op, action="finish", from_state=OperationState.EXECUTING,
-                 to_state=op.state, data={"entry": entry.pk})
-    for hook in _done_hooks.get(op.purpose, []):
-        hook(op)
+    return op
 
 
 def operation_execute(*, operation_id: int) -> MoneyOperation | None:
@@ -161,23 +207,19 @@ def operation_execute(*, operation_id: int) -> MoneyOperation | None:
         op = MoneyOperation.objects.select_for_update().get(pk=operation_id)
         if op.state != OperationState.EXECUTING:
             return op
-        _complete(op, actor=op.executed_by)
-        return op
+        return _complete(op, actor=op.executed_by)
 
 
 def operations_stuck(*, older_than) -> list[int]:
+    """Operations still requested or executing ``older_than`` after their last dispatch."""
     cutoff = timezone.now() - older_than
-    from django.db.models import Q
-
     return list(MoneyOperation.objects.filter(state__in=[OperationState.REQUESTED, OperationState.EXECUTING])
                 .filter(Q(dispatched_at__lt=cutoff) | Q(dispatched_at__isnull=True, created_at__lt=cutoff))
                 .values_list("pk", flat=True))
 
 
 def operations_redispatch(ids: list[int]) -> int:
-    from ..tasks import execute_operation
-
     for pk in ids:
         MoneyOperation.objects.filter(pk=pk).update(dispatched_at=timezone.now())
-        execute_operation.delay(pk)
+        _send(pk)
     return len(ids)

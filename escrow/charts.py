@@ -1,0 +1,61 @@
+"""A small server-rendered SVG line chart (no JavaScript, nothing fetched)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.utils import timezone
+
+
+@dataclass
+class Series:
+    key: str
+    label: str
+    colour: str
+    points: str  # "x,y x,y …" for <polyline>
+    last: Decimal
+
+
+def _nice_max(value: Decimal) -> Decimal:
+    if value <= 0:
+        return Decimal(1)
+    exp = len(str(int(value))) - 1
+    step = Decimal(10) ** exp
+    for m in (1, 2, 2.5, 5, 10):
+        top = Decimal(str(m)) * step
+        if top >= value:
+            return top
+    return 10 * step
+
+
+def pool_chart(points, *, width: int = 860, height: int = 280) -> dict | None:
+    """Step lines of available, advanced and losses after each pool entry (x = entry order, labelled by date)."""
+    if not points:
+        return None
+    left, right, top, bottom = 90, 16, 14, 34
+    plot_w, plot_h = width - left - right, height - top - bottom
+    ymax = _nice_max(max(max(p.available, p.advanced, p.losses) for p in points))
+    n = len(points)
+
+    def x(i: int) -> float:
+        return left + (plot_w * i / (n - 1) if n > 1 else plot_w / 2)
+
+    def y(v: Decimal) -> float:
+        return top + plot_h - float(v / ymax) * plot_h
+
+    series = []
+    for key, label, colour in (("available", "可用", "#2f855a"), ("advanced", "已垫付", "#b7791f"),
+                               ("losses", "损失", "#c53030")):
+        coords = []
+        for i, p in enumerate(points):
+            value = getattr(p, key)
+            if i:
+                coords.append(f"{x(i):.1f},{y(getattr(points[i - 1], key)):.1f}")  # step: hold until the entry
+            coords.append(f"{x(i):.1f},{y(value):.1f}")
+        series.append(Series(key, label, colour, " ".join(coords), getattr(points[-1], key)))
+    yticks = [{"y": round(y(ymax * k / 4), 1), "label": f"{ymax * k / 4 / 10000:,.0f} 万"} for k in range(5)]
+    xticks = []
+    for i in sorted({0, n - 1, *(round(j * (n - 1) / 4) for j in range(1, 4))}):
+        xticks.append({"x": round(x(i), 1), "label": timezone.localdate(points[i].at).isoformat()})
+    return {"width": width, "height": height, "series": series, "yticks": yticks, "xticks": xticks,
+            "left": left, "right": width - right, "top": top, "bottom": top + plot_h}

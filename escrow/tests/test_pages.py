@@ -1,0 +1,217 @@
+"""Pages: the custodian's desk, the pool page, accounts and statements (with Excel), reconciliation."""
+from __future__ import annotations
+
+import io
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+from openpyxl import load_workbook
+
+from escrow import accounts as codes
+from escrow.choices import OperationKind, OperationState
+from escrow.models import Account, BankStatement, BankStatementLine, MoneyOperation, PoolTranche
+from escrow.selectors import pool_history
+from escrow.services import operation_request
+from escrow.services.reconciliation import parse_statement
+from tests.factories import make_project
+
+from .utils import deposit, request_release
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def world(demo):
+    demo.p1 = make_project(demo)
+    demo.p2 = make_project(demo, enterprise=demo.ent2, platform=demo.plat2, title="新材料中试")
+    amount = Decimal("1500000.00")
+    operation_request(kind=OperationKind.DEPOSIT, amount=amount, memo="保证金到账",
+                      lines=[(codes.ext_enterprise(demo.ent1.pk), -amount), (codes.custody(demo.p1.pk, 1), amount)],
+                      idempotency_key="w:dep1", ordered_by=demo.custodian, bank_ref="BK-0001",
+                      reference=f"AXB-{demo.p1.pk}-1", context={"project": demo.p1.pk}, inline=True)
+    deposit(demo, project=demo.p2.pk, seq=1, amount="300.00")
+    demo.big = request_release(demo, project=demo.p1.pk, seq=1, amount="1200000.00")  # awaits confirmation
+    return demo
+
+
+def login(client, user):
+    client.force_login(user)
+    return client
+
+
+def test_desk_lists_awaiting_with_confirm_button_for_other_operator(world, client, django_assert_max_num_queries):
+    login(client, world.custodian2)
+    with django_assert_max_num_queries(12):
+        response = client.get(reverse("escrow:desk"))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert f'id="op-{world.big.pk}"' in html
+    assert reverse("escrow:operation_confirm", args=[world.big.pk]) in html
+
+    html = login(client, world.custodian).get(reverse("escrow:desk")).content.decode()
+    assert reverse("escrow:operation_confirm", args=[world.big.pk]) not in html  # the maker has no button
+    assert "须由另一名操作员复核" in html
+
+
+def test_desk_is_custodian_only_403(world, client):
+    assert login(client, world.enterprise).get(reverse("escrow:desk")).status_code == 403
+    assert login(client, world.reviewer).get(reverse("escrow:desk")).status_code == 403
+
+
+def test_desk_confirm_by_second_operator_executes(world, client, ledger_ok, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = login(client, world.custodian2).post(reverse("escrow:operation_confirm", args=[world.big.pk]))
+    assert response.status_code == 302
+    assert MoneyOperation.objects.get(pk=world.big.pk).state == OperationState.DONE
+
+
+def test_desk_confirm_by_maker_changes_nothing(world, client):
+    login(client, world.custodian).post(reverse("escrow:operation_confirm", args=[world.big.pk]))
+    assert MoneyOperation.objects.get(pk=world.big.pk).state == OperationState.AWAITING_CONFIRMATION
+
+
+def test_pool_page_shows_figures_and_svg_chart(world, client, django_assert_max_num_queries):
+    login(client, world.poolmanager)
+    with django_assert_max_num_queries(12):
+        response = client.get(reverse("escrow:pool"))
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert '<svg id="pool-chart"' in html and 'class="series-available"' in html
+    assert "¥100,000,000.00" in html
+    assert "<script" not in html.split("<main", 1)[1]  # server-rendered, no chart library
+
+
+def test_pool_page_403_for_enterprise(world, client):
+    assert login(client, world.enterprise).get(reverse("escrow:pool")).status_code == 403
+
+
+def test_pool_top_up_form_double_submit_records_once(world, client, ledger_ok):
+    client = login(client, world.poolmanager)
+    data = {"amount": "2000000.00", "decided_on": "2025-12-01", "decision_ref": "萧科〔2025〕30号", "token": "abc123"}
+    assert client.post(reverse("escrow:pool"), data).status_code == 302
+    assert client.post(reverse("escrow:pool"), data).status_code == 302
+    assert PoolTranche.objects.count() == 2
+    assert Account.objects.get(code=codes.POOL_AVAILABLE).balance == Decimal("102000000.00")
+
+
+def test_pool_top_up_form_refused_for_auditor(world, client):
+    data = {"amount": "1.00", "decided_on": "2025-12-01", "token": "x"}
+    assert login(client, world.auditor).post(reverse("escrow:pool"), data).status_code == 403
+
+
+def test_pool_history_follows_postings(demo, ledger_ok):
+    b = Decimal("1000000.00")
+    operation_request(kind=OperationKind.ADVANCE, amount=b, memo="垫付", idempotency_key="h:adv", inline=True,
+                      lines=[(codes.POOL_AVAILABLE, -b), (codes.pool_advanced(5), b)], ordered_by=demo.reviewer)
+    operation_request(kind=OperationKind.REPAYMENT, amount=Decimal("600000.00"), memo="归还", idempotency_key="h:rep",
+                      inline=True, lines=[(codes.pool_advanced(5), Decimal("-600000.00")),
+                                          (codes.POOL_AVAILABLE, Decimal("600000.00"))])
+    operation_request(kind=OperationKind.WRITE_OFF, amount=Decimal("400000.00"), memo="核销", idempotency_key="h:wo",
+                      inline=True, lines=[(codes.pool_advanced(5), Decimal("-400000.00")),
+                                          (codes.POOL_LOSSES, Decimal("400000.00"))])
+    deposit(demo, project=5, seq=1, amount="10.00")  # not a pool entry: no point
+    points = pool_history()
+    assert [(p.available, p.advanced, p.losses) for p in points] == [
+        (Decimal("100000000.00"), 0, 0),
+        (Decimal("99000000.00"), Decimal("1000000.00"), 0),
+        (Decimal("99600000.00"), Decimal("400000.00"), 0),
+        (Decimal("99600000.00"), 0, Decimal("400000.00")),
+    ]
+    assert all(p.funding == Decimal("100000000.00") for p in points)
+
+
+def test_accounts_page_scoped_for_enterprise(world, client, django_assert_max_num_queries):
+    login(client, world.enterprise2)
+    with django_assert_max_num_queries(10):
+        html = client.get(reverse("escrow:accounts")).content.decode()
+    assert codes.custody(world.p2.pk, 1) in html
+    assert codes.custody(world.p1.pk, 1) not in html and codes.POOL_AVAILABLE not in html
+
+
+def test_statement_running_balance_and_excel_export(world, client):
+    code = codes.custody(world.p2.pk, 1)
+    for i in range(3):
+        deposit(world, project=world.p2.pk, seq=1, amount=f"{10 * (i + 1)}.00")
+    account = Account.objects.get(code=code)
+    client = login(client, world.enterprise2)
+    html = client.get(reverse("escrow:account_statement", args=[account.pk])).content.decode()
+    assert html.count('class="num running"') == 4
+    assert "¥360.00" in html  # 300 + 10 + 20 + 30
+
+    response = client.get(reverse("escrow:account_statement", args=[account.pk]) + "?format=xlsx")
+    assert response["Content-Type"].startswith("application/vnd.openxmlformats")
+    ws = load_workbook(io.BytesIO(response.content)).active
+    values = [row for row in ws.iter_rows(values_only=True)]
+    assert values[-1][-1] == 360
+    assert [r[-1] for r in values[5:-1]] == [300, 310, 330, 360]
+
+
+def test_statement_of_other_organisations_account_404(world, client):
+    account = Account.objects.get(code=codes.custody(world.p1.pk, 1))
+    assert login(client, world.enterprise2).get(reverse("escrow:account_statement", args=[account.pk])).status_code == 404
+
+
+def csv_ok() -> str:
+    today = timezone.localdate().isoformat()  # the operations finished today (local time)
+    return ("date,amount,direction,bank_ref,counterparty\n"
+            f"{today},1500000.00,in,BK-0001,杭州萧山智能装备有限公司\n"
+            f"{today},88.00,in,BK-9999,未知汇款人\n")
+
+
+def upload(client, content: str, name: str = "statement.csv"):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return client.post(reverse("escrow:statement_upload"),
+                       {"file": SimpleUploadedFile(name, content.encode(), content_type="text/csv")})
+
+
+def test_reconciliation_matches_by_reference_and_amount(world, client):
+    response = upload(login(client, world.custodian), csv_ok())
+    assert response.status_code == 302
+    statement = BankStatement.objects.get()
+    lines = {ln.bank_ref: ln for ln in statement.lines.all()}
+    assert lines["BK-0001"].operation.idempotency_key == "w:dep1"
+    assert lines["BK-9999"].operation is None
+    html = client.get(response["Location"]).content.decode()
+    assert 'id="unmatched-lines-count">1<' in html
+    assert "BK-9999" in html
+    # the p2 deposit (done, no bank line) is an unmatched operation
+    assert html.count('class="unmatched-op"') == MoneyOperation.objects.filter(
+        kind=OperationKind.DEPOSIT, state=OperationState.DONE).count() - 1
+
+
+def test_reconciliation_malformed_file_refused_with_line_number_nothing_imported(world, client):
+    bad = csv_ok() + "2025-05-08,12.345,in,BK-7,某公司\n"
+    response = upload(login(client, world.custodian), bad)
+    assert response.status_code == 400
+    assert "第 4 行" in response.content.decode()
+    assert BankStatement.objects.count() == 0 and BankStatementLine.objects.count() == 0
+
+
+@pytest.mark.parametrize(("content", "line"), [
+    ("amount,direction\n1,in\n", 1),
+    ("date,amount,direction,bank_ref\n2025-13-01,1.00,in,A\n", 2),
+    ("date,amount,direction,bank_ref\n2025-01-01,1.00,sideways,A\n", 2),
+    ("date,amount,direction,bank_ref\n2025-01-01,1.00,in,A\n2025-01-02,-5,out,B\n", 3),
+    ("date,amount,direction,bank_ref\n2025-01-01,1.00,in,A\n2025-01-02,5,out,A\n", 3),
+    ("date,amount,direction,bank_ref\n2025-01-01,1.00,in\n", 2),
+])
+def test_parse_statement_names_the_bad_line(content, line):
+    from core.exceptions import DomainError
+
+    with pytest.raises(DomainError) as err:
+        parse_statement(content.encode())
+    assert f"第 {line} 行" in err.value.detail
+
+
+def test_parse_statement_accepts_chinese_headers_and_gbk():
+    content = "日期,金额,方向,银行流水号,对方户名\n2025-01-01,\"1,200.00\",收,A1,某公司\n".encode("gb18030")
+    [line] = parse_statement(content)
+    assert (line.date, line.amount, line.direction, line.bank_ref) == (date(2025, 1, 1), Decimal("1200.00"), "in", "A1")
+
+
+def test_reconciliation_upload_custodian_only(world, client):
+    assert upload(login(client, world.auditor), csv_ok()).status_code == 403

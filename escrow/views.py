@@ -1,0 +1,144 @@
+"""Browser pages of the escrow app: the custodian's desk, the pool, accounts and statements, reconciliation."""
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from core.choices import Role
+from core.exceptions import DomainError
+from core.permissions import has_role
+
+from . import selectors
+from .charts import pool_chart
+from .documents import statement_xlsx
+from .forms import AccountFilterForm, PeriodForm, StatementUploadForm, TopUpForm
+from .services import operation_confirm, pool_top_up
+from .services.reconciliation import statement_import
+
+
+def _require_custodian(user) -> None:
+    if not (user.is_superuser or has_role(user, Role.CUSTODIAN)):
+        raise PermissionDenied(_("仅限监管账户操作员"))
+
+
+@login_required
+def desk(request, upload_form=None):
+    _require_custodian(request.user)
+    queues = selectors.desk_queues(request.user)
+    return render(request, "escrow/desk.html", {
+        **queues,
+        "upload_form": upload_form or StatementUploadForm(),
+        "statements": selectors.statements_list()[:10],
+    })
+
+
+@login_required
+@require_POST
+def operation_confirm_view(request, pk: int):
+    _require_custodian(request.user)
+    op = get_object_or_404(selectors.operations_visible_to(request.user), pk=pk)
+    try:
+        operation_confirm(operation=op, by=request.user)
+    except DomainError as exc:
+        messages.error(request, exc.detail)
+    else:
+        messages.success(request, _("已复核资金操作 #%(id)s，已派发执行") % {"id": op.pk})
+    return redirect("escrow:desk")
+
+
+@login_required
+@require_POST
+def statement_upload(request):
+    _require_custodian(request.user)
+    form = StatementUploadForm(request.POST, request.FILES)
+    if form.is_valid():
+        f = form.cleaned_data["file"]
+        try:
+            statement = statement_import(filename=f.name, raw=f.read(), by=request.user)
+        except DomainError as exc:
+            form.add_error("file", exc.detail)
+        else:
+            messages.success(request, _("对账单已导入"))
+            return redirect("escrow:statement", pk=statement.pk)
+    response = desk(request, upload_form=form)
+    response.status_code = 400
+    return response
+
+
+@login_required
+def statement_detail(request, pk: int):
+    if not (request.user.is_superuser or has_role(request.user, Role.CUSTODIAN, Role.AUDITOR)):
+        raise PermissionDenied(_("仅限监管账户操作员和审计人员"))
+    statement = get_object_or_404(selectors.statements_list(), pk=pk)
+    return render(request, "escrow/statement.html", selectors.reconciliation(statement))
+
+
+@login_required
+def pool(request):
+    if not selectors.can_see_pool(request.user):
+        raise PermissionDenied(_("风险池数据仅限监督管理角色查看"))
+    can_top_up = has_role(request.user, Role.POOL_MANAGER)
+    form = TopUpForm()
+    if request.method == "POST":
+        if not can_top_up:
+            raise PermissionDenied(_("仅限风险池管理员"))
+        form = TopUpForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                pool_top_up(amount=data["amount"], decided_on=data["decided_on"], decision_ref=data["decision_ref"],
+                            note=data["note"], actor=request.user,
+                            idempotency_key=f"web:topup:{request.user.pk}:{data['token']}")
+            except DomainError as exc:
+                form.add_error(None, exc.detail)
+            else:
+                messages.success(request, _("风险池注资已记账"))
+                return redirect("escrow:pool")
+    history = selectors.pool_history()
+    return render(request, "escrow/pool.html", {
+        "summary": selectors.pool_summary(),
+        "chart": pool_chart(history),
+        "recent": list(reversed(history[-15:])),
+        "tranches": selectors.pool_tranches()[:50],
+        "form": form if can_top_up else None,
+    }, status=400 if form.errors else 200)
+
+
+@login_required
+def accounts(request):
+    form = AccountFilterForm(request.GET or None)
+    qs = selectors.accounts_visible_to(request.user)
+    if form.is_valid():
+        if form.cleaned_data["kind"]:
+            qs = qs.filter(kind=form.cleaned_data["kind"])
+        if form.cleaned_data["code"]:
+            qs = qs.filter(code__startswith=form.cleaned_data["code"])
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    return render(request, "escrow/accounts.html", {"form": form, "page": page})
+
+
+@login_required
+def account_statement(request, pk: int):
+    account = get_object_or_404(selectors.accounts_visible_to(request.user), pk=pk)
+    form = PeriodForm(request.GET or None)
+    start = end = None
+    if form.is_valid():
+        start, end = form.cleaned_data["start"], form.cleaned_data["end"]
+    statement = selectors.account_statement(account, start=start, end=end)
+    if request.GET.get("format") == "xlsx":
+        response = HttpResponse(statement_xlsx(statement),
+                                content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        name = f"statement-{account.code.replace(':', '-')}-{timezone.localdate():%Y%m%d}.xlsx"
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response
+    return render(request, "escrow/account_statement.html", {"statement": statement, "form": form,
+                                                               "query": request.GET.urlencode()})
+
+
