@@ -25,10 +25,16 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    # Several resources have a "state" (or "kind") of their own: name each choice set once.
+    # Several models have a field named "state"; give each choice set its own schema name.
     "ENUM_NAME_OVERRIDES": {
-        "ReportStateEnum": "reports.choices.ReportState",
-        "ReportKindEnum": "reports.choices.ReportKind",
+        "ProjectStateEnum": "projects.choices.ProjectState",
+        "MilestoneStateEnum": "projects.choices.MilestoneState",
+        "OperationStateEnum": "escrow.choices.OperationState",
         "ComputationStateEnum": "subsidies.choices.ComputationState",
+        "ReportStateEnum": "reports.choices.ReportState",
+        "OrganizationKindEnum": "core.choices.OrgKind",
+        "AccountKindEnum": "escrow.choices.AccountKind",
+        "OperationKindEnum": "escrow.choices.OperationKind",
+        "ReportKindEnum": "reports.choices.ReportKind",
     },
 }
