@@ -176,23 +176,23 @@ class StatementLine:
 
 
 def custody_statement(project: Project) -> tuple[list[StatementLine], dict[str, Decimal]]:
-    """Postings of custody:P:* in order, with running balances; and each account's ledger balance."""
-    postings = (Posting.objects.filter(account__code__startswith=f"custody:{project.pk}:")
-                .select_related("account", "entry", "entry__operation").order_by("entry__created_at", "pk"))
-    running: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    """Postings of custody:P:* in order, with each account's running balance (``escrow.selectors.
+    account_statement``, as on the account pages) and the running total of all of them."""
+    from escrow.selectors import account_statement
+
+    accounts = list(Account.objects.filter(code__startswith=f"custody:{project.pk}:").order_by("code"))
+    merged = []
+    for account in accounts:
+        for row in account_statement(account).rows:
+            merged.append((row.entry_id, account.code, row))
+    merged.sort(key=lambda item: (item[0], item[1]))
     total = ZERO
     lines = []
-    for p in postings:
-        running[p.account.code] += p.amount
-        total += p.amount
-        operation = getattr(p.entry, "operation", None)
-        lines.append(StatementLine(at=p.entry.created_at, entry_id=p.entry_id, account=p.account.code,
-                                   memo=p.entry.memo, amount=p.amount, balance=running[p.account.code],
-                                   total_balance=total,
-                                   kind=operation.get_kind_display() if operation else ""))
-    balances = dict(Account.objects.filter(code__startswith=f"custody:{project.pk}:")
-                    .order_by("code").values_list("code", "balance"))
-    return lines, balances
+    for _entry_id, code, row in merged:
+        total += row.amount
+        lines.append(StatementLine(at=row.at, entry_id=row.entry_id, account=code, memo=row.memo, amount=row.amount,
+                                   balance=row.balance, total_balance=total, kind=row.operation_kind))
+    return lines, {a.code: a.balance for a in accounts}
 
 
 def project_postings(project: Project) -> list[Posting]:
