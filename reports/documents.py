@@ -173,7 +173,8 @@ def _milestone_rows(milestones) -> list[dict]:
     return [{"obj": m, "amount": format_cny(m.amount), "deposit": format_cny(m.deposit_amount),
              "paid_in": format_cny(m.paid_in), "released": format_cny(m.released_amount),
              "forfeited": format_cny(m.forfeited_amount), "refunded": format_cny(m.refunded_amount),
-             "custody": format_cny(getattr(m, "custody_balance", None) or ZERO)}
+             "custody": format_cny(getattr(m, "custody_balance", None) or ZERO),
+             "custody_plain": _plain(getattr(m, "custody_balance", None) or ZERO)}
             for m in milestones]
 
 
@@ -279,6 +280,9 @@ def _cny_text(value) -> str:
 
 def _subsidy_rows(rows) -> list[dict]:
     """Each figure with its trace's lines (grant: per project, R11; premium: per insurance type, R9/I8)."""
+    from subsidies.choices import PolicyType
+
+    type_labels = dict(PolicyType.choices)
     out = []
     for r in rows:
         trace = r["trace"] if isinstance(r["trace"], dict) else {}
@@ -286,7 +290,7 @@ def _subsidy_rows(rows) -> list[dict]:
                      "input": _cny_text(p.get("input")), "claims": _cny_text(p.get("claims_paid")),
                      "base": _cny_text(p.get("base")), "share": _cny_text(p.get("share"))}
                     for p in trace.get("projects", []) if isinstance(p, dict)]
-        types = [{"type": t.get("type", ""), "premium": _cny_text(t.get("premium")),
+        types = [{"type": str(type_labels.get(t.get("type"), t.get("type", ""))), "premium": _cny_text(t.get("premium")),
                   "alone": _cny_text(t.get("alone")), "others": _cny_text(t.get("others_total")),
                   "best": _cny_text(t.get("best_single")), "due": _cny_text(t.get("due"))}
                  for t in trace.get("types", []) if isinstance(t, dict)]

@@ -103,7 +103,7 @@ def test_subsidy_decision_has_amount_in_figures_and_capitals_R11(demo):
     assert "¥2,100,000.00" in body and "人民币贰佰壹拾万元整" in body       # worked example 3
     assert "¥8,000,000.00" in body and "¥7,000,000.00" in body and "30%" in body
     assert "¥150,000.00" in body and "人民币壹拾伍万元整" in body           # worked example 4 (R20, I8)
-    assert "¥350,000.00" in body
+    assert "¥350,000.00" in body and "研发费用损失险" in body
     assert "¥2,250,000.00" in body and "人民币贰佰贰拾伍万元整" in body
     assert demo.ent1.name in body
     assert cjk_embedded(out.content)
