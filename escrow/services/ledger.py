@@ -58,6 +58,11 @@ def normalise_lines(lines: Iterable[Line]) -> dict[str, Decimal]:
     return merged
 
 
+def _lock(merged: dict[str, Decimal]) -> list[Account]:
+    """Lock the entry's accounts in primary-key order (one order for everybody: no deadlock)."""
+    return list(Account.objects.select_for_update(no_key=True).filter(code__in=list(merged)).order_by("pk"))
+
+
 def _replay(existing: JournalEntry, merged: dict[str, Decimal]) -> JournalEntry:
     posted = {code: amount for code, amount in existing.postings.values_list("account__code", "amount")}
     if posted != merged:
@@ -81,15 +86,13 @@ def post_entry(*, memo: str, idempotency_key: str, lines: Iterable[Line], actor=
         raise LedgerError(_("分录必须带幂等键"), code="idempotency_key_required")
     merged = normalise_lines(lines)
 
-    existing = JournalEntry.objects.filter(idempotency_key=idempotency_key).first()
-    if existing is not None:  # fast path: a replay of a committed entry takes no lock
-        return _replay(existing, merged)
-
-    _ensure_accounts(merged)
-    locked = list(Account.objects.select_for_update(no_key=True).filter(code__in=list(merged)).order_by("pk"))
-    # Checked again under the locks: a concurrent twin with the same key, which
-    # locked the same accounts, has committed by now and is visible (READ COMMITTED).
-    existing = JournalEntry.objects.filter(idempotency_key=idempotency_key).first()
+    locked = _lock(merged)
+    if len(locked) < len(merged):  # first posting to some account: create it, then lock again
+        _ensure_accounts(merged)
+        locked = _lock(merged)
+    # Checked under the locks: a concurrent twin with the same key, which locked
+    # the same accounts, has committed by now and is visible (READ COMMITTED).
+    existing = next(iter(JournalEntry.objects.filter(idempotency_key=idempotency_key).order_by()[:1]), None)
     if existing is not None:
         return _replay(existing, merged)
 
