@@ -71,10 +71,10 @@ class PoolPoint:
 
 
 def pool_history(*, since: date | None = None) -> list[PoolPoint]:
-    """The pool's figures after each entry that touched a pool account, computed from the postings."""
+    """The pool's figures after each entry that touched a pool account, in time order, from the postings."""
     rows = (Posting.objects.filter(account__kind__in=POOL_KINDS)
             .values("entry_id", "entry__created_at", "entry__memo", "account__kind")
-            .annotate(total=Sum("amount")).order_by("entry_id", "account__kind"))
+            .annotate(total=Sum("amount")).order_by("entry__created_at", "entry_id", "account__kind"))
     figures = {kind: ZERO for kind in POOL_KINDS}
     points: list[PoolPoint] = []
     current = None
