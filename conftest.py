@@ -16,13 +16,13 @@ def pytest_collection_modifyitems(config, items):
     from django.conf import settings
 
     on_pg = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
+    on_redis = bool(settings.REDIS_URL or os.environ.get("CELERY_BROKER_URL"))
     skip_pg = pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL (see README)")
-    skip_redis = pytest.mark.skip(reason="needs Redis: set REDIS_URL (e.g. redis://127.0.0.1:6379/1)")
-    has_redis = bool(os.environ.get("REDIS_URL"))
+    skip_redis = pytest.mark.skip(reason="needs a Redis broker: set REDIS_URL (see README)")
     for item in items:
         if "postgres" in item.keywords and not on_pg:
             item.add_marker(skip_pg)
-        if "redis" in item.keywords and not has_redis:
+        if "redis" in item.keywords and not on_redis:
             item.add_marker(skip_redis)
 
 

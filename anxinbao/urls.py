@@ -4,11 +4,13 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from core import views as core_views
+from projects import milestone_urls
 
 api_v1 = [
     path("", include("core.api.urls")),
     path("", include("escrow.api.urls")),
     path("", include("projects.api.urls")),
+    path("", include("projects.milestone_urls")),
     path("", include("subsidies.api.urls")),
 ]
 
@@ -21,6 +23,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("escrow/", include("escrow.urls")),
     path("projects/", include("projects.urls")),
+    path("", include((milestone_urls.pages, "milestones"))),
     path("subsidies/", include("subsidies.urls")),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

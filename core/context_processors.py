@@ -8,6 +8,8 @@ from .choices import Role
 NAV = [
     ("home", _("工作台"), ()),
     ("projects:list", _("合作项目"), ()),
+    ("projects:queue", _("待审队列"), (Role.REVIEWER,)),
+    ("projects:my_reviews", _("我的评审"), (Role.EXPERT,)),
     ("escrow:desk", _("监管操作台"), (Role.CUSTODIAN,)),
     ("escrow:pool", _("风险池"), (Role.POOL_MANAGER, Role.REVIEWER, Role.AUDITOR, Role.FINANCE)),
     ("escrow:accounts", _("账户与流水"), (Role.CUSTODIAN, Role.AUDITOR, Role.POOL_MANAGER, Role.REVIEWER)),

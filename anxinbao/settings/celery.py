@@ -29,7 +29,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "escrow.sweep_operations",
         "schedule": timedelta(minutes=1),
     },
+    # I7: overdue milestones and reminders before the due date.
+    "projects-milestones-overdue": {
+        "task": "projects.milestones_overdue_sweep",
+        "schedule": timedelta(hours=1),
+    },
 }
+# Days before a milestone's due date when enterprise and platform are reminded.
+ANXINBAO_MILESTONE_REMIND_DAYS = env.int("ANXINBAO_MILESTONE_REMIND_DAYS", default=14)
 # Operations still requested or executing this long after their last dispatch
 # are dispatched again by the sweep.
 ANXINBAO_OPERATION_STUCK_AFTER = timedelta(minutes=env.int("ANXINBAO_OPERATION_STUCK_MINUTES", default=5))

@@ -15,3 +15,7 @@ if env("ANXINBAO_TEST_DB_NAME", default=""):
     DATABASES["default"].setdefault("TEST", {})["NAME"] = env("ANXINBAO_TEST_DB_NAME")
 # Tests run tasks eagerly unless a test starts a real worker on purpose.
 CELERY_TASK_ALWAYS_EAGER = True
+# Serve /static/ from the app directories without collectstatic (the tests
+# check that every asset of the layout is served by the application).
+WHITENOISE_AUTOREFRESH = True
+WHITENOISE_USE_FINDERS = True

@@ -4,6 +4,7 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
+from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -29,7 +30,7 @@ def exception_handler(exc, context):
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
     if isinstance(exc, Http404):
-        return Response({"code": "not_found", "detail": "未找到，或您无权查看 (not found)"},
+        return Response({"code": "not_found", "detail": _("未找到，或您无权查看")},
                         status=status.HTTP_404_NOT_FOUND)
     if isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied(str(exc) or None)
@@ -43,7 +44,7 @@ def exception_handler(exc, context):
             for message in messages:
                 if message.startswith("R") and "：" in message[:6]:
                     rule = message.split("：", 1)[0]
-        body = {"code": "invalid", "detail": "输入有误 (invalid input)", "fields": fields}
+        body = {"code": "invalid", "detail": _("输入有误"), "fields": fields}
         if rule:
             body["rule"] = rule
         response.data = body

@@ -1,3 +1,4 @@
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from core import uscc
@@ -13,7 +14,7 @@ class OrganizationSerializer(serializers.ModelSerializer):
     def validate_uscc(self, value: str) -> str:
         value = uscc.normalise(value)
         if not uscc.is_valid(value):
-            raise serializers.ValidationError("统一社会信用代码无效（GB 32100-2015 校验位不符）")
+            raise serializers.ValidationError(_("统一社会信用代码无效（GB 32100-2015 校验位不符）"))
         return value
 
 

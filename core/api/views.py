@@ -1,3 +1,4 @@
+from django.utils.translation import gettext_lazy as _
 from rest_framework import mixins, permissions, viewsets
 from rest_framework.authtoken.views import ObtainAuthToken
 
@@ -11,7 +12,7 @@ class TokenView(ObtainAuthToken):
 
 
 class IsAdminOrReadOnly(permissions.BasePermission):
-    message = "只有系统管理员可以新增组织"
+    message = _("只有系统管理员可以新增组织")
 
     def has_permission(self, request, view):
         return request.method in permissions.SAFE_METHODS or bool(request.user and request.user.is_superuser)

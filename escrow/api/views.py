@@ -115,7 +115,7 @@ class TopUpViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.Gene
     serializer_class = TopUpSerializer
 
     def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):  # schema generation
+        if getattr(self, "swagger_fake_view", False):  # schema generation has no user
             return selectors.pool_tranches().none()
         _require_pool_reader(self.request.user)
         return selectors.pool_tranches()

@@ -42,4 +42,8 @@ class Command(BaseCommand):
                 continue
             if apps.is_installed(app) and hasattr(module, "seed"):
                 module.seed(orgs=orgs, scheme=scheme, stdout=self.stdout)
+            if app == "projects":
+                from projects.demo_milestones import seed_milestones
+
+                seed_milestones(stdout=self.stdout)
         self.stdout.write(self.style.SUCCESS(f"Demo data ready. Password for every user: {demo.DEMO_PASSWORD}"))

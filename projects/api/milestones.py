@@ -1,0 +1,180 @@
+"""`milestones/{id}/` and `milestones/{id}/{action}/` (api.md). Each action validates input and calls one service."""
+from __future__ import annotations
+
+import json
+
+from django.db import transaction
+from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from core.exceptions import DomainError
+from core.idempotency import run_idempotently
+
+from ..milestone_selectors import milestones_visible_to
+from ..services import milestones as ms
+
+
+class OperationBriefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.CharField()
+    state = serializers.CharField()
+    amount = serializers.DecimalField(max_digits=18, decimal_places=2)
+
+
+class MilestoneSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    project = serializers.IntegerField(source="project_id")
+    seq = serializers.IntegerField()
+    title = serializers.CharField()
+    state = serializers.CharField()
+    amount = serializers.DecimalField(max_digits=18, decimal_places=2)
+    deposit_amount = serializers.DecimalField(max_digits=18, decimal_places=2)
+    paid_in = serializers.DecimalField(max_digits=18, decimal_places=2)
+    balance_due = serializers.SerializerMethodField()
+    custody_balance = serializers.SerializerMethodField()
+    released_amount = serializers.DecimalField(max_digits=18, decimal_places=2)
+    forfeited_amount = serializers.DecimalField(max_digits=18, decimal_places=2)
+    refunded_amount = serializers.DecimalField(max_digits=18, decimal_places=2)
+    payment_reference = serializers.CharField()
+    start_date = serializers.DateField()
+    due_date = serializers.DateField()
+    reported_at = serializers.DateTimeField()
+    decided_at = serializers.DateTimeField()
+    settled_at = serializers.DateTimeField()
+    decision_reason = serializers.CharField()
+
+    def get_custody_balance(self, obj) -> str:
+        value = getattr(obj, "custody_balance", None)
+        return f"{value or 0:.2f}"
+
+    def get_balance_due(self, obj) -> str:
+        return f"{obj.amount - obj.paid_in if obj.state == 'balance_due' else 0:.2f}"
+
+
+class MoneyInput(serializers.Serializer):
+    amount = serializers.DecimalField(max_digits=18, decimal_places=2, min_value=0)
+    bank_ref = serializers.CharField(max_length=100)
+
+
+class ReasonInput(serializers.Serializer):
+    reason = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class ReportInput(serializers.Serializer):
+    description = serializers.CharField()
+    target_notes = serializers.JSONField(required=False, default=dict)
+
+
+class ExtendInput(serializers.Serializer):
+    due_date = serializers.DateField()
+    reason = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class MilestoneActionDoc(serializers.Serializer):
+    """The body of any action (each action reads the fields it needs)."""
+
+    amount = serializers.DecimalField(max_digits=18, decimal_places=2, required=False,
+                                      help_text="confirm_deposit / confirm_balance")
+    bank_ref = serializers.CharField(required=False, help_text="confirm_deposit / confirm_balance")
+    reason = serializers.CharField(required=False, help_text="review_met / review_not_met / extend / request_deposit")
+    description = serializers.CharField(required=False, help_text="report_completion")
+    target_notes = serializers.JSONField(required=False, help_text="report_completion: {target: note}")
+    due_date = serializers.DateField(required=False, help_text="extend")
+
+
+class MilestoneWithOperationSerializer(MilestoneSerializer):
+    operation = OperationBriefSerializer(required=False)
+
+
+def _valid(serializer_class, data):
+    s = serializer_class(data=data)
+    s.is_valid(raise_exception=True)
+    return s.validated_data
+
+
+def _do(action: str, milestone, user, request):
+    """Run one service; return (milestone, operation or None)."""
+    data = request.data
+    if action == "request_deposit":
+        return ms.milestone_request_deposit(milestone=milestone, actor=user, **_valid(ReasonInput, data)), None
+    if action in ("confirm_deposit", "confirm_balance"):
+        v = _valid(MoneyInput, data)
+        fn = ms.milestone_confirm_deposit if action == "confirm_deposit" else ms.milestone_confirm_balance
+        return milestone, fn(milestone=milestone, actor=user, amount=v["amount"], bank_ref=v["bank_ref"])
+    if action == "upload_receipt":
+        upload = request.FILES.get("file")
+        if upload is None:
+            raise DomainError("须上传银行回单文件", code="file_required", fields={"file": ["必填"]})
+        ms.milestone_upload_receipt(milestone=milestone, actor=user, file=upload)
+        return milestone, None
+    if action == "report_completion":
+        v = _valid(ReportInput, data)
+        notes = v["target_notes"]
+        if isinstance(notes, str):
+            notes = json.loads(notes or "{}")
+        return ms.milestone_report_completion(milestone=milestone, actor=user, description=v["description"],
+                                              target_notes=notes, files=request.FILES.getlist("files")), None
+    if action == "review_met":
+        return ms.milestone_review_met(milestone=milestone, actor=user, **_valid(ReasonInput, data)), None
+    if action == "review_not_met":
+        return ms.milestone_review_not_met(milestone=milestone, actor=user, **_valid(ReasonInput, data)), None
+    if action == "release":
+        return ms.milestone_release(milestone=milestone, actor=user)
+    if action == "forfeit":
+        return ms.milestone_forfeit(milestone=milestone, actor=user)
+    if action == "extend":
+        v = _valid(ExtendInput, data)
+        return ms.milestone_extend(milestone=milestone, actor=user, due_date=v["due_date"], reason=v["reason"]), None
+    raise AssertionError(action)
+
+
+ACTIONS = ("request_deposit", "confirm_deposit", "upload_receipt", "report_completion", "review_met",
+           "review_not_met", "confirm_balance", "release", "forfeit", "extend")
+
+
+class MilestoneDetailView(APIView):
+    """GET a milestone: state, amount, deposit_amount, paid_in, custody_balance, dates."""
+
+    @extend_schema(responses=MilestoneSerializer)
+    def get(self, request, pk: int):
+        milestone = get_object_or_404(milestones_visible_to(request.user), pk=pk)
+        return Response(MilestoneSerializer(milestone).data)
+
+
+class MilestoneActionView(APIView):
+    """POST an action; `release`/`forfeit` (and confirmations) answer with the milestone and its operation.
+
+    An ``Idempotency-Key`` header makes a repeat return the first response; the
+    same key with another body is 409 (core.idempotency).
+    """
+
+    @extend_schema(request=MilestoneActionDoc, responses=MilestoneWithOperationSerializer,
+                   parameters=[OpenApiParameter("action", OpenApiTypes.STR, OpenApiParameter.PATH, enum=list(ACTIONS))])
+    def post(self, request, pk: int, action: str):
+        if action not in ACTIONS:
+            return Response({"code": "not_found", "detail": "未知操作 (unknown action)"}, status=404)
+        visible = milestones_visible_to(request.user)
+        milestone = get_object_or_404(visible, pk=pk)
+
+        def handler():
+            # The answer is the state at commit: an operation ordered here is executed by the
+            # worker after the commit, so it is usually still ``requested`` (or awaiting a checker).
+            with transaction.atomic():
+                _m, op = _do(action, milestone, request.user, request)
+                return Response(self._body(visible, pk, op))
+
+        return run_idempotently(request, handler)
+
+    @staticmethod
+    def _body(visible, pk, op):
+        from escrow.models import MoneyOperation
+
+        body = MilestoneSerializer(visible.get(pk=pk)).data
+        if op is not None:
+            op = MoneyOperation.objects.get(pk=op.pk)
+            body = {**body, "operation": OperationBriefSerializer(op).data}
+        return body

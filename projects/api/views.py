@@ -1,0 +1,191 @@
+"""The proposal API: ``projects/``, ``projects/{id}/``, ``projects/{id}/{action}/``, ``reviews/``, ``history/``.
+
+Each view scopes through ``projects_visible_to`` (404 for what the user may not
+see) and calls one service; services check roles (403), states (409) and rules (400).
+"""
+from __future__ import annotations
+
+from django.db.models import Prefetch
+from django.http import Http404
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from core.exceptions import DomainError
+from core.services import audit_history
+
+from .. import selectors, services
+from ..actions import ALL_ACTIONS, run_action
+from ..choices import ProjectState
+from ..models import Attachment, Milestone, Project
+from .idempotency import idempotent
+from .serializers import (
+    ActionInputSerializer,
+    HistorySerializer,
+    ProjectSerializer,
+    ProjectWriteSerializer,
+    ReviewInputSerializer,
+    ReviewSerializer,
+)
+
+
+def _int_param(request, name: str) -> int | None:
+    value = request.query_params.get(name)
+    if value in (None, ""):
+        return None
+    if not value.isdigit():
+        raise DomainError(_("参数 %(n)s 须为整数") % {"n": name}, code="invalid", fields={name: [_("须为整数")]})
+    return int(value)
+
+
+def custody_balances(projects) -> dict:
+    from escrow import accounts
+    from escrow.models import Account
+
+    codes = [accounts.custody(p.pk, m.seq) for p in projects for m in p.milestones.all()]
+    if not codes:
+        return {}
+    return dict(Account.objects.filter(code__in=codes).values_list("code", "balance"))
+
+
+class ProjectViewSet(viewsets.GenericViewSet):
+    serializer_class = ProjectSerializer
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_queryset(self):
+        return selectors.projects_visible_to(self.request.user).prefetch_related(
+            Prefetch("milestones", queryset=Milestone.objects.order_by("seq")),
+            Prefetch("attachments", queryset=Attachment.objects.order_by("uploaded_at", "pk")),
+        )
+
+    def _render(self, projects, *, many: bool = False):
+        items = list(projects) if many else [projects]
+        context = {**self.get_serializer_context(), "custody_balances": custody_balances(items)}
+        return ProjectSerializer(items if many else items[0], many=many, context=context).data
+
+    def _fresh(self, pk: int) -> Project:
+        return self.get_queryset().get(pk=pk)
+
+    @extend_schema(parameters=[
+        OpenApiParameter("state", str, enum=list(ProjectState.values)),
+        OpenApiParameter("enterprise", int), OpenApiParameter("platform", int)])
+    def list(self, request):
+        qs = self.get_queryset()
+        state = request.query_params.get("state")
+        if state:
+            if state not in ProjectState.values:
+                raise DomainError(_("未知状态：%(s)s") % {"s": state}, code="invalid", fields={"state": [_("未知状态")]})
+            qs = qs.filter(state=state)
+        for name in ("enterprise", "platform"):
+            value = _int_param(request, name)
+            if value is not None:
+                qs = qs.filter(**{f"{name}_id": value})
+        page = self.paginate_queryset(qs.order_by("-pk"))
+        return self.get_paginated_response(self._render(page, many=True))
+
+    @extend_schema(request=ProjectWriteSerializer, responses={201: ProjectSerializer})
+    def create(self, request):
+        serializer = ProjectWriteSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+
+        def handler():
+            project = services.project_create(actor=request.user, **serializer.validated_data)
+            return Response(self._render(self._fresh(project.pk)), status=status.HTTP_201_CREATED)
+
+        return idempotent(request, handler)
+
+    def retrieve(self, request, pk=None):
+        return Response(self._render(self._get(pk)))
+
+    @extend_schema(request=ProjectWriteSerializer, responses={200: ProjectSerializer})
+    def partial_update(self, request, pk=None):
+        project = self._get(pk)
+        serializer = ProjectWriteSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        milestones = data.pop("milestones", None)
+        services.project_update(project=project, actor=request.user, milestones=milestones, **data)
+        return Response(self._render(self._fresh(project.pk)))
+
+    def _get(self, pk) -> Project:
+        project = self.get_queryset().filter(pk=pk).first() if str(pk).isdigit() else None
+        if project is None:
+            raise Http404
+        return project
+
+    @extend_schema(responses={200: HistorySerializer(many=True)})
+    @action(detail=True, methods=["get"])
+    def history(self, request, pk=None):
+        project = self._get(pk)
+        events = [e for e in audit_history(project) if e.to_state]
+        return Response(HistorySerializer(events, many=True).data)
+
+    @extend_schema(request=ReviewInputSerializer, responses={200: ReviewSerializer(many=True), 201: ReviewSerializer})
+    @action(detail=True, methods=["get", "post"])
+    def reviews(self, request, pk=None):
+        project = self._get(pk)
+        if request.method == "GET":
+            reviews = selectors.reviews_visible_to(request.user, project)
+            page = self.paginate_queryset(reviews)
+            response = self.get_paginated_response(ReviewSerializer(page, many=True,
+                                                                    context={"request": request}).data)
+            response.data["mean_score"] = f"{project.mean_score:.2f}" if project.mean_score is not None else None
+            return response
+        serializer = ReviewInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+
+        def handler():
+            if data["conflict_of_interest"]:
+                replacement = services.review_declare_conflict(project=project, expert=request.user,
+                                                               reason=data["reason"], conflict_with=data["conflict_with"])
+                mine = project.assignments.get(expert=request.user, milestone__isnull=True)
+                body = ReviewSerializer(mine, context={"request": request}).data
+                body["replacement_drawn"] = replacement is not None
+                return Response(body, status=status.HTTP_200_OK)
+            scores = data.get("scores")
+            if scores is None:
+                raise DomainError(_("R13：须给出可行性、条款合理性、研发成本三项评分"), code="invalid_review", rule="R13",
+                                  fields={"scores": [_("R13：必填")]})
+            assignment = services.review_submit(project=project, expert=request.user, opinion=data["opinion"],
+                                                **scores)
+            body = ReviewSerializer(assignment, context={"request": request}).data
+            body["mean_score"] = str(Project.objects.get(pk=project.pk).mean_score)
+            return Response(body, status=status.HTTP_201_CREATED)
+
+        return idempotent(request, handler)
+
+
+class ProjectActionView(APIView):
+    """POST ``projects/{id}/{action}/`` with an optional ``reason``."""
+
+    @extend_schema(operation_id="projects_action", request=ActionInputSerializer, responses={200: ProjectSerializer},
+                   parameters=[OpenApiParameter("action_name", str, OpenApiParameter.PATH, enum=ALL_ACTIONS)])
+    def post(self, request, pk: int, action_name: str):
+        if action_name not in ALL_ACTIONS:
+            raise Http404
+        project = selectors.projects_visible_to(request.user).filter(pk=pk).first()
+        if project is None:
+            raise Http404
+        serializer = ActionInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        extra = {k: v for k, v in request.data.items() if k != "reason"} if hasattr(request.data, "items") else {}
+
+        def handler():
+            result = run_action(project=project, action=action_name, actor=request.user,
+                                reason=serializer.validated_data["reason"], data=extra)
+            viewset = ProjectViewSet(request=request, format_kwarg=None)
+            fresh = viewset.get_queryset().filter(pk=project.pk).first() or Project.objects.get(pk=project.pk)
+            body = dict(viewset._render(fresh))
+            if action_name == "approve" and fresh.state == ProjectState.WAITLISTED:
+                body["queued"] = True
+                body["detail"] = fresh.state_reason
+            operation = getattr(result, "operation", None)
+            if operation is not None and hasattr(operation, "state"):
+                body["operation"] = {"id": operation.pk, "state": operation.state}
+            return Response(body)
+
+        return idempotent(request, handler)

@@ -1,0 +1,88 @@
+"""Demo projects in every proposal state (draft … approved, waitlisted, rejected), made through the services.
+
+Called by ``seed_demo``. Keyed by title: running it twice changes nothing.
+"""
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from core.models import User
+
+from . import services
+from .choices import AttachmentKind, Mode
+from .models import ExpertAssignment, Project
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+D = Decimal
+
+# title, enterprise key, platform key, target state, first-tranche split, scores
+PROJECTS = [
+    ("高精度伺服电机控制算法（草稿）", "ent1", "plat1", "draft", ("2000000", "1500000"), None),
+    ("石墨烯导热膜中试工艺", "ent2", "plat2", "submitted", ("1500000", "2000000"), None),
+    ("工业视觉缺陷检测平台", "ent1", "plat1", "signed", ("2000000", "1800000", "1200000"), None),
+    ("生物可降解包装材料配方", "ent2", "plat2", "accepted", ("1800000", "1700000"), None),
+    ("数控机床远程运维系统", "ent1", "plat2", "under_review", ("2500000", "1500000"), None),
+    ("锂电隔膜涂覆关键技术", "ent2", "plat1", "waitlisted", ("2000000", "2000000"), (78, 82, 75)),
+    ("智能产线数字孪生联合实验室", "ent1", "plat1", "approved", ("2000000", "1800000", "1200000"), (88, 91, 85)),
+    ("纺织印染废水处理技术转化", "ent2", "plat2", "rejected", ("1600000", "1600000"), (55, 60, 58)),
+]
+ORDER = ["draft", "submitted", "signed", "accepted", "under_review", "reviewed"]
+
+
+def _milestones(amounts) -> list[dict]:
+    spans = [(date(2025, 6, 1), date(2026, 1, 31)), (date(2026, 2, 1), date(2026, 9, 30)),
+             (date(2026, 10, 1), date(2027, 5, 31))]
+    return [{"seq": i + 1, "title": f"第{i + 1}阶段", "targets": f"第{i + 1}阶段技术指标",
+             "deliverables": f"第{i + 1}阶段成果与测试报告", "amount": D(a), "deposit_amount": D(a) / 10,
+             "start_date": spans[i][0], "due_date": spans[i][1]} for i, a in enumerate(amounts)]
+
+
+def seed(*, orgs: dict, scheme, stdout=None) -> None:
+    users = {u.username: u for u in User.objects.filter(username__in=[
+        "enterprise", "enterprise2", "platform", "platform2", "reviewer"])}
+    ent_user = {"ent1": users["enterprise"], "ent2": users["enterprise2"]}
+    plat_user = {"plat1": users["platform"], "plat2": users["platform2"]}
+    reviewer = users["reviewer"]
+    created = 0
+    for title, ent, plat, state, amounts, scores in PROJECTS:
+        if Project.objects.filter(title=title).exists():
+            continue
+        rows = _milestones(amounts)
+        net = sum((r["amount"] for r in rows), D("0.00"))
+        project = services.project_create(
+            actor=ent_user[ent], platform=orgs[plat], mode=Mode.PROJECT_COOPERATION, title=title,
+            summary=f"{title}：企业出题、平台揭榜的合作研发", total_amount=net + D("500000.00"),
+            equipment_amount=D("500000.00"), budget=rows[0]["amount"], start_date=rows[0]["start_date"],
+            end_date=rows[-1]["due_date"], ip_terms="阶段成果归企业所有，平台保留基础算法",
+            profit_sharing="产业化后三年按销售额 2% 分成",
+            milestones=rows, scheme=scheme)
+        target = "reviewed" if state in ("waitlisted", "approved", "rejected") else state
+        steps = ORDER[: ORDER.index(target) + 1]
+        if "submitted" in steps:
+            for kind, name in ((AttachmentKind.PLAN, "合作方案.pdf"), (AttachmentKind.AGREEMENT, "合作协议.pdf")):
+                services.attachment_add(project=project, actor=ent_user[ent], kind=kind,
+                                        file=SimpleUploadedFile(name, PDF, content_type="application/pdf"))
+            services.project_submit(project=project, actor=ent_user[ent])
+        if "signed" in steps:
+            services.project_platform_sign(project=project, actor=plat_user[plat])
+        if "accepted" in steps:
+            services.project_accept(project=project, actor=reviewer)
+        if "under_review" in steps:
+            services.project_start_review(project=project, actor=reviewer)
+        if "reviewed" in steps:
+            pending = ExpertAssignment.objects.filter(project=project, status=ExpertAssignment.Status.ASSIGNED)
+            for assignment, score in zip(pending.select_related("expert"), scores):
+                services.review_submit(project=project, expert=assignment.expert, feasibility=score,
+                                       terms=score, cost=score, opinion="技术路线清晰，经费测算基本合理")
+        if state == "approved":
+            services.project_approve(project=project, actor=reviewer, reason="专家评审通过")
+        elif state == "waitlisted":
+            services.project_queue(project=project, actor=reviewer, reason="同期申报较多，参加择优排序")
+        elif state == "rejected":
+            services.project_reject(project=project, actor=reviewer, reason="研发成本测算依据不足，专家评分未达要求")
+        created += 1
+    if stdout is not None:
+        stdout.write(f"Demo projects: {created} created, {len(PROJECTS) - created} already present.")

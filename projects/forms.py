@@ -1,0 +1,73 @@
+"""Browser forms of the proposal. They validate input shapes; the services check the rules."""
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from core.models import Organization
+
+from .choices import AttachmentKind, Mode
+
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+def money_field(label, **kwargs):
+    # No decimal_places here: the service names the rule (I4) when an amount has more than two.
+    return forms.DecimalField(label=label, max_digits=20, min_value=None,
+                              widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}), **kwargs)
+
+
+class ProjectForm(forms.Form):
+    platform = forms.ModelChoiceField(label=_("科创平台（揭榜方）"), queryset=Organization.objects.none())
+    mode = forms.ChoiceField(label=_("合作方式（R1）"), choices=Mode.choices)
+    title = forms.CharField(label=_("项目名称"), max_length=200)
+    summary = forms.CharField(label=_("项目简介（企业提出的技术难题）"), widget=forms.Textarea(attrs={"rows": 3}),
+                              required=False)
+    total_amount = money_field(_("协议总合作经费（元）"))
+    equipment_amount = money_field(_("其中归属企业固定资产的设备购置费（元，R2）"), initial="0.00")
+    budget = money_field(_("平台立项预算 B（元，R6：不低于首笔合作经费）"))
+    start_date = forms.DateField(label=_("项目开始日期"), widget=DATE)
+    end_date = forms.DateField(label=_("项目结束日期"), widget=DATE)
+    ip_terms = forms.CharField(label=_("各阶段知识产权归属（R4）"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    profit_sharing = forms.CharField(label=_("后续盈利分成（R4）"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["platform"].queryset = Organization.objects.filter(kind="platform").order_by("name")
+
+
+class MilestoneForm(forms.Form):
+    title = forms.CharField(label=_("里程碑名称"), max_length=200)
+    targets = forms.CharField(label=_("目标"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    deliverables = forms.CharField(label=_("交付成果"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    amount = money_field(_("阶段合作经费 T（元）"))
+    deposit_amount = money_field(_("约定保证金 D（元，≥10% T）"))
+    start_date = forms.DateField(label=_("开始日期"), widget=DATE)
+    due_date = forms.DateField(label=_("截止日期"), widget=DATE)
+
+
+MilestoneFormSet = forms.formset_factory(MilestoneForm, extra=0, can_delete=True, min_num=1, validate_min=True)
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label=_("原因"), widget=forms.Textarea(attrs={"rows": 2}), required=False)
+
+
+class AttachmentForm(forms.Form):
+    kind = forms.ChoiceField(label=_("材料类型（R12）"), choices=[
+        (AttachmentKind.PLAN, AttachmentKind.PLAN.label), (AttachmentKind.AGREEMENT, AttachmentKind.AGREEMENT.label),
+        (AttachmentKind.POLICY, AttachmentKind.POLICY.label)])
+    file = forms.FileField(label=_("文件（PDF 或图片，≤20 MB）"))
+
+
+class ReviewForm(forms.Form):
+    feasibility = forms.IntegerField(label=_("可行性（0–100）"), min_value=0, max_value=100)
+    terms = forms.IntegerField(label=_("协议条款合理性（0–100）"), min_value=0, max_value=100)
+    cost = forms.IntegerField(label=_("研发成本合理性（0–100）"), min_value=0, max_value=100)
+    opinion = forms.CharField(label=_("评审意见"), widget=forms.Textarea)
+
+
+class ConflictForm(forms.Form):
+    conflict_with = forms.ChoiceField(label=_("利害关系方"),
+                                      choices=[("enterprise", _("企业")), ("platform", _("科创平台"))])
+    reason = forms.CharField(label=_("回避原因"), widget=forms.Textarea(attrs={"rows": 2}), required=False)

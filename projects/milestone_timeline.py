@@ -1,0 +1,98 @@
+"""The milestone timeline of a project, computed server-side as SVG geometry (no script, no asset)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.utils import timezone
+
+from core.money import format_cny
+
+WIDTH = 880
+LABEL_W = 130
+ROW_H = 58
+TOP = 34
+
+
+@dataclass
+class Row:
+    seq: int
+    title: str
+    state: str
+    state_label: str
+    y: int
+    planned: tuple[int, int]
+    actual: tuple[int, int] | None
+    actual_class: str
+    markers: list[dict] = field(default_factory=list)
+    money: str = ""
+
+
+def _first(events, action):
+    for ev in events:
+        if ev.action == action:
+            return ev.at
+    return None
+
+
+def build_timeline(milestones, events_by_id: dict, today: date | None = None) -> dict:
+    today = today or timezone.localdate()
+    if not milestones:
+        return {"rows": [], "ticks": [], "width": WIDTH, "height": TOP + 20}
+    facts = []
+    for m in milestones:
+        evs = events_by_id.get(m.pk, [])
+        started = _first(evs, "confirm_deposit")
+        started_d = timezone.localdate(started) if started else None
+        reported_d = timezone.localdate(m.reported_at) if m.reported_at else None
+        settled_d = timezone.localdate(m.settled_at) if m.settled_at else None
+        overdue_d = _first(evs, "mark_overdue")
+        facts.append((m, started_d, reported_d, settled_d, timezone.localdate(overdue_d) if overdue_d else None))
+    lo = min([m.start_date for m in milestones] + [f[1] for f in facts if f[1]])
+    hi = max([m.due_date for m in milestones] + [d for f in facts for d in f[1:] if d] + [today])
+    span = max((hi - lo).days, 1)
+    plot_w = WIDTH - LABEL_W - 20
+
+    def x(d: date) -> int:
+        return LABEL_W + round((d - lo).days * plot_w / span)
+
+    rows = []
+    for i, (m, started, reported, settled, overdue) in enumerate(facts):
+        y = TOP + i * ROW_H
+        actual = None
+        cls = "ongoing"
+        if started:
+            end = settled or today
+            actual = (x(started), max(x(end) - x(started), 4))
+            cls = {"released": "released", "forfeited": "forfeited"}.get(m.state, "overdue" if m.state == "overdue"
+                                                                           else "ongoing")
+        markers = []
+        for d, label, kind in ((started, "缴入", "paid"), (reported, "报告", "reported"),
+                               (overdue, "逾期", "overdue"), (settled, "结算", kind_of(m))):
+            if d:
+                markers.append({"x": x(d), "label": label, "kind": kind, "date": d.isoformat()})
+        parts = [f"缴入 {format_cny(m.paid_in)}"]
+        if m.released_amount:
+            parts.append(f"拨付 {format_cny(m.released_amount)}")
+        if m.forfeited_amount:
+            parts.append(f"罚没 {format_cny(m.forfeited_amount)}")
+        if m.refunded_amount:
+            parts.append(f"退还 {format_cny(m.refunded_amount)}")
+        rows.append(Row(seq=m.seq, title=m.title, state=m.state, state_label=m.get_state_display(), y=y,
+                        planned=(x(m.start_date), max(x(m.due_date) - x(m.start_date), 2)), actual=actual,
+                        actual_class=cls, markers=markers, money=" · ".join(parts)))
+    ticks = []
+    d = date(lo.year, lo.month, 1)
+    step = 1 if span <= 400 else 3 if span <= 1200 else 6
+    while d <= hi:
+        if d >= lo:
+            ticks.append({"x": x(d), "label": f"{d.year}-{d.month:02d}"})
+        month = d.month - 1 + step
+        d = date(d.year + month // 12, month % 12 + 1, 1)
+    height = TOP + len(rows) * ROW_H + 10
+    return {"rows": rows, "ticks": ticks, "width": WIDTH, "height": height, "today_x": x(today),
+            "label_w": LABEL_W}
+
+
+def kind_of(m) -> str:
+    return "forfeited" if m.state == "forfeited" else "released"

@@ -1,0 +1,81 @@
+"""Shared steps of every project transition: lock, check, transition, save, audit, notify."""
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import django_fsm
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from core.choices import Role
+from core.exceptions import DomainError, TransitionNotAllowed
+from core.permissions import Decision, require
+from core.services import audit_record, notify, users_of, users_with_role
+
+from ..choices import ProjectState
+from ..models import Project
+
+
+def lock_project(project: Project | int) -> Project:
+    """The project's row, locked for this transaction (callers lock projects before counters and accounts)."""
+    pk = project.pk if isinstance(project, Project) else project
+    return (Project.objects.select_for_update(of=("self",)).select_related("enterprise", "platform", "scheme")
+            .get(pk=pk))
+
+
+def require_reason(reason: str, *, action: str) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError(_("“%(action)s”必须填写原因") % {"action": action}, code="reason_required",
+                          fields={"reason": [_("必须填写原因")]})
+    return reason
+
+
+def apply_transition(project: Project, *, method: str, actor, action: str | None = None, reason: str = "",
+                     extra_fields: Iterable[str] = (), data: dict | None = None, **kwargs) -> Project:
+    """Call the FSM transition ``method``, save, and write the audit row (from, to, action, reason)."""
+    from_state = project.state
+    transition = getattr(project, method)
+    if not django_fsm.can_proceed(transition):
+        raise TransitionNotAllowed(
+            _("项目当前状态为“%(state)s”，不能执行“%(action)s”") % {"state": project.get_state_display(),
+                                                                 "action": action or method},
+            code="transition_not_allowed")
+    try:
+        transition(**kwargs)
+    except django_fsm.TransitionNotAllowed as exc:  # raced or guarded: the API answers 409
+        raise TransitionNotAllowed(str(exc), code="transition_not_allowed") from exc
+    project.state_reason = reason or ""
+    fields = {"state", "state_reason", "updated_at", *extra_fields}
+    project.save(update_fields=sorted(fields))
+    audit_record(actor=actor, target=project, action=action or method, from_state=from_state,
+                 to_state=project.state, reason=reason, data=data)
+    return project
+
+
+def check(decision: Decision) -> None:
+    require(decision)
+
+
+def project_url(project: Project) -> str:
+    return reverse("projects:detail", args=[project.pk])
+
+
+def tell_enterprise(project: Project, verb: str, text: str) -> None:
+    notify(users=users_of(project.enterprise, Role.ENTERPRISE), verb=verb, text=text, url=project_url(project))
+
+
+def tell_platform(project: Project, verb: str, text: str) -> None:
+    notify(users=users_of(project.platform, Role.PLATFORM), verb=verb, text=text, url=project_url(project))
+
+
+def tell_reviewers(project: Project, verb: str, text: str) -> None:
+    reviewers = users_with_role(Role.REVIEWER).exclude(organization__in=[project.enterprise_id, project.platform_id])
+    notify(users=reviewers, verb=verb, text=text, url=project_url(project))
+
+
+def tell_users(users, project: Project, verb: str, text: str) -> None:
+    notify(users=users, verb=verb, text=text, url=project_url(project))
+
+
+STATE = ProjectState

@@ -1,0 +1,198 @@
+"""Filing a proposal: draft, edit, submit (R1, R2, R4–R7, R17, I9), 揭榜, 受理, return for changes."""
+from __future__ import annotations
+
+from dataclasses import fields as dc_fields
+from datetime import date
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from core.exceptions import DomainError
+from core.models import Organization, SchemeVersion, User
+from core.money import money
+
+from .. import permissions as perms
+from ..choices import AttachmentKind
+from ..choices import ProjectState as S
+from ..models import Milestone, Project
+from ._common import (
+    apply_transition,
+    check,
+    lock_project,
+    require_reason,
+    tell_enterprise,
+    tell_platform,
+    tell_reviewers,
+)
+from .validation import MilestoneData, ProposalData, check_basic, check_eligibility
+
+PROJECT_FIELDS = ["platform", "mode", "title", "summary", "total_amount", "equipment_amount", "budget",
+                  "start_date", "end_date", "ip_terms", "profit_sharing"]
+MILESTONE_FIELDS = ["seq", "title", "targets", "deliverables", "amount", "deposit_amount", "start_date", "due_date"]
+
+
+def _milestone_data(rows: list[dict]) -> list[MilestoneData]:
+    names = {f.name for f in dc_fields(MilestoneData)}
+    return [MilestoneData(**{k: v for k, v in row.items() if k in names}) for row in rows]
+
+
+def _proposal_data(values: dict, milestones: list[dict]) -> ProposalData:
+    return ProposalData(platform=values.get("platform"), mode=values.get("mode") or "",
+                        title=values.get("title") or "", total_amount=values.get("total_amount"),
+                        equipment_amount=values.get("equipment_amount"), budget=values.get("budget"),
+                        start_date=values.get("start_date"), end_date=values.get("end_date"),
+                        milestones=_milestone_data(milestones))
+
+
+def _resolve_platform(value) -> Organization | None:
+    if value is None or isinstance(value, Organization):
+        return value
+    return Organization.objects.filter(pk=value).first()
+
+
+def _write_milestones(project: Project, milestones: list[dict]) -> None:
+    project.milestones.all().delete()
+    Milestone.objects.bulk_create([
+        Milestone(project=project, seq=row["seq"], title=row.get("title", ""), targets=row.get("targets", "") or "",
+                  deliverables=row.get("deliverables", "") or "", amount=money(row["amount"]),
+                  deposit_amount=money(row["deposit_amount"]), start_date=row["start_date"],
+                  due_date=row["due_date"])
+        for row in sorted(milestones, key=lambda r: r["seq"])
+    ])
+
+
+@transaction.atomic
+def project_create(*, actor: User, platform: Organization | int, mode: str, title: str, total_amount: Decimal,
+                   budget: Decimal, start_date: date, end_date: date, equipment_amount: Decimal = Decimal("0.00"),
+                   summary: str = "", ip_terms: str = "", profit_sharing: str = "",
+                   milestones: list[dict] | None = None, scheme: SchemeVersion | None = None) -> Project:
+    """Enterprise staff save a draft (R4). A draft may break the scheme's rules; submit checks them."""
+    check(perms.can_create(actor))
+    milestones = milestones or []
+    values = {"platform": _resolve_platform(platform), "mode": mode, "title": title, "summary": summary,
+              "total_amount": total_amount, "equipment_amount": equipment_amount, "budget": budget,
+              "start_date": start_date, "end_date": end_date, "ip_terms": ip_terms, "profit_sharing": profit_sharing}
+    check_basic(_proposal_data(values, milestones)).raise_if_any(stage=_("保存草稿"))
+    scheme = scheme or SchemeVersion.active_on(start_date) or SchemeVersion.current()
+    if scheme is None:
+        raise DomainError(_("没有适用的政策版本（R19）"), code="no_scheme", rule="R19")
+    project = Project.objects.create(
+        enterprise=actor.organization, created_by=actor, scheme=scheme,
+        **{**values, "total_amount": money(total_amount), "equipment_amount": money(equipment_amount),
+           "budget": money(budget)})
+    _write_milestones(project, milestones)
+    from core.services import audit_record
+
+    audit_record(actor=actor, target=project, action="create", to_state=project.state)
+    return project
+
+
+@transaction.atomic
+def project_update(*, project: Project, actor: User, milestones: list[dict] | None = None, **changes) -> Project:
+    """Edit a draft; ``milestones`` (when given) replaces every milestone row."""
+    project = lock_project(project)
+    check(perms.can_edit(actor, project))
+    if project.state != S.DRAFT:
+        from core.exceptions import TransitionNotAllowed
+
+        raise TransitionNotAllowed(_("只有草稿可以修改（当前状态：%(s)s）") % {"s": project.get_state_display()})
+    unknown = set(changes) - set(PROJECT_FIELDS)
+    if unknown:
+        raise DomainError(_("不能修改这些字段：%(f)s") % {"f": ", ".join(sorted(unknown))}, code="invalid")
+    if "platform" in changes:
+        changes["platform"] = _resolve_platform(changes["platform"])
+    values = {name: getattr(project, name) for name in PROJECT_FIELDS} | changes
+    rows = milestones if milestones is not None else [
+        {name: getattr(m, name) for name in MILESTONE_FIELDS} for m in project.milestones.order_by("seq")]
+    check_basic(_proposal_data(values, rows)).raise_if_any(stage=_("保存草稿"))
+    for name, value in changes.items():
+        if name in ("total_amount", "equipment_amount", "budget"):
+            value = money(value)
+        setattr(project, name, value)
+    if "start_date" in changes:
+        project.scheme = SchemeVersion.active_on(project.start_date) or project.scheme
+    project.save()
+    if milestones is not None:
+        _write_milestones(project, milestones)
+    return project
+
+
+def project_validate(project: Project) -> None:
+    """The eligibility check of submit and approve; raises one DomainError with every problem."""
+    check_eligibility(ProposalData.of(project), scheme=project.scheme,
+                      enterprise=project.enterprise).raise_if_any(stage=_("项目"))
+
+
+@transaction.atomic
+def project_submit(*, project: Project, actor: User) -> Project:
+    project = lock_project(project)
+    check(perms.can_submit(actor, project))
+    if project.state != S.DRAFT:
+        apply_transition(project, method="submit", actor=actor)  # raises 409
+    project_validate(project)
+    apply_transition(project, method="submit", actor=actor, action="submit", extra_fields=["submitted_at"])
+    tell_platform(project, "project_submitted",
+                  _("企业“%(e)s”向贵平台提交了合作需求“%(t)s”，请揭榜或说明不予揭榜的原因")
+                  % {"e": project.enterprise.name, "t": project.title})
+    return project
+
+
+@transaction.atomic
+def project_platform_sign(*, project: Project, actor: User) -> Project:
+    """揭榜 (R4): only the platform the proposal is addressed to."""
+    project = lock_project(project)
+    check(perms.can_platform_act(actor, project))
+    apply_transition(project, method="platform_sign", actor=actor)
+    tell_enterprise(project, "project_signed", _("“%(p)s”已揭榜项目“%(t)s”，等待区科技局受理")
+                    % {"p": project.platform.name, "t": project.title})
+    tell_reviewers(project, "project_to_accept", _("项目“%(t)s”已揭榜，待受理（R12）") % {"t": project.title})
+    return project
+
+
+@transaction.atomic
+def project_platform_decline(*, project: Project, actor: User, reason: str) -> Project:
+    project = lock_project(project)
+    check(perms.can_platform_act(actor, project))
+    reason = require_reason(reason, action=_("不予揭榜"))
+    apply_transition(project, method="platform_decline", actor=actor, reason=reason)
+    tell_enterprise(project, "project_declined", _("“%(p)s”不予揭榜“%(t)s”：%(r)s")
+                    % {"p": project.platform.name, "t": project.title, "r": reason})
+    return project
+
+
+@transaction.atomic
+def project_accept(*, project: Project, actor: User) -> Project:
+    """受理 (R12): the plan and the agreement must be on file."""
+    project = lock_project(project)
+    check(perms.can_review_act(actor, project))
+    if project.state == S.SIGNED:
+        kinds = set(project.attachments.values_list("kind", flat=True))
+        missing = [label for kind, label in ((AttachmentKind.PLAN, _("合作方案")),
+                                             (AttachmentKind.AGREEMENT, _("合作协议"))) if kind not in kinds]
+        if missing:
+            raise DomainError(_("R12：受理前须报备%(m)s") % {"m": "、".join(missing)}, code="attachments_missing",
+                              rule="R12", fields={"attachments": [_("R12：缺少%(m)s") % {"m": "、".join(missing)}]})
+    apply_transition(project, method="accept", actor=actor)
+    text = _("项目“%(t)s”已受理，待组织专家评审（R13）") % {"t": project.title}
+    tell_enterprise(project, "project_accepted", text)
+    tell_platform(project, "project_accepted", text)
+    tell_reviewers(project, "project_to_review", text)
+    return project
+
+
+@transaction.atomic
+def project_return_for_changes(*, project: Project, actor: User, reason: str) -> Project:
+    project = lock_project(project)
+    check(perms.can_review_act(actor, project))
+    reason = require_reason(reason, action=_("退回修改"))
+    apply_transition(project, method="return_for_changes", actor=actor, reason=reason)
+    from ..models import ExpertAssignment
+
+    # Drawn experts who have not scored yet are released; given scores stay on record.
+    project.assignments.filter(milestone__isnull=True, status=ExpertAssignment.Status.ASSIGNED).update(
+        status=ExpertAssignment.Status.WITHDRAWN, conflict_reason=_("项目退回修改"))
+    text = _("项目“%(t)s”被退回修改：%(r)s") % {"t": project.title, "r": reason}
+    tell_enterprise(project, "project_returned", text)
+    tell_platform(project, "project_returned", text)
+    return project

@@ -1,0 +1,12 @@
+"""Thin Celery wrappers around the milestone services (I7)."""
+from celery import shared_task
+from django.conf import settings
+
+
+@shared_task(name="projects.milestones_overdue_sweep")
+def milestones_overdue_sweep() -> dict:
+    """Daily: remind parties before a due date; mark past-due milestones overdue (I7)."""
+    from .services.milestones import milestones_mark_overdue, milestones_remind
+
+    days = getattr(settings, "ANXINBAO_MILESTONE_REMIND_DAYS", 14)
+    return {"reminded": milestones_remind(days=days), "overdue": milestones_mark_overdue()}

@@ -1,0 +1,16 @@
+"""``{% milestone_panel project as panel %}``: everything _milestones_panel.html shows, in a fixed number of queries."""
+from django import template
+
+register = template.Library()
+
+
+@register.simple_tag(takes_context=True)
+def milestone_panel(context, project):
+    from projects.views_milestones import panel_context
+
+    return panel_context(project, context["request"].user)
+
+
+@register.filter
+def get_item(mapping, key):
+    return (mapping or {}).get(key)

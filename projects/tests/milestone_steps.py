@@ -1,0 +1,77 @@
+"""Steps shared by the milestone tests: each calls one service, as a page or the API would."""
+from __future__ import annotations
+
+from decimal import Decimal
+from itertools import count
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from escrow.models import MoneyOperation
+from escrow.services import operation_confirm
+from projects.models import Milestone
+from projects.services import milestones as ms
+
+_refs = count(1)
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+
+
+def pdf(name: str = "回单.pdf") -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, PDF, content_type="application/pdf")
+
+
+def evidence(name: str = "测试报告.pdf") -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, PDF, content_type="application/pdf")
+
+
+def fresh(m: Milestone) -> Milestone:
+    return Milestone.objects.get(pk=m.pk)
+
+
+def bank_ref() -> str:
+    return f"HZRCB2025{next(_refs):06d}"
+
+
+def pay_deposit(demo, m: Milestone, amount) -> MoneyOperation:
+    ms.milestone_upload_receipt(milestone=m, actor=demo.enterprise, file=pdf())
+    return ms.milestone_confirm_deposit(milestone=m, actor=demo.custodian, amount=Decimal(amount), bank_ref=bank_ref())
+
+
+def report(demo, m: Milestone) -> Milestone:
+    m = fresh(m)
+    notes = {t: f"已完成：{t}" for t in ms.target_list(m)}
+    return ms.milestone_report_completion(milestone=m, actor=demo.platform, description="按计划完成",
+                                          target_notes=notes, files=[evidence()])
+
+
+def pay_balance(demo, m: Milestone) -> MoneyOperation | None:
+    m = fresh(m)
+    due = m.amount - m.paid_in
+    if due == 0:
+        return None
+    ms.milestone_upload_receipt(milestone=m, actor=demo.enterprise, file=pdf())
+    return ms.milestone_confirm_balance(milestone=m, actor=demo.custodian, amount=due, bank_ref=bank_ref())
+
+
+def release(demo, m: Milestone) -> MoneyOperation:
+    """One custodian orders; above the threshold the second confirms (maker–checker)."""
+    _m, op = ms.milestone_release(milestone=fresh(m), actor=demo.custodian)
+    if op.state == "awaiting_confirmation":
+        op = operation_confirm(operation=op, by=demo.custodian2)
+    return MoneyOperation.objects.get(pk=op.pk)
+
+
+def forfeit(demo, m: Milestone) -> MoneyOperation:
+    _m, op = ms.milestone_forfeit(milestone=fresh(m), actor=demo.custodian)
+    if op.state == "awaiting_confirmation":
+        op = operation_confirm(operation=op, by=demo.custodian2)
+    return MoneyOperation.objects.get(pk=op.pk)
+
+
+def full_cycle(demo, m: Milestone, deposit) -> None:
+    """deposit_due → released."""
+    pay_deposit(demo, fresh(m), deposit)
+    report(demo, m)
+    ms.milestone_review_met(milestone=fresh(m), actor=demo.reviewer, reason="达到约定目标")
+    pay_balance(demo, m)
+    release(demo, m)

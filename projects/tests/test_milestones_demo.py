@@ -1,0 +1,13 @@
+"""Demo seeding: milestones in every state, idempotent, ledger consistent."""
+import pytest
+
+from projects.choices import MilestoneState
+from projects.demo_milestones import milestone_states_present, seed_milestones
+
+
+@pytest.mark.django_db
+def test_seed_milestones_every_state_idempotent(demo, ledger_ok):
+    made = seed_milestones()
+    assert len(made) == 9
+    assert milestone_states_present() == set(MilestoneState.values)
+    assert seed_milestones() == []

@@ -1,0 +1,321 @@
+"""Milestones in motion: worked example 5, a 3-milestone project to close, overdue, extension, maker–checker."""
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+import time_machine
+
+from core.exceptions import ConflictError, DomainError, PermissionDeniedError, TransitionNotAllowed
+from escrow import accounts as codes
+from escrow.models import JournalEntry, MoneyOperation, Posting
+from escrow.selectors import account_balance, pool_summary
+from escrow.services import operation_confirm
+from projects.choices import MilestoneState as M
+from projects.choices import ProjectState
+from projects.models import Attachment, Project
+from projects.services import milestones as ms
+from projects.tests.milestone_factory import approved_project
+from projects.tests.milestone_steps import (
+    PNG,
+    bank_ref,
+    forfeit,
+    fresh,
+    full_cycle,
+    pay_balance,
+    pay_deposit,
+    pdf,
+    release,
+    report,
+)
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def d(x: str) -> Decimal:
+    return Decimal(x)
+
+
+def entry_lines(op: MoneyOperation) -> dict[str, Decimal]:
+    return {p.account.code: p.amount for p in Posting.objects.filter(entry=op.entry).select_related("account")}
+
+
+def _to_milestone_2(demo):
+    p = approved_project(demo, tranches=[("1000000.00", "100000.00"), ("2000000.00", "200000.00")],
+                         budget="1000000.00")
+    ms.project_open_escrow(project=p, actor=demo.reviewer)
+    m1, m2 = p.milestones.order_by("seq")
+    full_cycle(demo, m1, "100000.00")
+    assert fresh(m2).state == M.DEPOSIT_DUE  # R7: k+1 opens when k is released
+    return p, m2
+
+
+@pytest.mark.postgres
+def test_worked_example_5_deposit_only_goes_to_platform_R8(demo, ledger_ok):
+    p, m2 = _to_milestone_2(demo)
+    pay_deposit(demo, m2, "200000.00")
+    report(demo, m2)
+    ms.milestone_review_not_met(milestone=fresh(m2), actor=demo.reviewer, reason="样机未达到指标")
+    plat_before = account_balance(codes.ext_platform(p.platform_id))
+    op = forfeit(demo, m2)
+    assert op.state == "done" and op.kind == "forfeit"
+    assert entry_lines(op) == {codes.custody(p.pk, 2): d("-200000.00"),
+                               codes.ext_platform(p.platform_id): d("200000.00")}
+    m2 = fresh(m2)
+    assert (m2.state, m2.forfeited_amount, m2.refunded_amount) == (M.FORFEITED, d("200000.00"), d("0.00"))
+    assert account_balance(codes.custody(p.pk, 2)) == d("0.00")
+    assert account_balance(codes.ext_platform(p.platform_id)) - plat_before == d("200000.00")
+
+
+@pytest.mark.postgres
+def test_worked_example_5_whole_tranche_paid_refunds_1800000_I3(demo, ledger_ok):
+    p, m2 = _to_milestone_2(demo)
+    ent_before = account_balance(codes.ext_enterprise(p.enterprise_id))
+    pay_deposit(demo, m2, "2000000.00")  # the enterprise pays the whole tranche (R7)
+    assert fresh(m2).paid_in == d("2000000.00")
+    report(demo, m2)
+    ms.milestone_review_not_met(milestone=fresh(m2), actor=demo.reviewer, reason="未达标")
+    _m, op = ms.milestone_forfeit(milestone=fresh(m2), actor=demo.custodian)
+    assert op.state == "awaiting_confirmation"  # 2,000,000 > threshold: maker–checker
+    assert fresh(m2).state == M.FAILED
+    op = operation_confirm(operation=op, by=demo.custodian2)
+    op = MoneyOperation.objects.get(pk=op.pk)
+    assert entry_lines(op) == {codes.custody(p.pk, 2): d("-2000000.00"),
+                               codes.ext_platform(p.platform_id): d("200000.00"),
+                               codes.ext_enterprise(p.enterprise_id): d("1800000.00")}
+    m2 = fresh(m2)
+    assert (m2.state, m2.forfeited_amount, m2.refunded_amount) == (M.FORFEITED, d("200000.00"), d("1800000.00"))
+    assert account_balance(codes.custody(p.pk, 2)) == 0
+    # the enterprise's net outflow for milestone 2 is exactly the deposit
+    assert ent_before - account_balance(codes.ext_enterprise(p.enterprise_id)) == d("200000.00")
+
+
+def test_three_milestones_open_to_close_returns_the_pool(demo, ledger_ok):
+    start = pool_summary().available
+    tranches = [("1200000.00", "120000.00"), ("900000.00", "90000.00"), ("1500000.00", "1500000.00")]
+    p = approved_project(demo, tranches=tranches, budget="1200000.00")
+    assert pool_summary().available == start - d("1200000.00")
+    ms.project_open_escrow(project=p, actor=demo.reviewer)
+    plat_before = account_balance(codes.ext_platform(p.platform_id))
+    m1, m2, m3 = p.milestones.order_by("seq")
+    assert (fresh(m1).state, fresh(m2).state) == (M.DEPOSIT_DUE, M.PLANNED)
+    full_cycle(demo, m1, "120000.00")
+    full_cycle(demo, m2, "450000.00")
+    assert fresh(m3).state == M.DEPOSIT_DUE
+    pay_deposit(demo, m3, "1500000.00")
+    report(demo, m3)
+    assert ms.milestone_review_met(milestone=fresh(m3), actor=demo.reviewer, reason="ok").state == M.RELEASABLE
+    release(demo, m3)
+    for m in (m1, m2, m3):
+        m = fresh(m)
+        assert m.state == M.RELEASED and m.released_amount == m.amount == m.paid_in
+        assert account_balance(codes.custody(p.pk, m.seq)) == 0
+    paid = account_balance(codes.ext_platform(p.platform_id)) - plat_before
+    assert paid == d("3600000.00")  # exactly Σ tranches
+    ms.project_close(project=Project.objects.get(pk=p.pk), actor=demo.reviewer)
+    p = Project.objects.get(pk=p.pk)
+    assert p.state == ProjectState.COMPLETED
+    assert account_balance(codes.pool_advanced(p.pk)) == 0
+    assert pool_summary().available == start  # the advance came back (I2)
+    assert pool_summary().losses == 0
+
+
+def test_deposit_below_agreed_deposit_refused_R5(demo, ledger_ok):
+    p = approved_project(demo, tranches=[("1200000.00", "120000.00")])
+    ms.project_open_escrow(project=p, actor=demo.reviewer)
+    m = p.milestones.get()
+    with pytest.raises(DomainError) as exc:
+        ms.milestone_confirm_deposit(milestone=m, actor=demo.custodian, amount=d("119999.99"), bank_ref=bank_ref())
+    assert exc.value.rule == "R5"
+    with pytest.raises(DomainError) as exc:
+        ms.milestone_confirm_deposit(milestone=m, actor=demo.custodian, amount=d("1200000.01"), bank_ref=bank_ref())
+    assert exc.value.rule == "R7"
+    assert not MoneyOperation.objects.filter(kind="deposit").exists()
+    pay_deposit(demo, m, "120000.00")
+    assert fresh(m).state == M.IN_PROGRESS and fresh(m).paid_in == d("120000.00")
+
+
+def test_receipt_must_be_pdf_or_image_and_from_the_enterprise(demo):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    p = approved_project(demo, tranches=[("1200000.00", "120000.00")])
+    ms.project_open_escrow(project=p, actor=demo.reviewer)
+    m = p.milestones.get()
+    fake = SimpleUploadedFile("回单.pdf", b"MZ\x90\x00 not a pdf", content_type="application/pdf")
+    with pytest.raises(DomainError) as exc:
+        ms.milestone_upload_receipt(milestone=m, actor=demo.enterprise, file=fake)
+    assert exc.value.code == "file_type"
+    with pytest.raises(PermissionDeniedError):
+        ms.milestone_upload_receipt(milestone=m, actor=demo.enterprise2, file=pdf())
+    from django.core.files.uploadedfile import SimpleUploadedFile as F
+
+    att = ms.milestone_upload_receipt(milestone=m, actor=demo.enterprise, file=F("回单.png", PNG, "image/png"))
+    assert att.kind == "receipt" and att.content_type == "image/png"
+    assert Attachment.objects.filter(milestone=m, kind="receipt").count() == 1
+
+
+def test_release_needs_second_custodian_above_threshold_first_gets_403(demo, ledger_ok):
+    p = approved_project(demo, tranches=[("1500000.00", "150000.00")], budget="1500000.00")
+    ms.project_open_escrow(project=p, actor=demo.reviewer)
+    m = p.milestones.get()
+    pay_deposit(demo, m, "150000.00")
+    report(demo, m)
+    ms.milestone_review_met(milestone=fresh(m), actor=demo.reviewer, reason="ok")
+    pay_balance(demo, m)
+    assert fresh(m).state == M.RELEASABLE
+    _m, op = ms.milestone_release(milestone=fresh(m), actor=demo.custodian)
+    assert op.state == "awaiting_confirmation"
+    with pytest.raises(PermissionDeniedError):
+        operation_confirm(operation=op, by=demo.custodian)
+    with pytest.raises(ConflictError):  # a second order while one is pending
+        ms.milestone_release(milestone=fresh(m), actor=demo.custodian2)
+    assert fresh(m).state == M.RELEASABLE and account_balance(codes.custody(p.pk, 1)) == d("1500000.00")
+    operation_confirm(operation=op, by=demo.custodian2)
+    assert fresh(m).state == M.RELEASED
+    assert MoneyOperation.objects.get(pk=op.pk).confirmed_by == demo.custodian2
+
+
+def test_reviewer_never_moves_money_and_custodian_never_decides(demo):
+    p = approved_project(demo, tranches=[("1200000.00", "120000.00")])
+    ms.project_open_escrow(project=p, actor=demo.reviewer)
+    m = p.milestones.get()
+    with pytest.raises(PermissionDeniedError):
+        ms.milestone_confirm_deposit(milestone=m, actor=demo.reviewer, amount=d("120000.00"), bank_ref="X1")
+    pay_deposit(demo, m, "120000.00")
+    report(demo, m)
+    with pytest.raises(PermissionDeniedError):
+        ms.milestone_review_met(milestone=fresh(m), actor=demo.custodian, reason="ok")
+    with pytest.raises(PermissionDeniedError):  # another platform cannot report
+        ms.milestone_report_completion(milestone=fresh(m), actor=demo.platform2, description="x")
+
+
+def test_expert_scores_required_when_scheme_asks_R16(demo):
+    demo.scheme.milestone_reviews_required = 1
+    demo.scheme.save()
+    p = approved_project(demo, tranches=[("1200000.00", "1200000.00")])
+    p.scheme.refresh_from_db()
+    ms.project_open_escrow(project=p, actor=demo.reviewer)
+    m = p.milestones.get()
+    pay_deposit(demo, m, "1200000.00")
+    report(demo, m)
+    with pytest.raises(DomainError) as exc:
+        ms.milestone_review_met(milestone=fresh(m), actor=demo.reviewer, reason="ok")
+    assert exc.value.rule == "R16"
+    ms.milestone_assign_expert(milestone=fresh(m), actor=demo.reviewer, expert=demo.expert1)
+    ms.milestone_expert_score(milestone=fresh(m), actor=demo.expert1, feasibility=80, terms=85, cost=90)
+    assert ms.milestone_review_met(milestone=fresh(m), actor=demo.reviewer, reason="ok").state == M.RELEASABLE
+
+
+def test_overdue_by_beat_task_then_extension_beyond_a_year_refused_R7(demo):
+    from django.conf import settings
+
+    from projects.tasks import milestones_overdue_sweep
+
+    beat = {v["task"] for v in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert milestones_overdue_sweep.name in beat
+    with time_machine.travel(date(2025, 4, 1), tick=False):
+        p = approved_project(demo, tranches=[("1200000.00", "120000.00")], start=date(2025, 4, 1), months=6)
+        ms.project_open_escrow(project=p, actor=demo.reviewer)
+        m = p.milestones.get()
+        pay_deposit(demo, m, "120000.00")
+    due = fresh(m).due_date  # 2025-09-28
+    with time_machine.travel(due.replace(day=20), tick=False):
+        result = milestones_overdue_sweep.delay().get()
+        assert result == {"reminded": [m.pk], "overdue": []}
+        assert fresh(m).state == M.IN_PROGRESS and fresh(m).reminded_at is not None
+        assert demo.enterprise.notifications.filter(verb="milestone_due_soon").count() == 1
+    with time_machine.travel(due, tick=False):
+        assert milestones_overdue_sweep.delay().get()["overdue"] == []
+    with time_machine.travel(date(2025, 10, 1), tick=False):
+        assert milestones_overdue_sweep.delay().get()["overdue"] == [m.pk]
+        assert fresh(m).state == M.OVERDUE
+        assert milestones_overdue_sweep.delay().get()["overdue"] == []  # once
+        with pytest.raises(TransitionNotAllowed):
+            report(demo, m)
+        with pytest.raises(DomainError) as exc:
+            ms.milestone_extend(milestone=fresh(m), actor=demo.reviewer, due_date=date(2026, 4, 2), reason="延期")
+        assert exc.value.rule == "R7"
+        assert fresh(m).state == M.OVERDUE
+        ms.milestone_extend(milestone=fresh(m), actor=demo.reviewer, due_date=date(2026, 4, 1), reason="设备延误")
+        m = fresh(m)
+        assert (m.state, m.due_date) == (M.IN_PROGRESS, date(2026, 4, 1))
+
+
+def test_overdue_can_be_declared_not_met_I7_then_terminated_with_write_off_I2(demo, ledger_ok):
+    start = pool_summary().available
+    p = approved_project(demo, tranches=[("1200000.00", "120000.00"), ("1800000.00", "180000.00")],
+                         budget="1200000.00")
+    ms.project_open_escrow(project=p, actor=demo.reviewer)
+    m1 = p.milestones.get(seq=1)
+    pay_deposit(demo, m1, "300000.00")
+    ms.milestones_mark_overdue(today=fresh(m1).due_date.replace(year=2026))
+    assert fresh(m1).state == M.OVERDUE
+    with pytest.raises(ConflictError) as exc:  # custody not settled yet (I3)
+        ms.project_terminate(project=p, actor=demo.reviewer, reason="x", repaid_amount=d("0"))
+    assert exc.value.rule == "I3"
+    ms.milestone_review_not_met(milestone=fresh(m1), actor=demo.reviewer, reason="逾期未完成")
+    op = forfeit(demo, m1)
+    assert entry_lines(op)[codes.ext_enterprise(p.enterprise_id)] == d("180000.00")
+    with pytest.raises(DomainError) as exc:
+        ms.project_terminate(project=p, actor=demo.reviewer, reason="", repaid_amount=d("0"))
+    ms.project_terminate(project=p, actor=demo.reviewer, reason="平台无力继续，归还部分垫付",
+                         repaid_amount=d("1000000.00"))
+    assert Project.objects.get(pk=p.pk).state == ProjectState.TERMINATED
+    assert pool_summary().available == start - d("200000.00")
+    assert account_balance(codes.POOL_LOSSES) == d("200000.00")
+    assert account_balance(codes.pool_advanced(p.pk)) == 0
+
+
+def test_continue_after_forfeit_opens_next_milestone(demo, ledger_ok):
+    p = approved_project(demo, tranches=[("1200000.00", "120000.00"), ("1800000.00", "180000.00")])
+    ms.project_open_escrow(project=p, actor=demo.reviewer)
+    m1, m2 = p.milestones.order_by("seq")
+    with pytest.raises(DomainError):
+        ms.milestone_request_deposit(milestone=m2, actor=demo.reviewer)
+    pay_deposit(demo, m1, "120000.00")
+    report(demo, m1)
+    ms.milestone_review_not_met(milestone=fresh(m1), actor=demo.reviewer, reason="未达标")
+    forfeit(demo, m1)
+    with pytest.raises(ConflictError):  # the last milestone was not released
+        ms.project_close(project=p, actor=demo.reviewer)
+    ms.project_continue(project=p, actor=demo.reviewer, reason="继续第二阶段")
+    assert fresh(m2).state == M.DEPOSIT_DUE
+    full_cycle(demo, m2, "180000.00")
+    ms.project_close(project=Project.objects.get(pk=p.pk), actor=demo.reviewer)
+    assert Project.objects.get(pk=p.pk).state == ProjectState.COMPLETED
+
+
+def test_duplicate_delivery_of_release_task_changes_nothing_invariant_3(demo, ledger_ok):
+    from escrow.services import operation_execute
+
+    p = approved_project(demo, tranches=[("1200000.00", "1200000.00")])
+    ms.project_open_escrow(project=p, actor=demo.reviewer)
+    m = p.milestones.get()
+    pay_deposit(demo, m, "1200000.00")
+    report(demo, m)
+    ms.milestone_review_met(milestone=fresh(m), actor=demo.reviewer, reason="ok")
+    op = release(demo, m)
+    entries = JournalEntry.objects.count()
+    operation_execute(operation_id=op.pk)
+    operation_execute(operation_id=op.pk)
+    assert JournalEntry.objects.count() == entries
+    assert fresh(m).released_amount == d("1200000.00")
+
+
+def test_who_decided_a_milestone_never_moves_its_money(demo, ledger_ok):
+    from django.contrib.auth.models import Group
+
+    demo.reviewer.groups.add(Group.objects.get_or_create(name="custodian")[0])
+    p = approved_project(demo, tranches=[("800000.00", "800000.00")], budget="800000.00")
+    ms.project_open_escrow(project=p, actor=demo.reviewer)
+    m = p.milestones.get()
+    pay_deposit(demo, m, "800000.00")
+    report(demo, m)
+    ms.milestone_review_met(milestone=fresh(m), actor=demo.reviewer, reason="ok")
+    with pytest.raises(PermissionDeniedError) as exc:
+        ms.milestone_release(milestone=fresh(m), actor=demo.reviewer)
+    assert exc.value.code == "separation_of_duties"
+    assert fresh(m).state == M.RELEASABLE
+    release(demo, m)
+    assert fresh(m).state == M.RELEASED

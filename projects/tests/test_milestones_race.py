@@ -1,0 +1,108 @@
+"""Release and forfeiture racing on one milestone (PostgreSQL, real threads): one wins, the other 409."""
+from __future__ import annotations
+
+import threading
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+
+from core.exceptions import DomainError
+from core.models import AuditEvent
+from escrow import accounts as codes
+from escrow.models import JournalEntry, MoneyOperation, Posting
+from escrow.selectors import account_balance
+from projects.choices import MilestoneState as M
+from projects.services import milestones as ms
+from projects.tests.milestone_factory import approved_project
+from projects.tests.milestone_steps import fresh, pay_deposit, report
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+def _race(*calls):
+    barrier = threading.Barrier(len(calls))
+    results: list = [None] * len(calls)
+
+    def run(i, fn):
+        try:
+            barrier.wait()
+            results[i] = ("ok", fn())
+        except DomainError as exc:
+            results[i] = ("error", exc)
+        except Exception as exc:  # noqa: BLE001  (reported by the assertion below)
+            results[i] = ("crash", exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i, fn)) for i, fn in enumerate(calls)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    return results
+
+
+def _releasable(demo, amount="800000.00"):
+    p = approved_project(demo, tranches=[(amount, amount)], budget=amount)
+    ms.project_open_escrow(project=p, actor=demo.reviewer)
+    m = p.milestones.get()
+    pay_deposit(demo, m, amount)
+    report(demo, m)
+    ms.milestone_review_met(milestone=fresh(m), actor=demo.reviewer, reason="ok")
+    assert fresh(m).state == M.RELEASABLE
+    return p, fresh(m)
+
+
+def _snapshot():
+    return (JournalEntry.objects.count(), Posting.objects.count(), MoneyOperation.objects.count())
+
+
+@pytest.mark.parametrize("rounds", range(3))
+def test_release_racing_late_not_met_and_forfeit_one_wins_other_409(demo, ledger_ok, rounds):
+    p, m = _releasable(demo)
+    before = _snapshot()
+
+    def late_not_met_then_forfeit():
+        ms.milestone_review_not_met(milestone=fresh(m), actor=demo.reviewer, reason="迟到的未达标认定")
+        return ms.milestone_forfeit(milestone=fresh(m), actor=demo.custodian2)
+
+    results = _race(lambda: ms.milestone_release(milestone=m, actor=demo.custodian), late_not_met_then_forfeit)
+    kinds = sorted(r[0] for r in results)
+    assert kinds == ["error", "ok"], results
+    err = next(r[1] for r in results if r[0] == "error")
+    assert err.status_code == 409
+    m = fresh(m)
+    assert m.state == M.RELEASED and m.forfeited_amount == 0 and m.refunded_amount == 0
+    assert _snapshot() == (before[0] + 1, before[1] + 2, before[2] + 1)  # one release entry, nothing else
+    assert account_balance(codes.custody(p.pk, 1)) == 0
+    assert not AuditEvent.objects.filter(action__in=["review_not_met", "order_forfeit", "forfeit"]).exists()
+
+
+def test_forfeit_racing_release_on_failed_milestone_one_wins_other_409(demo, ledger_ok):
+    p = approved_project(demo, tranches=[("800000.00", "80000.00")], budget="800000.00")
+    ms.project_open_escrow(project=p, actor=demo.reviewer)
+    m = p.milestones.get()
+    pay_deposit(demo, m, "500000.00")
+    report(demo, m)
+    ms.milestone_review_not_met(milestone=fresh(m), actor=demo.reviewer, reason="未达标")
+    before = _snapshot()
+    results = _race(lambda: ms.milestone_forfeit(milestone=fresh(m), actor=demo.custodian),
+                    lambda: ms.milestone_release(milestone=fresh(m), actor=demo.custodian2))
+    assert sorted(r[0] for r in results) == ["error", "ok"], results
+    assert next(r[1] for r in results if r[0] == "error").status_code == 409
+    m = fresh(m)
+    assert (m.state, m.forfeited_amount, m.refunded_amount, m.released_amount) == \
+        (M.FORFEITED, Decimal("80000.00"), Decimal("420000.00"), Decimal("0.00"))
+    assert _snapshot() == (before[0] + 1, before[1] + 3, before[2] + 1)
+
+
+def test_two_custodians_releasing_at_once_one_operation_other_409(demo, ledger_ok):
+    p, m = _releasable(demo)
+    before = _snapshot()
+    results = _race(lambda: ms.milestone_release(milestone=fresh(m), actor=demo.custodian),
+                    lambda: ms.milestone_release(milestone=fresh(m), actor=demo.custodian2))
+    assert sorted(r[0] for r in results) == ["error", "ok"], results
+    assert next(r[1] for r in results if r[0] == "error").status_code == 409
+    assert _snapshot() == (before[0] + 1, before[1] + 2, before[2] + 1)
+    assert fresh(m).released_amount == Decimal("800000.00")

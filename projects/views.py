@@ -1,0 +1,286 @@
+"""Browser pages of proposals: list, form, detail with actions, attachments, expert reviews, reviewer queue.
+
+Each view checks visibility through the selectors (404) and calls one service;
+domain errors are shown on the page, each naming its rule.
+"""
+from __future__ import annotations
+
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from core.choices import Role
+from core.exceptions import DomainError, PermissionDeniedError
+from core.permissions import require, require_role
+from core.services import audit_history
+
+from . import permissions as perms
+from . import selectors, services
+from .actions import ALL_ACTIONS, run_action
+from .choices import ProjectState
+from .forms import AttachmentForm, ConflictForm, MilestoneFormSet, ProjectForm, ReasonForm, ReviewForm
+from .models import ExpertAssignment, Project
+from .services.proposals import MILESTONE_FIELDS, PROJECT_FIELDS
+
+PREFIX = "ms"
+ACTION_LABELS = {  # lazily translated: the page's language decides
+    "create": gettext_lazy("创建草稿"),
+    "submit": gettext_lazy("提交申报"),
+    "platform_sign": gettext_lazy("揭榜"),
+    "platform_decline": gettext_lazy("不予揭榜"),
+    "accept": gettext_lazy("受理"),
+    "return_for_changes": gettext_lazy("退回修改"),
+    "start_review": gettext_lazy("开始专家评审"),
+    "queue": gettext_lazy("列入择优排队"),
+    "approve": gettext_lazy("立项"),
+    "reject": gettext_lazy("不予立项"),
+    "expert_drawn": gettext_lazy("抽取专家"),
+    "review_scored": gettext_lazy("专家评分"),
+    "review_conflict": gettext_lazy("专家回避"),
+    "attachment_added": gettext_lazy("上传材料"),
+    "open_escrow": gettext_lazy("开通保证金通道"),
+    "terminate": gettext_lazy("终止"),
+    "close": gettext_lazy("结项"),
+}
+
+
+def page(view):
+    """A signed-in page; a role or organisation refusal from the permission layer becomes a 403."""
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        try:
+            return view(request, *args, **kwargs)
+        except PermissionDeniedError as exc:
+            raise PermissionDenied(exc.detail) from exc
+
+    return login_required(wrapper)
+
+
+@page
+def project_list(request):
+    state = request.GET.get("state") or ""
+    qs = selectors.project_list(request.user, state=state if state in ProjectState.values else None)
+    page = Paginator(qs, 30).get_page(request.GET.get("page"))
+    return render(request, "projects/list.html", {
+        "page": page, "states": ProjectState.choices, "state": state,
+        "can_create": perms.can_create(request.user),
+    })
+
+
+def _initial(project: Project | None):
+    if project is None:
+        return None, []
+    initial = {name: getattr(project, name) for name in PROJECT_FIELDS}
+    rows = [{name: getattr(m, name) for name in MILESTONE_FIELDS if name != "seq"}
+            for m in project.milestones.order_by("seq")]
+    return initial, rows
+
+
+def _apply_errors(error: DomainError, form: ProjectForm, formset, rows_by_seq: dict) -> list[str]:
+    """Put each rule's message beside its field; what has no field is returned for the page's top."""
+    general: list[str] = []
+    for key, msgs in (error.fields or {}).items():
+        parts = key.split(".")
+        if parts[0] == "milestones" and len(parts) >= 2 and parts[1].isdigit() and int(parts[1]) in rows_by_seq:
+            row = rows_by_seq[int(parts[1])]
+            field = parts[2] if len(parts) > 2 and parts[2] in row.fields else None
+            for msg in msgs:
+                row.add_error(field, msg)
+        elif key in form.fields:
+            for msg in msgs:
+                form.add_error(key, msg)
+        else:
+            general.extend(msgs)
+    if not error.fields:
+        general.append(error.detail)
+    return general
+
+
+@page
+def project_form(request, pk: int | None = None):
+    """Create or edit a draft; "提交申报" saves and submits in one go, showing every rule broken."""
+    project = None
+    if pk is not None:
+        project = selectors.project_get_visible(request.user, pk)
+        require(perms.can_edit(request.user, project))
+        if project.state != ProjectState.DRAFT:
+            messages.error(request, _("只有草稿可以修改"))
+            return redirect("projects:detail", pk=project.pk)
+    else:
+        require(perms.can_create(request.user))
+    general: list[str] = []
+    if request.method == "POST":
+        form = ProjectForm(request.POST)
+        formset = MilestoneFormSet(request.POST, prefix=PREFIX)
+        if form.is_valid() and formset.is_valid():
+            live = [f for f in formset.forms if f.cleaned_data and not f.cleaned_data.get("DELETE")]
+            rows = []
+            rows_by_seq = {}
+            for seq, row_form in enumerate(live, start=1):
+                data = {k: v for k, v in row_form.cleaned_data.items() if k != "DELETE"}
+                rows.append({"seq": seq, **data})
+                rows_by_seq[seq] = row_form
+            values = dict(form.cleaned_data)
+            try:
+                if project is None:
+                    project = services.project_create(actor=request.user, milestones=rows, **values)
+                else:
+                    project = services.project_update(project=project, actor=request.user, milestones=rows, **values)
+            except DomainError as exc:
+                general = _apply_errors(exc, form, formset, rows_by_seq)
+            else:
+                if "submit" not in request.POST:
+                    messages.success(request, _("草稿已保存"))
+                    return redirect("projects:detail", pk=project.pk)
+                try:
+                    services.project_submit(project=project, actor=request.user)
+                except DomainError as exc:
+                    general = _apply_errors(exc, form, formset, rows_by_seq)
+                    general.insert(0, _("草稿已保存，但未能提交申报，请按提示修改："))
+                else:
+                    messages.success(request, _("已提交申报，等待科创平台揭榜"))
+                    return redirect("projects:detail", pk=project.pk)
+    else:
+        initial, rows = _initial(project)
+        form = ProjectForm(initial=initial)
+        formset = MilestoneFormSet(initial=rows or [{}], prefix=PREFIX)
+    return render(request, "projects/form.html", {
+        "form": form, "formset": formset, "project": project, "general_errors": general, "prefix": PREFIX,
+    })
+
+
+@page
+def project_detail(request, pk: int):
+    project = selectors.project_detail_queryset(request.user).filter(pk=pk).first()
+    if project is None:
+        raise Http404
+    reviews = list(selectors.reviews_visible_to(request.user, project))
+    show_all_reviews = len(reviews) == len(project.assignments.all())
+    my_assignment = next((a for a in project.assignments.all() if a.expert_id == request.user.pk), None)
+    return render(request, "projects/detail.html", {
+        "project": project,
+        "milestones": list(project.milestones.all()),
+        "attachments": list(project.attachments.all()),
+        "reviews": reviews,
+        "show_mean": show_all_reviews,
+        "scored_count": sum(1 for a in reviews if a.status == ExpertAssignment.Status.SCORED),
+        "history": list(audit_history(project)),
+        "actions": perms.project_actions(request.user, project),
+        "can_edit": perms.can_edit(request.user, project) and project.state == ProjectState.DRAFT,
+        "can_upload": perms.can_upload(request.user, project),
+        "upload_form": AttachmentForm(),
+        "my_assignment": my_assignment,
+        "reason_form": ReasonForm(),
+        "state_labels": dict(ProjectState.choices),
+        "action_labels": ACTION_LABELS,
+    })
+
+
+@page
+@require_POST
+def project_action(request, pk: int, action: str):
+    project = selectors.project_get_visible(request.user, pk)
+    if action not in ALL_ACTIONS:
+        raise Http404
+    reason = request.POST.get("reason", "")
+    try:
+        result = run_action(project=project, action=action, actor=request.user, reason=reason)
+    except DomainError as exc:
+        messages.error(request, exc.detail)
+    else:
+        if isinstance(result, Project) and action == "approve" and result.state == ProjectState.WAITLISTED:
+            messages.warning(request, result.state_reason)
+        elif isinstance(result, Project) and action == "approve":
+            messages.success(request, _("已立项，通知书编号 %(n)s") % {"n": result.notice_number})
+        else:
+            messages.success(request, _("操作已完成"))
+    return redirect("projects:detail", pk=project.pk)
+
+
+@page
+@require_POST
+def attachment_upload(request, pk: int):
+    project = selectors.project_get_visible(request.user, pk)
+    form = AttachmentForm(request.POST, request.FILES)
+    if not form.is_valid():
+        messages.error(request, "；".join(m for errs in form.errors.values() for m in errs))
+    else:
+        try:
+            services.attachment_add(project=project, actor=request.user, kind=form.cleaned_data["kind"],
+                                    file=form.cleaned_data["file"])
+        except DomainError as exc:
+            messages.error(request, exc.detail)
+        else:
+            messages.success(request, _("材料已上传"))
+    return redirect(reverse("projects:detail", args=[project.pk]) + "#attachments")
+
+
+@page
+def attachment_download(request, pk: int):
+    """Served only after the visibility check: another organisation's file is a 404."""
+    attachment = selectors.attachment_get_visible(request.user, pk)
+    response = FileResponse(attachment.file.open("rb"), as_attachment=True, filename=attachment.original_name,
+                            content_type=attachment.content_type)
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@page
+def my_reviews(request):
+    require_role(request.user, Role.EXPERT)
+    return render(request, "projects/my_reviews.html",
+                  {"assignments": list(selectors.assignments_for_expert(request.user))})
+
+
+@page
+def review(request, pk: int):
+    """The expert's scoring page for one assigned project (R13), with 回避."""
+    require_role(request.user, Role.EXPERT)
+    project = selectors.project_get_visible(request.user, pk)
+    assignment = ExpertAssignment.objects.filter(project=project, milestone__isnull=True,
+                                                 expert=request.user).first()
+    if assignment is None:
+        raise Http404
+    form, conflict_form = ReviewForm(), ConflictForm()
+    if request.method == "POST":
+        try:
+            if "conflict" in request.POST:
+                conflict_form = ConflictForm(request.POST)
+                if conflict_form.is_valid():
+                    services.review_declare_conflict(project=project, expert=request.user,
+                                                     reason=conflict_form.cleaned_data["reason"],
+                                                     conflict_with=conflict_form.cleaned_data["conflict_with"])
+                    messages.success(request, _("已申报回避，系统已抽取替补专家"))
+                    return redirect("projects:my_reviews")
+            else:
+                form = ReviewForm(request.POST)
+                if form.is_valid():
+                    services.review_submit(project=project, expert=request.user, **form.cleaned_data)
+                    messages.success(request, _("评分已提交"))
+                    return redirect("projects:my_reviews")
+        except DomainError as exc:
+            for key, msgs in (exc.fields or {}).items():
+                for msg in msgs:
+                    form.add_error(key if key in form.fields else None, msg)
+            if not exc.fields:
+                form.add_error(None, exc.detail)
+    return render(request, "projects/review.html", {"project": project, "assignment": assignment, "form": form,
+                                                    "conflict_form": conflict_form})
+
+
+@page
+def reviewer_queue(request):
+    require_role(request.user, Role.REVIEWER)
+    return render(request, "projects/queue.html", {
+        "queue": list(selectors.reviewer_queue()),
+        "waitlist": list(selectors.waitlist_ranked()),
+    })

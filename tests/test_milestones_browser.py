@@ -1,0 +1,96 @@
+"""In real Chromium: receipt, confirmation, report, met, release by one custodian, confirmation by a second,
+and the timeline shows the released milestone."""
+from __future__ import annotations
+
+import os
+
+import pytest
+
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop
+
+from core.demo import DEMO_PASSWORD  # noqa: E402
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def login(page, base: str, username: str) -> None:
+    page.context.clear_cookies()
+    page.goto(f"{base}/accounts/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", DEMO_PASSWORD)
+    page.click("form button[type=submit]")
+    page.wait_for_url(lambda u: "/accounts/login/" not in u)
+
+
+def row(page, seq: int):
+    return page.locator(f"#m{seq} + tr.milestone-detail")
+
+
+def test_milestone_release_with_second_custodian_in_chromium(live_server, page, demo, tmp_path):
+    from projects.models import Milestone
+    from projects.services import milestones as ms
+    from projects.tests.milestone_factory import approved_project
+    from projects.tests.milestone_steps import PDF
+
+    project = approved_project(demo, tranches=[("1500000.00", "150000.00"), ("1500000.00", "150000.00")],
+                               budget="1500000.00", title="智能视觉检测样机研发")
+    ms.project_open_escrow(project=project, actor=demo.reviewer)
+    receipt = tmp_path / "bank-receipt.pdf"
+    receipt.write_bytes(PDF)
+    report_pdf = tmp_path / "test-report.pdf"
+    report_pdf.write_bytes(PDF)
+    base = live_server.url
+    url = f"{base}/milestones/project/{project.pk}/"
+
+    login(page, base, "enterprise")
+    page.goto(url)
+    assert f"AXB-{project.pk}-1" in row(page, 1).inner_text()  # payment instructions with the reference
+    row(page, 1).locator("input[type=file][name=file]").set_input_files(str(receipt))
+    row(page, 1).locator("[data-action=upload_receipt]").click()
+    page.wait_for_selector(".msg-success")
+    assert "bank-receipt.pdf" in row(page, 1).inner_text()
+
+    login(page, base, "custodian")
+    page.goto(url)
+    row(page, 1).locator("input[name=amount]").fill("1500000.00")  # the whole tranche (R7)
+    row(page, 1).locator("input[name=bank_ref]").fill("HZRCB20250401001")
+    row(page, 1).locator("[data-action=confirm_deposit]").click()
+    page.wait_for_selector(".msg-success")
+    assert page.locator("#m1 [data-state]").get_attribute("data-state") == "in_progress"
+
+    login(page, base, "platform")
+    page.goto(url)
+    detail = row(page, 1)
+    detail.locator("textarea[name=description]").fill("样机通过测试")
+    detail.locator("input[name=target_0]").fill("检测精度 99.2%")
+    detail.locator("input[name=target_1]").fill("第三方测试报告已出具")
+    detail.locator("input[name=files]").set_input_files(str(report_pdf))
+    detail.locator("[data-action=report_completion]").click()
+    page.wait_for_selector(".msg-success")
+    assert page.locator("#m1 [data-state]").get_attribute("data-state") == "reported"
+
+    login(page, base, "reviewer")
+    page.goto(url)
+    row(page, 1).locator("input[name=reason]").fill("达到约定目标")
+    row(page, 1).locator("[data-action=review_met]").click()
+    page.wait_for_selector(".msg-success")
+    assert page.locator("#m1 [data-state]").get_attribute("data-state") == "releasable"
+
+    login(page, base, "custodian")
+    page.goto(url)
+    row(page, 1).locator("[data-action=release]").click()
+    page.wait_for_selector(".msg-success")
+    assert "待复核" in row(page, 1).inner_text()
+    assert row(page, 1).locator("[data-action=confirm_operation]").count() == 0  # not for the maker
+
+    login(page, base, "custodian2")
+    page.goto(url)
+    row(page, 1).locator("[data-action=confirm_operation]").click()
+    page.wait_for_selector(".msg-success")
+    assert page.locator("#m1 [data-state]").get_attribute("data-state") == "released"
+    assert page.locator("#m2 [data-state]").get_attribute("data-state") == "deposit_due"
+    svg_row = page.locator("#milestone-timeline g.tl-row[data-seq='1']")
+    assert svg_row.get_attribute("data-state") == "released"
+    assert svg_row.locator("rect.tl-released").count() == 1
+    assert "拨付 ¥1,500,000.00" in svg_row.inner_html()
+    assert Milestone.objects.get(project=project, seq=1).released_amount == 1500000
