@@ -23,7 +23,16 @@ def _ensure_accounts(account_codes: Iterable[str]) -> None:
     existing = set(Account.objects.filter(code__in=account_codes).values_list("code", flat=True))
     # Created in code order, so two entries creating the same new accounts queue up
     # on the first one rather than deadlocking on each other's unique-index entries.
-    for code in sorted(set(account_codes) - existing):
+    missing = sorted(set(account_codes) - existing)
+    owners = {codes.owner_id_of(code) for code in missing} - {None}
+    if owners:
+        from core.models import Organization
+
+        unknown = owners - set(Organization.objects.filter(pk__in=owners).values_list("pk", flat=True))
+        if unknown:
+            raise LedgerError(_("外部账户所属组织不存在: %(ids)s") % {"ids": ", ".join(map(str, sorted(unknown)))},
+                              code="unknown_account")
+    for code in missing:
         try:
             with transaction.atomic():
                 Account.objects.create(code=code, kind=codes.kind_of(code), owner_id=codes.owner_id_of(code),
@@ -46,7 +55,9 @@ def normalise_lines(lines: Iterable[Line]) -> dict[str, Decimal]:
             raise LedgerError(_("金额最多两位小数（I4）: %(a)s") % {"a": amount}, code="invalid_amount", rule="I4")
         try:
             codes.kind_of(code)
-        except ValueError:
+            codes.owner_id_of(code)
+            codes.project_id_of(code)
+        except (ValueError, IndexError, AttributeError):
             raise LedgerError(_("未知的科目代码: %(c)s") % {"c": code}, code="unknown_account") from None
         merged[code] += amount
     merged = {code: amount for code, amount in merged.items() if amount != 0}

@@ -190,3 +190,11 @@ def test_completion_hook_refusal_rolls_back_postings(demo, ledger_ok, django_cap
     assert op.state == OperationState.FAILED and "R7" in op.failure_reason
     assert calls == [op.pk, -op.pk]
     assert Posting.objects.count() == postings and balance(A) == Decimal("80.00")
+
+
+@pytest.mark.parametrize("code", ["custody:abc:1", "ext:enterprise:", "pool:advanced:x", "ext:enterprise:999999"])
+def test_post_entry_malformed_or_unknown_account_refused(demo, ledger_ok, code):
+    with pytest.raises(LedgerError) as err:
+        post_entry(memo="x", idempotency_key="t:bad-code", lines=[(code, Decimal("-5.00")), (A, Decimal("5.00"))])
+    assert err.value.code == "unknown_account"
+    assert not Account.objects.filter(code=code).exists()
