@@ -2,6 +2,7 @@
 from datetime import timedelta
 
 import environ
+from celery.schedules import crontab
 
 env = environ.Env()
 
@@ -33,6 +34,12 @@ CELERY_BEAT_SCHEDULE = {
     "projects-milestones-overdue": {
         "task": "projects.milestones_overdue_sweep",
         "schedule": timedelta(hours=1),
+    },
+    # R11, R15: every 20 January (Asia/Shanghai) prepare the year just ended for the bureau's review;
+    # a recomputation that changes nothing creates nothing, so a repeat is harmless.
+    "subsidies-prepare-year": {
+        "task": "subsidies.prepare_year",
+        "schedule": crontab(minute=0, hour=2, day_of_month=20, month_of_year=1),
     },
 }
 # Days before a milestone's due date when enterprise and platform are reminded.

@@ -1,0 +1,102 @@
+from rest_framework import serializers
+
+from projects.models import Milestone, Project
+
+from ..choices import InsuredParty, PolicyType
+from ..models import AnnualAudit, GrantComputation, InsuranceClaim, InsurancePolicy, OtherPolicySubsidy, PremiumSubsidy
+
+MONEY = {"max_digits": 18, "decimal_places": 2, "coerce_to_string": True}
+
+
+class PolicySerializer(serializers.ModelSerializer):
+    project = serializers.PrimaryKeyRelatedField(queryset=Project.objects.all())
+    insured = serializers.ChoiceField(choices=InsuredParty.choices, default=InsuredParty.ENTERPRISE)
+    type = serializers.ChoiceField(choices=PolicyType.choices)
+    premium = serializers.DecimalField(**MONEY)
+    cover = serializers.DecimalField(**MONEY)
+    year = serializers.IntegerField(read_only=True)
+    enterprise = serializers.IntegerField(source="project.enterprise_id", read_only=True)
+
+    class Meta:
+        model = InsurancePolicy
+        fields = ["id", "project", "enterprise", "insurer", "insured", "type", "policy_number", "premium", "cover",
+                  "start_date", "end_date", "year", "document", "created_at"]
+        read_only_fields = ["document", "created_at"]
+
+
+class ClaimSerializer(serializers.ModelSerializer):
+    milestone = serializers.PrimaryKeyRelatedField(queryset=Milestone.objects.all(), required=False,
+                                                   allow_null=True)
+    assessed_loss = serializers.DecimalField(**MONEY)
+    paid_amount = serializers.DecimalField(**MONEY, default="0.00")
+    project = serializers.IntegerField(source="policy.project_id", read_only=True)
+
+    class Meta:
+        model = InsuranceClaim
+        fields = ["id", "policy", "project", "milestone", "description", "assessed_loss", "paid_amount", "paid_on",
+                  "created_at"]
+        read_only_fields = ["created_at"]
+
+
+class AuditSerializer(serializers.ModelSerializer):
+    project = serializers.PrimaryKeyRelatedField(queryset=Project.objects.all())
+    audited_input = serializers.DecimalField(**MONEY)
+    ledger_input = serializers.DecimalField(**MONEY, read_only=True)
+    enterprise = serializers.IntegerField(source="project.enterprise_id", read_only=True)
+    year = serializers.IntegerField(min_value=2000, max_value=2100)
+
+    class Meta:
+        model = AnnualAudit
+        fields = ["id", "project", "enterprise", "year", "ledger_input", "audited_input", "reason",
+                  "expert_evaluation", "report", "opinion", "opinion_at", "recorded_by", "recorded_at"]
+        read_only_fields = ["report", "opinion", "opinion_at", "recorded_by", "recorded_at"]
+        validators = []  # one row per project and year: a second POST corrects the first (audit_save)
+
+
+class OpinionSerializer(serializers.Serializer):
+    opinion = serializers.CharField()
+
+
+class OtherSubsidySerializer(serializers.ModelSerializer):
+    amount = serializers.DecimalField(**MONEY)
+    premium_covered = serializers.DecimalField(**MONEY, default="0.00")
+
+    class Meta:
+        model = OtherPolicySubsidy
+        fields = ["id", "enterprise", "policy_name", "issuer", "type", "year", "amount", "premium_covered", "policy",
+                  "created_at"]
+        read_only_fields = ["created_at"]
+
+
+class FigureSerializer(serializers.ModelSerializer):
+    amount = serializers.DecimalField(**MONEY, read_only=True)
+    uncapped_amount = serializers.DecimalField(**MONEY, read_only=True)
+    paid_amount = serializers.DecimalField(**MONEY, read_only=True)
+    enterprise_name = serializers.CharField(source="enterprise.name", read_only=True)
+    scheme_name = serializers.CharField(source="scheme.name", read_only=True)
+
+    class Meta:
+        fields = ["id", "enterprise", "enterprise_name", "year", "version", "amount", "uncapped_amount", "capped",
+                  "trace", "state", "scheme", "scheme_name", "computed_at", "approved_by", "approved_at",
+                  "paid_amount", "paid_on", "voucher", "paid_by"]
+        read_only_fields = fields
+
+
+class GrantSerializer(FigureSerializer):
+    class Meta(FigureSerializer.Meta):
+        model = GrantComputation
+
+
+class PremiumSerializer(FigureSerializer):
+    class Meta(FigureSerializer.Meta):
+        model = PremiumSubsidy
+
+
+class ComputeSerializer(serializers.Serializer):
+    year = serializers.IntegerField(min_value=2000, max_value=2100)
+
+
+class PaySerializer(serializers.Serializer):
+    amount = serializers.DecimalField(max_digits=18, decimal_places=2)
+    paid_on = serializers.DateField()
+    voucher = serializers.CharField(allow_blank=True, default="")

@@ -1,0 +1,165 @@
+"""The subsidies part of the API (api.md): each view validates input and calls one service."""
+from __future__ import annotations
+
+import hashlib
+import json
+from functools import wraps
+
+from django.db import transaction
+from django.http import Http404
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from core.exceptions import ConflictError
+from core.models import IdempotencyRecord
+
+from .. import selectors, services
+from . import serializers as s
+
+
+def idempotent(view):
+    """api.md: a repeated POST with the same Idempotency-Key and body returns the first response."""
+
+    @wraps(view)
+    def wrapper(self, request, *args, **kwargs):
+        key = request.headers.get("Idempotency-Key")
+        if not key:
+            return view(self, request, *args, **kwargs)
+        digest = hashlib.sha256(json.dumps(request.data, sort_keys=True, default=str).encode()).hexdigest()
+        with transaction.atomic():
+            record = IdempotencyRecord.objects.select_for_update().filter(user=request.user, key=key).first()
+            if record is not None:
+                if record.request_hash != digest or record.path != request.path:
+                    raise ConflictError("同一 Idempotency-Key 已用于另一请求", code="idempotency_conflict")
+                return Response(record.response_body, status=record.status_code)
+            response = view(self, request, *args, **kwargs)
+            IdempotencyRecord.objects.create(user=request.user, key=key, method=request.method, path=request.path,
+                                             request_hash=digest, status_code=response.status_code,
+                                             response_body=json.loads(json.dumps(response.data, default=str)))
+            return response
+
+    return wrapper
+
+
+class _Scoped:
+    selector = None
+
+    def get_queryset(self):
+        return type(self).selector(self.request.user)
+
+
+class PolicyViewSet(_Scoped, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
+                    viewsets.GenericViewSet):
+    selector = staticmethod(selectors.policies_visible)
+    serializer_class = s.PolicySerializer
+    filterset_fields = ["project", "type", "insured"]
+
+    @idempotent
+    def create(self, request, *args, **kwargs):
+        ser = self.get_serializer(data=request.data)
+        ser.is_valid(raise_exception=True)
+        policy = services.policy_create(by=request.user, **ser.validated_data)
+        return Response(self.get_serializer(policy).data, status=status.HTTP_201_CREATED)
+
+
+class ClaimViewSet(_Scoped, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
+                   viewsets.GenericViewSet):
+    selector = staticmethod(selectors.claims_visible)
+    serializer_class = s.ClaimSerializer
+    filterset_fields = ["policy", "milestone"]
+
+    def get_serializer(self, *args, **kwargs):
+        ser = super().get_serializer(*args, **kwargs)
+        if "policy" in getattr(ser, "fields", {}):
+            ser.fields["policy"].queryset = selectors.policies_visible(self.request.user)
+        return ser
+
+    @idempotent
+    def create(self, request, *args, **kwargs):
+        ser = self.get_serializer(data=request.data)
+        ser.is_valid(raise_exception=True)
+        claim = services.claim_create(by=request.user, **ser.validated_data)
+        return Response(self.get_serializer(claim).data, status=status.HTTP_201_CREATED)
+
+
+class AuditViewSet(_Scoped, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
+                   viewsets.GenericViewSet):
+    selector = staticmethod(selectors.audits_visible)
+    serializer_class = s.AuditSerializer
+    filterset_fields = ["project", "year"]
+
+    @idempotent
+    def create(self, request, *args, **kwargs):
+        ser = self.get_serializer(data=request.data)
+        ser.is_valid(raise_exception=True)
+        audit = services.audit_save(by=request.user, **ser.validated_data)
+        return Response(self.get_serializer(audit).data, status=status.HTTP_201_CREATED)
+
+    @action(detail=True, methods=["post"], serializer_class=s.OpinionSerializer)
+    @idempotent
+    def opinion(self, request, pk=None):
+        audit = self.get_object()
+        ser = s.OpinionSerializer(data=request.data)
+        ser.is_valid(raise_exception=True)
+        audit = services.audit_opinion(by=request.user, audit=audit, opinion=ser.validated_data["opinion"])
+        return Response(s.AuditSerializer(audit, context=self.get_serializer_context()).data)
+
+
+class OtherSubsidyViewSet(_Scoped, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
+                          viewsets.GenericViewSet):
+    selector = staticmethod(selectors.other_subsidies_visible)
+    serializer_class = s.OtherSubsidySerializer
+    filterset_fields = ["enterprise", "year", "type"]
+
+    @idempotent
+    def create(self, request, *args, **kwargs):
+        ser = self.get_serializer(data=request.data)
+        ser.is_valid(raise_exception=True)
+        row = services.other_subsidy_create(by=request.user, **ser.validated_data)
+        return Response(self.get_serializer(row).data, status=status.HTTP_201_CREATED)
+
+
+class _FigureViewSet(_Scoped, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    filterset_fields = ["year", "enterprise", "state", "version"]
+    compute_service = None
+
+    @action(detail=False, methods=["post"], serializer_class=s.ComputeSerializer)
+    @idempotent
+    def compute(self, request):
+        ser = s.ComputeSerializer(data=request.data)
+        ser.is_valid(raise_exception=True)
+        result = type(self).compute_service(year=ser.validated_data["year"], by=request.user)
+        return Response(result.as_dict(), status=status.HTTP_200_OK)
+
+    @action(detail=True, methods=["post"])
+    @idempotent
+    def approve(self, request, pk=None):
+        figure = services.figure_approve(figure=self.get_object(), by=request.user)
+        return Response(self.figure_serializer(figure).data)
+
+    @action(detail=True, methods=["post"], serializer_class=s.PaySerializer)
+    @idempotent
+    def pay(self, request, pk=None):
+        ser = s.PaySerializer(data=request.data)
+        ser.is_valid(raise_exception=True)
+        figure = services.figure_pay(figure=self.get_object(), by=request.user, **ser.validated_data)
+        return Response(self.figure_serializer(figure).data)
+
+    def get_object(self):
+        try:
+            return super().get_object()
+        except (ValueError, TypeError) as exc:
+            raise Http404 from exc
+
+
+class GrantViewSet(_FigureViewSet):
+    selector = staticmethod(selectors.grants_visible)
+    serializer_class = figure_serializer = s.GrantSerializer
+    compute_service = staticmethod(services.grant_compute)
+
+
+class PremiumViewSet(_FigureViewSet):
+    selector = staticmethod(selectors.premiums_visible)
+    serializer_class = figure_serializer = s.PremiumSerializer
+    compute_service = staticmethod(services.premium_compute)

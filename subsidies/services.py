@@ -1,0 +1,570 @@
+"""Every write of the subsidies app.
+
+Scheme version (R19). A year's figures use the scheme version in force on
+31 December of that year (``scheme_for_year``); if the scheme had lapsed by
+then (a trial that ended without a successor), the latest version that had
+started by that day. So a new version with a new rate changes the
+computations of the years whose 31 December falls in it, and no earlier one:
+an earlier year recomputed after the new version exists still selects its
+own version and gives the same figure.
+
+Versions of a figure. A computation that gives the same result as the
+latest version of (enterprise, year) changes nothing (the yearly job may run
+any number of times). A different result makes a new version: a still
+``computed`` latest version is superseded; an ``approved`` or ``paid`` one is
+never changed silently — the new version waits for the reviewer's approval,
+and only that approval supersedes an approved, unpaid predecessor. A paid
+predecessor stays paid; the new version's trace carries ``previously_paid``
+and the finance officer pays only the difference.
+
+Money (I4): ``Decimal`` all the way, rounded half-up at the fen once, at the
+end of each computation; the trace keeps the unrounded shares.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from django.db import connection, transaction
+from django.db.models import Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core.choices import OrgKind, Role
+from core.exceptions import DomainError, PermissionDeniedError, TransitionNotAllowed
+from core.models import Organization, SchemeVersion
+from core.money import ZERO, money
+from core.permissions import is_oversight, require_role
+from core.services import audit_record, notify, users_of, users_with_role
+from projects.models import Milestone, Project
+
+from .choices import ComputationState, InsuredParty, RunKind
+from .models import (
+    AnnualAudit,
+    GrantComputation,
+    InsuranceClaim,
+    InsurancePolicy,
+    OtherPolicySubsidy,
+    PremiumSubsidy,
+    SubsidyFigure,
+    SubsidyRun,
+)
+from .selectors import ledger_input, ledger_inputs
+
+CS = ComputationState
+
+
+def _s(value: Decimal) -> str:
+    return format(value, "f")
+
+
+def _own_project(user, project: Project) -> None:
+    """Enterprise staff act on their own enterprise's projects only; the reviewer on any."""
+    if user.is_superuser or user.has_role(Role.REVIEWER):
+        return
+    if user.has_role(Role.ENTERPRISE) and user.organization_id == project.enterprise_id:
+        return
+    raise PermissionDeniedError(_("只有本企业人员或科技局审核人员可以登记该项目的保险信息"))
+
+
+def _check_not_blacklisted(org: Organization) -> None:
+    if org.blacklisted:
+        raise DomainError(_("%(name)s 已被列入黑名单，不得参与科创安心宝（R17）") % {"name": org.name},
+                          code="blacklisted", rule="R17")
+
+
+# -- scheme version (R19) ---------------------------------------------------
+
+def scheme_reference_date(year: int) -> date:
+    return date(year, 12, 31)
+
+
+def scheme_for_year(year: int) -> SchemeVersion:
+    day = scheme_reference_date(year)
+    scheme = SchemeVersion.active_on(day) or SchemeVersion.objects.filter(valid_from__lte=day).order_by(
+        "-valid_from").first()
+    if scheme is None:
+        raise DomainError(_("%(year)s 年没有生效的政策版本（R19）") % {"year": year}, code="no_scheme", rule="R19")
+    return scheme
+
+
+def _scheme_trace(scheme: SchemeVersion, year: int, *fields: str) -> dict:
+    out = {"id": scheme.pk, "name": scheme.name, "selected_on": scheme_reference_date(year).isoformat()}
+    for f in fields:
+        out[f] = _s(getattr(scheme, f))
+    return out
+
+
+# -- insurance (R9) ------------------------------------------------------------
+
+@transaction.atomic
+def policy_create(*, by, project: Project, insurer: Organization, type: str, premium: Decimal, cover: Decimal,
+                  start_date: date, end_date: date, insured: str = InsuredParty.ENTERPRISE,
+                  policy_number: str = "", document=None) -> InsurancePolicy:
+    _own_project(by, project)
+    if insurer.kind != OrgKind.INSURER:
+        raise DomainError(_("承保机构必须是保险公司（R9）"), code="invalid_insurer", rule="R9",
+                          fields={"insurer": [_("请选择保险公司")]})
+    premium, cover = money(premium), money(cover)
+    if premium <= 0 or cover <= 0:
+        raise DomainError(_("保费和保险金额必须大于零（R9）"), code="invalid_amount", rule="R9")
+    if end_date < start_date:
+        raise DomainError(_("保险止期不得早于起期"), code="invalid_period", fields={"end_date": [_("止期早于起期")]})
+    policy = InsurancePolicy.objects.create(
+        project=project, insurer=insurer, insured=insured, type=type, premium=premium, cover=cover,
+        start_date=start_date, end_date=end_date, policy_number=policy_number, document=document or "",
+        created_by=by)
+    audit_record(actor=by, target=policy, action="policy_create",
+                 data={"premium": _s(premium), "cover": _s(cover), "type": type})
+    return policy
+
+
+@transaction.atomic
+def claim_create(*, by, policy: InsurancePolicy, assessed_loss: Decimal, paid_amount: Decimal = ZERO,
+                 paid_on: date | None = None, milestone: Milestone | None = None,
+                 description: str = "") -> InsuranceClaim:
+    _own_project(by, policy.project)
+    assessed_loss, paid_amount = money(assessed_loss), money(paid_amount)
+    if assessed_loss < 0 or paid_amount < 0:
+        raise DomainError(_("金额不得为负"), code="invalid_amount")
+    if paid_amount > 0 and paid_on is None:
+        raise DomainError(_("已赔付的理赔须填写赔付日期（R11）"), code="paid_on_required", rule="R11",
+                          fields={"paid_on": [_("请填写赔付日期")]})
+    if milestone is not None and milestone.project_id != policy.project_id:
+        raise DomainError(_("里程碑不属于该保单的项目"), code="invalid_milestone",
+                          fields={"milestone": [_("里程碑不属于该项目")]})
+    if paid_amount > policy.cover:
+        raise DomainError(_("赔付金额超过保险金额（R9）"), code="over_cover", rule="R9",
+                          fields={"paid_amount": [_("超过保险金额")]})
+    claim = InsuranceClaim.objects.create(policy=policy, milestone=milestone, assessed_loss=assessed_loss,
+                                          paid_amount=paid_amount, paid_on=paid_on, description=description,
+                                          created_by=by)
+    audit_record(actor=by, target=claim, action="claim_create",
+                 data={"assessed_loss": _s(assessed_loss), "paid_amount": _s(paid_amount)})
+    return claim
+
+
+@transaction.atomic
+def other_subsidy_create(*, by, enterprise: Organization, policy_name: str, issuer: str, type: str, year: int,
+                         amount: Decimal, premium_covered: Decimal = ZERO,
+                         policy: InsurancePolicy | None = None) -> OtherPolicySubsidy:
+    """R20, I8: register a same-type subsidy another policy already paid."""
+    if not (by.is_superuser or by.has_role(Role.REVIEWER)
+            or (by.has_role(Role.ENTERPRISE) and by.organization_id == enterprise.pk)):
+        raise PermissionDeniedError(_("只有本企业人员或科技局审核人员可以登记其他政策补助"))
+    amount = money(amount)
+    if amount <= 0:
+        raise DomainError(_("补助金额必须大于零"), code="invalid_amount", fields={"amount": [_("必须大于零")]})
+    if policy is not None and (policy.project.enterprise_id != enterprise.pk or policy.type != type):
+        raise DomainError(_("对应保单须属于该企业且险种相同（R20）"), code="invalid_policy", rule="R20")
+    row = OtherPolicySubsidy.objects.create(enterprise=enterprise, policy_name=policy_name, issuer=issuer,
+                                            type=type, year=year, amount=amount,
+                                            premium_covered=money(premium_covered), policy=policy, created_by=by)
+    audit_record(actor=by, target=row, action="other_subsidy_create", data={"amount": _s(amount)})
+    return row
+
+
+# -- annual evaluation (R15, I5) ----------------------------------------------
+
+def _check_audit_reason(audited: Decimal, ledger: Decimal, reason: str) -> None:
+    if audited != ledger and not reason.strip():
+        raise DomainError(
+            _("审计确认的实际投入（¥%(a)s）与账户记录（¥%(l)s）不一致，须说明原因（I5）")
+            % {"a": f"{audited:,.2f}", "l": f"{ledger:,.2f}"},
+            code="reason_required", rule="I5", fields={"reason": [_("两者不一致时必须填写原因")]})
+
+
+@transaction.atomic
+def audit_save(*, by, project: Project, year: int, audited_input: Decimal, reason: str = "",
+               expert_evaluation: str = "", report=None) -> AnnualAudit:
+    """The auditor records (or corrects) a project's yearly evaluation; the ledger's figure is filled in."""
+    if not (by.is_superuser or by.has_role(Role.AUDITOR)):
+        raise PermissionDeniedError(_("只有第三方审计人员可以登记年度评价与审计（R15）"))
+    audited_input = money(audited_input)
+    if audited_input < 0:
+        raise DomainError(_("实际投入不得为负"), code="invalid_amount", fields={"audited_input": [_("不得为负")]})
+    ledger = ledger_input(project.pk, year)
+    _check_audit_reason(audited_input, ledger, reason)
+    audit = AnnualAudit.objects.select_for_update().filter(project=project, year=year).first()
+    before = None
+    if audit is None:
+        audit = AnnualAudit(project=project, year=year, recorded_by=by)
+    else:
+        before = {"audited_input": _s(audit.audited_input), "ledger_input": _s(audit.ledger_input)}
+    audit.ledger_input = ledger
+    audit.audited_input = audited_input
+    audit.reason = reason
+    audit.expert_evaluation = expert_evaluation
+    if report:
+        audit.report = report
+    audit.recorded_by = by
+    audit.save()
+    audit_record(actor=by, target=audit, action="audit_save" if before is None else "audit_correct",
+                 reason=reason, data={"audited_input": _s(audited_input), "ledger_input": _s(ledger),
+                                      "before": before})
+    return audit
+
+
+@transaction.atomic
+def audit_opinion(*, by, audit: AnnualAudit, opinion: str) -> AnnualAudit:
+    """R15: the enterprise's acceptance opinion on the year's evaluation."""
+    audit = AnnualAudit.objects.select_for_update().select_related("project").get(pk=audit.pk)
+    if not (by.has_role(Role.ENTERPRISE) and by.organization_id == audit.project.enterprise_id):
+        raise PermissionDeniedError(_("只有本项目企业人员可以填写验收意见（R15）"))
+    if not opinion.strip():
+        raise DomainError(_("验收意见不能为空"), code="opinion_required", fields={"opinion": [_("请填写")]})
+    audit.opinion = opinion
+    audit.opinion_by = by
+    audit.opinion_at = timezone.now()
+    audit.save(update_fields=["opinion", "opinion_by", "opinion_at", "updated_at"])
+    audit_record(actor=by, target=audit, action="audit_opinion", reason=opinion)
+    return audit
+
+
+# -- computations ---------------------------------------------------------------
+
+@dataclass
+class Figure:
+    amount: Decimal
+    uncapped: Decimal
+    capped: bool
+    trace: dict
+
+
+@dataclass
+class RunResult:
+    year: int
+    created: list = field(default_factory=list)
+    unchanged: list = field(default_factory=list)
+    excluded: list = field(default_factory=list)
+    run: SubsidyRun | None = None
+
+    def as_dict(self) -> dict:
+        return {"year": self.year, "created": len(self.created), "unchanged": len(self.unchanged),
+                "excluded": self.excluded}
+
+
+def grant_figure(*, rate: Decimal, cap: Decimal, projects: list[dict]) -> Figure:
+    """R11, I5, I4: Σ rate × max(input − claims, 0), capped at ``cap``; rounded once at the end.
+
+    ``projects``: dicts with ``input`` and ``claims`` (Decimal) and any descriptive keys.
+    """
+    rows = []
+    total = Decimal(0)
+    for p in projects:
+        base = max(p["input"] - p["claims"], Decimal(0))
+        share = rate * base
+        total += share
+        rows.append({**{k: v for k, v in p.items() if k not in ("input", "claims")},
+                     "input": _s(p["input"]), "claims_paid": _s(p["claims"]), "base": _s(base),
+                     "share": _s(share)})
+    capped = total > cap
+    amount = money(min(total, cap))
+    uncapped = money(total)
+    trace = {"rule": "R11", "rate": _s(rate), "projects": rows, "uncapped_sum": _s(total), "cap": _s(cap),
+             "capped": capped, "cap_cut": _s(money(total - cap)) if capped else "0.00", "amount": _s(amount),
+             "rounding": "I4"}
+    return Figure(amount=amount, uncapped=uncapped, capped=capped, trace=trace)
+
+
+def premium_figure(*, rate: Decimal, cap: Decimal, policies: list[dict], others: list[dict]) -> Figure:
+    """R9, I6, I8, R20 for one enterprise and year.
+
+    Per type (the same-type premiums of the year): what our policy alone would
+    pay is min(rate × premium, cap); the best single policy is the larger of
+    that and any one other policy's payment; ours is the best less what the
+    others already paid, never below zero. The year's total is capped at
+    ``cap`` (I6). Rounded once at the end (I4).
+    """
+    by_type: dict[str, dict] = {}
+    raw_total = Decimal(0)
+    policy_rows = []
+    for p in policies:
+        share = rate * p["premium"]
+        raw_total += share
+        policy_rows.append({**{k: v for k, v in p.items() if k != "premium"}, "premium": _s(p["premium"]),
+                            "share": _s(share)})
+        t = by_type.setdefault(p["type"], {"premium": Decimal(0), "others": []})
+        t["premium"] += p["premium"]
+    for o in others:
+        if o["type"] in by_type:
+            by_type[o["type"]]["others"].append(o)
+    type_rows = []
+    due_total = Decimal(0)
+    for type_, t in sorted(by_type.items()):
+        alone = min(rate * t["premium"], cap)
+        others_total = sum((o["amount"] for o in t["others"]), Decimal(0))
+        best_other = max((o["amount"] for o in t["others"]), default=Decimal(0))
+        best = max(alone, best_other)
+        due = max(best - others_total, Decimal(0))
+        due_total += due
+        type_rows.append({
+            "type": type_, "premium": _s(t["premium"]), "share": _s(rate * t["premium"]),
+            "alone": _s(alone), "alone_capped": rate * t["premium"] > cap,
+            "others": [{"name": o["name"], "issuer": o["issuer"], "amount": _s(o["amount"])} for o in t["others"]],
+            "others_total": _s(others_total), "best_single": _s(best), "due": _s(due),
+        })
+    capped = due_total > cap or any(r["alone_capped"] for r in type_rows)
+    year_capped = due_total > cap
+    amount = money(min(due_total, cap))
+    trace = {"rule": "R9/I6/I8", "rate": _s(rate), "policies": policy_rows, "types": type_rows,
+             "raw_sum": _s(raw_total), "due_sum": _s(due_total), "cap": _s(cap), "capped": capped,
+             "year_cap_applied": year_capped, "cap_cut": _s(money(due_total - cap)) if year_capped else "0.00",
+             "amount": _s(amount), "rounding": "I4"}
+    return Figure(amount=amount, uncapped=money(raw_total), capped=capped, trace=trace)
+
+
+def _same(fig: Figure, latest: SubsidyFigure, scheme: SchemeVersion) -> bool:
+    strip = ("supersedes", "previously_paid", "scheme")
+    a = {k: v for k, v in fig.trace.items() if k not in strip}
+    b = {k: v for k, v in latest.trace.items() if k not in strip}
+    return (latest.amount == fig.amount and latest.uncapped_amount == fig.uncapped
+            and latest.capped == fig.capped and latest.scheme_id == scheme.pk and a == b)
+
+
+def _store(model, *, year: int, scheme: SchemeVersion, figures: dict[int, Figure], scheme_trace: dict,
+           result: RunResult) -> None:
+    """Create new versions where a figure changed; leave equal ones alone (idempotent)."""
+    existing: dict[int, list] = defaultdict(list)
+    # Locked (pk order): an approval or payment committing meanwhile is seen, never overwritten.
+    for row in model.objects.select_for_update().filter(year=year, enterprise_id__in=list(figures)).order_by("pk"):
+        existing[row.enterprise_id].append(row)
+    for versions in existing.values():
+        versions.sort(key=lambda r: r.version)
+    new_rows = []
+    to_supersede = []
+    for ent_id, fig in figures.items():
+        versions = existing.get(ent_id, [])
+        latest = versions[-1] if versions else None
+        if latest is not None and latest.state != CS.SUPERSEDED and _same(fig, latest, scheme):
+            result.unchanged.append(latest)
+            continue
+        trace = {**fig.trace, "scheme": scheme_trace}
+        paid = sum((v.paid_amount or ZERO for v in versions if v.state == CS.PAID), ZERO)
+        trace["previously_paid"] = _s(paid)
+        if latest is not None:
+            trace["supersedes"] = {"version": latest.version, "state": latest.state}
+            if latest.state == CS.COMPUTED:
+                to_supersede.append(latest)
+        new_rows.append(model(enterprise_id=ent_id, year=year, version=(latest.version + 1) if latest else 1,
+                              amount=fig.amount, uncapped_amount=fig.uncapped, capped=fig.capped, trace=trace,
+                              scheme=scheme))
+    for row in to_supersede:
+        row.supersede()
+        row.save(update_fields=["state"])
+        audit_record(actor=None, target=row, action="supersede", from_state=CS.COMPUTED, to_state=CS.SUPERSEDED,
+                     reason=_("重新测算结果不同，生成新版本"))
+    model.objects.bulk_create(new_rows, batch_size=2000)
+    result.created.extend(new_rows)
+
+
+def _record_run(kind: str, result: RunResult, by) -> None:
+    """Log the run (with the enterprises excluded under R17) unless it changed nothing at all."""
+    last = SubsidyRun.objects.filter(kind=kind, year=result.year).order_by("-pk").first()
+    if not result.created and last is not None and last.summary.get("excluded") == result.excluded:
+        result.run = last
+        return
+    result.run = SubsidyRun.objects.create(kind=kind, year=result.year, actor=by if getattr(by, "pk", None) else None,
+                                           summary=result.as_dict())
+    audit_record(actor=by, target=result.run, action=f"{kind}_compute", data=result.as_dict())
+
+
+_LOCK_KEYS = {RunKind.GRANT: 6101, RunKind.PREMIUM: 6102}
+
+
+def _lock_year(kind: str, year: int) -> None:
+    """One computation of a kind and year at a time (PostgreSQL advisory lock, released at commit)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_LOCK_KEYS[kind], year])
+
+
+def _may_compute(by) -> None:
+    if by is not None and not (by.is_superuser or by.has_role(Role.REVIEWER)):
+        raise PermissionDeniedError(_("只有科技局审核人员可以发起测算"))
+
+
+@transaction.atomic
+def grant_compute(*, year: int, by=None) -> RunResult:
+    """R11, R15, I5: prepare the year's grant per enterprise. Running it twice changes nothing.
+
+    Inputs, in a handful of queries whatever the number of enterprises: the
+    year's audits, the ledger's inputs (one query over postings), the claims
+    paid in the year per project, the projects, the latest versions.
+    Projects with ledger input but no audit yet are listed as pending (R15:
+    the grant is paid on the audited input) and block approval.
+    """
+    _may_compute(by)
+    _lock_year(RunKind.GRANT, year)
+    scheme = scheme_for_year(year)
+    rate, cap = scheme.grant_rate, scheme.grant_cap
+    audits = {a["project_id"]: a for a in AnnualAudit.objects.filter(year=year).values(
+        "project_id", "audited_input", "ledger_input", "reason")}
+    ledger = ledger_inputs(year)
+    claims = dict(InsuranceClaim.objects.filter(paid_on__year=year, paid_amount__gt=0)
+                  .values_list("policy__project_id").annotate(s=Sum("paid_amount")).values_list(
+                      "policy__project_id", "s"))
+    project_ids = sorted(set(audits) | {p for p, v in ledger.items() if v > 0})
+    projects = {}
+    for chunk_start in range(0, len(project_ids), 5000):
+        chunk = project_ids[chunk_start:chunk_start + 5000]
+        for row in Project.objects.filter(pk__in=chunk).values("pk", "title", "notice_number", "enterprise_id",
+                                                               "enterprise__name", "enterprise__blacklisted"):
+            projects[row["pk"]] = row
+    per_enterprise: dict[int, dict] = defaultdict(lambda: {"rows": [], "pending": []})
+    result = RunResult(year=year)
+    excluded = {}
+    for pid in project_ids:
+        p = projects[pid]
+        ent = p["enterprise_id"]
+        if p["enterprise__blacklisted"]:
+            excluded[ent] = p["enterprise__name"]
+            continue
+        ledger_value = ledger.get(pid, ZERO)
+        audit = audits.get(pid)
+        desc = {"project": pid, "title": p["title"], "notice_number": p["notice_number"] or ""}
+        if audit is None:
+            per_enterprise[ent]["pending"].append({**desc, "ledger_input": _s(ledger_value)})
+            continue
+        per_enterprise[ent]["rows"].append({
+            **desc, "input": audit["audited_input"], "claims": claims.get(pid) or ZERO,
+            "ledger_input": _s(audit["ledger_input"]), "audit_reason": audit["reason"],
+        })
+    result.excluded = [{"enterprise": e, "name": n, "rule": "R17", "reason": "blacklisted"}
+                       for e, n in sorted(excluded.items())]
+    figures = {}
+    for ent, data in per_enterprise.items():
+        fig = grant_figure(rate=rate, cap=cap, projects=data["rows"])
+        fig.trace["pending_audit"] = data["pending"]
+        figures[ent] = fig
+    _store(GrantComputation, year=year, scheme=scheme, figures=figures,
+           scheme_trace=_scheme_trace(scheme, year, "grant_rate", "grant_cap"), result=result)
+    _record_run(RunKind.GRANT, result, by)
+    return result
+
+
+@transaction.atomic
+def premium_compute(*, year: int, by=None) -> RunResult:
+    """R9, I6, I8, R20: prepare the year's premium subsidies. Running it twice changes nothing.
+
+    The enterprise-insured policies whose year (start date) is ``year``; the
+    same-type subsidies of other policies registered for that enterprise and
+    year reduce ours so that the total never exceeds the best single policy.
+    """
+    _may_compute(by)
+    _lock_year(RunKind.PREMIUM, year)
+    scheme = scheme_for_year(year)
+    policies = (InsurancePolicy.objects.filter(start_date__year=year, insured=InsuredParty.ENTERPRISE)
+                .values("pk", "policy_number", "type", "premium", "project_id", "project__title",
+                        "project__enterprise_id", "project__enterprise__name", "project__enterprise__blacklisted")
+                .order_by("pk"))
+    per_enterprise: dict[int, list] = defaultdict(list)
+    excluded = {}
+    for p in policies:
+        ent = p["project__enterprise_id"]
+        if p["project__enterprise__blacklisted"]:
+            excluded[ent] = p["project__enterprise__name"]
+            continue
+        per_enterprise[ent].append({"policy": p["pk"], "number": p["policy_number"], "type": p["type"],
+                                    "project": p["project_id"], "title": p["project__title"],
+                                    "premium": p["premium"]})
+    others: dict[int, list] = defaultdict(list)
+    for o in OtherPolicySubsidy.objects.filter(year=year, enterprise_id__in=list(per_enterprise)).values(
+            "enterprise_id", "policy_name", "issuer", "type", "amount").order_by("pk"):
+        others[o["enterprise_id"]].append({"name": o["policy_name"], "issuer": o["issuer"], "type": o["type"],
+                                           "amount": o["amount"]})
+    result = RunResult(year=year)
+    result.excluded = [{"enterprise": e, "name": n, "rule": "R17", "reason": "blacklisted"}
+                       for e, n in sorted(excluded.items())]
+    figures = {ent: premium_figure(rate=scheme.premium_rate, cap=scheme.premium_cap, policies=rows,
+                                   others=others.get(ent, []))
+               for ent, rows in per_enterprise.items()}
+    _store(PremiumSubsidy, year=year, scheme=scheme, figures=figures,
+           scheme_trace=_scheme_trace(scheme, year, "premium_rate", "premium_cap"), result=result)
+    _record_run(RunKind.PREMIUM, result, by)
+    return result
+
+
+def subsidies_prepare_year(*, year: int) -> dict:
+    """The yearly beat job's work: both computations for ``year``."""
+    return {"grants": grant_compute(year=year).as_dict(), "premiums": premium_compute(year=year).as_dict()}
+
+
+# -- approval and payment -----------------------------------------------------
+
+def _label(model) -> str:
+    return str(model._meta.verbose_name)
+
+
+@transaction.atomic
+def figure_approve(*, figure: SubsidyFigure, by) -> SubsidyFigure:
+    """The bureau approves a computed figure; an older approved, unpaid version is superseded."""
+    require_role(by, Role.REVIEWER)
+    model = type(figure)
+    rows = list(model.objects.select_for_update().filter(enterprise_id=figure.enterprise_id, year=figure.year)
+                .select_related("enterprise").order_by("pk"))
+    fig = next(r for r in rows if r.pk == figure.pk)
+    if fig.state != CS.COMPUTED:
+        raise TransitionNotAllowed(_("当前状态为“%(s)s”，不能审定") % {"s": fig.get_state_display()})
+    if any(r.version > fig.version for r in rows):
+        raise TransitionNotAllowed(_("已有更新的测算版本，请审定最新版本"), code="stale_version")
+    _check_not_blacklisted(fig.enterprise)
+    pending = fig.trace.get("pending_audit") or []
+    if pending:
+        raise DomainError(_("尚有 %(n)s 个项目未完成年度专项审计，资助须按审计确认的实际投入核定（R15）")
+                          % {"n": len(pending)}, code="audit_pending", rule="R15")
+    for older in rows:
+        if older.pk != fig.pk and older.state == CS.APPROVED:
+            older.supersede()
+            older.save(update_fields=["state"])
+            audit_record(actor=by, target=older, action="supersede", from_state=CS.APPROVED,
+                         to_state=CS.SUPERSEDED, reason=_("新版本 v%(v)s 已审定") % {"v": fig.version})
+    fig.approve(by=by)
+    fig.save(update_fields=["state", "approved_by", "approved_at"])
+    audit_record(actor=by, target=fig, action="approve", from_state=CS.COMPUTED, to_state=CS.APPROVED,
+                 data={"amount": _s(fig.amount)})
+    text = _("%(year)s 年度%(what)s已审定：¥%(a)s") % {"year": fig.year, "what": _label(model),
+                                                     "a": f"{fig.amount:,.2f}"}
+    notify(users=list(users_of(fig.enterprise, Role.ENTERPRISE)) + list(users_with_role(Role.FINANCE)),
+           verb="subsidy_approved", text=text)
+    return fig
+
+
+@transaction.atomic
+def figure_pay(*, figure: SubsidyFigure, by, amount: Decimal, paid_on: date, voucher: str) -> SubsidyFigure:
+    """The finance officer records the payment of an approved figure (amount, date, voucher)."""
+    require_role(by, Role.FINANCE)
+    model = type(figure)
+    fig = model.objects.select_for_update().select_related("enterprise").get(pk=figure.pk)
+    if fig.state != CS.APPROVED:
+        raise TransitionNotAllowed(_("当前状态为“%(s)s”，只有已审定的金额可以登记拨付") % {"s": fig.get_state_display()})
+    amount = money(amount)
+    due = fig.due
+    if due < 0:
+        raise DomainError(_("新版本金额低于已拨付金额，须另行追回，不能登记拨付"), code="recovery_needed")
+    if amount != due:
+        raise DomainError(_("拨付金额 ¥%(a)s 与审定应付金额 ¥%(d)s 不一致") % {"a": f"{amount:,.2f}", "d": f"{due:,.2f}"},
+                          code="amount_mismatch", fields={"amount": [_("须等于审定应付金额")]})
+    if due > 0 and not voucher.strip():
+        raise DomainError(_("请填写凭证号"), code="voucher_required", fields={"voucher": [_("请填写凭证号")]})
+    fig.pay(by=by, amount=amount, on=paid_on, voucher=voucher.strip())
+    fig.save(update_fields=["state", "paid_by", "paid_amount", "paid_on", "voucher"])
+    audit_record(actor=by, target=fig, action="pay", from_state=CS.APPROVED, to_state=CS.PAID,
+                 data={"amount": _s(amount), "paid_on": paid_on.isoformat(), "voucher": voucher})
+    notify(users=users_of(fig.enterprise, Role.ENTERPRISE), verb="subsidy_paid",
+           text=_("%(year)s 年度%(what)s已拨付 ¥%(a)s") % {"year": fig.year, "what": _label(model),
+                                                         "a": f"{amount:,.2f}"})
+    return fig
+
+
+def may_see_all(user) -> bool:
+    return is_oversight(user)
+
+
+__all__ = [
+    "policy_create", "claim_create", "other_subsidy_create", "audit_save", "audit_opinion", "grant_compute",
+    "premium_compute", "subsidies_prepare_year", "figure_approve", "figure_pay", "grant_figure", "premium_figure",
+    "scheme_for_year",
+]

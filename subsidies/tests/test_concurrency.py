@@ -1,0 +1,66 @@
+"""Concurrent computations and approvals on PostgreSQL (real threads)."""
+from __future__ import annotations
+
+import threading
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+
+from core.exceptions import DomainError
+from subsidies.models import GrantComputation
+from subsidies.services import audit_save, figure_approve, grant_compute
+
+from .helpers import make_project
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+def _race(*fns):
+    barrier = threading.Barrier(len(fns))
+    outcomes = [None] * len(fns)
+
+    def run(i, fn):
+        try:
+            barrier.wait()
+            outcomes[i] = fn()
+        except Exception as exc:  # noqa: BLE001 - the outcome is what the test inspects
+            outcomes[i] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i, fn)) for i, fn in enumerate(fns)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return outcomes
+
+
+def test_two_simultaneous_computations_make_one_version(demo):
+    for ent in (demo.ent1, demo.ent2):
+        audit_save(by=demo.auditor, project=make_project(demo, ent), year=2025,
+                   audited_input=Decimal("1000000.00"), reason="审计")
+    outcomes = _race(lambda: grant_compute(year=2025, by=demo.reviewer),
+                     lambda: grant_compute(year=2025, by=demo.reviewer))
+    assert not any(isinstance(o, Exception) for o in outcomes), outcomes
+    assert sorted(GrantComputation.objects.values_list("enterprise_id", "version")) == [
+        (demo.ent1.pk, 1), (demo.ent2.pk, 1)]
+    assert sorted(len(o.created) for o in outcomes) == [0, 2]
+
+
+def test_approval_racing_a_recomputation_never_loses_the_approval(demo):
+    p = make_project(demo)
+    audit_save(by=demo.auditor, project=p, year=2025, audited_input=Decimal("1000000.00"), reason="审计")
+    grant_compute(year=2025, by=demo.reviewer)
+    v1 = GrantComputation.objects.get()
+    audit_save(by=demo.auditor, project=p, year=2025, audited_input=Decimal("2000000.00"), reason="更正")
+    approve, _compute = _race(lambda: figure_approve(figure=v1, by=demo.reviewer),
+                              lambda: grant_compute(year=2025, by=demo.reviewer))
+    v1 = GrantComputation.objects.get(pk=v1.pk)
+    v2 = GrantComputation.objects.get(version=2)
+    assert v2.state == "computed" and v2.amount == Decimal("600000.00")
+    if isinstance(approve, DomainError):  # the recomputation came first: v1 was superseded before approval
+        assert v1.state == "superseded" and v1.approved_by is None
+    else:  # the approval came first: the recomputation leaves it approved, v2 waits for approval
+        assert v1.state == "approved" and v2.trace["supersedes"]["state"] == "approved"

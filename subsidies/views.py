@@ -1,0 +1,293 @@
+"""Browser pages: validate input, call one service, render. Scoping through selectors (404 / 403)."""
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from core.choices import Role
+from core.exceptions import DomainError, PermissionDeniedError
+from core.models import Organization
+from core.permissions import has_role, is_oversight
+from core.services import audit_history, organization_blacklist, organization_lift_blacklist
+from projects.models import Milestone
+
+from . import forms, selectors, services
+from .choices import ComputationState
+from .documents import latest_per_enterprise, totals, year_workbook
+from .explain import explain_grant, explain_premium
+from .models import GrantComputation, PremiumSubsidy
+
+KINDS = {"grant": (GrantComputation, selectors.grants_visible, explain_grant, services.grant_compute),
+         "premium": (PremiumSubsidy, selectors.premiums_visible, explain_premium, services.premium_compute)}
+
+
+def _may_view(user) -> None:
+    if not (is_oversight(user) or has_role(user, Role.ENTERPRISE)):
+        raise PermissionDenied(_("资助与补助页面仅向企业人员和监管部门开放"))
+
+
+def _call(request, fn, **kwargs):
+    """Run one service; a broken rule becomes a message, a forbidden action a 403."""
+    try:
+        return fn(**kwargs), True
+    except PermissionDeniedError as exc:
+        raise PermissionDenied(exc.detail) from exc
+    except DomainError as exc:
+        messages.error(request, exc.detail)
+        return None, False
+
+
+def _year(request) -> int:
+    try:
+        return int(request.GET.get("year") or timezone.localdate().year - 1)
+    except ValueError:
+        return timezone.localdate().year - 1
+
+
+@login_required
+def index(request):
+    """Enterprise staff: their own figures with the trace; oversight: the year's table."""
+    _may_view(request.user)
+    year = _year(request)
+    if not is_oversight(request.user):
+        grants = list(selectors.grants_visible(request.user).exclude(state=ComputationState.SUPERSEDED))
+        premiums = list(selectors.premiums_visible(request.user).exclude(state=ComputationState.SUPERSEDED))
+        return render(request, "subsidies/mine.html", {
+            "grants": [(g, explain_grant(g.trace)) for g in grants],
+            "premiums": [(p, explain_premium(p.trace)) for p in premiums],
+        })
+    grants = latest_per_enterprise(selectors.grants_visible(request.user).filter(year=year))
+    premiums = latest_per_enterprise(selectors.premiums_visible(request.user).filter(year=year))
+    runs = {kind: selectors.runs(kind, year).first() for kind in ("grant", "premium")}
+    return render(request, "subsidies/year.html", {
+        "year": year, "grants": grants, "premiums": premiums, "grant_totals": totals(grants),
+        "premium_totals": totals(premiums), "runs": runs, "can_compute": has_role(request.user, Role.REVIEWER),
+        "years": list(range(timezone.localdate().year, 2024, -1)),
+    })
+
+
+@login_required
+def figure_detail(request, kind: str, pk: int):
+    _may_view(request.user)
+    model, selector, explain, _compute = KINDS[kind]
+    fig = get_object_or_404(selector(request.user), pk=pk)
+    versions = selector(request.user).filter(enterprise_id=fig.enterprise_id, year=fig.year).order_by("version")
+    return render(request, "subsidies/figure.html", {
+        "kind": kind, "fig": fig, "lines": explain(fig.trace), "versions": versions,
+        "history": audit_history(fig), "label": model._meta.verbose_name,
+        "can_approve": has_role(request.user, Role.REVIEWER) and fig.state == ComputationState.COMPUTED,
+        "can_pay": has_role(request.user, Role.FINANCE) and fig.state == ComputationState.APPROVED,
+        "pay_form": forms.PayForm(initial={"amount": fig.due, "paid_on": timezone.localdate()}),
+    })
+
+
+@login_required
+@require_POST
+def figure_approve(request, kind: str, pk: int):
+    _may_view(request.user)
+    fig = get_object_or_404(KINDS[kind][1](request.user), pk=pk)
+    _result, ok = _call(request, services.figure_approve, figure=fig, by=request.user)
+    if ok:
+        messages.success(request, _("已审定"))
+    return redirect("subsidies:figure", kind=kind, pk=pk)
+
+
+@login_required
+@require_POST
+def figure_pay(request, kind: str, pk: int):
+    _may_view(request.user)
+    fig = get_object_or_404(KINDS[kind][1](request.user), pk=pk)
+    form = forms.PayForm(request.POST)
+    if form.is_valid():
+        _result, ok = _call(request, services.figure_pay, figure=fig, by=request.user, **form.cleaned_data)
+        if ok:
+            messages.success(request, _("已登记拨付"))
+    else:
+        messages.error(request, _("请检查拨付信息：%(e)s") % {"e": form.errors.as_text()})
+    return redirect("subsidies:figure", kind=kind, pk=pk)
+
+
+@login_required
+@require_POST
+def compute(request, kind: str):
+    if not has_role(request.user, Role.REVIEWER):
+        raise PermissionDenied(_("只有科技局审核人员可以发起测算"))
+    form = forms.YearForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("年度无效"))
+        return redirect("subsidies:index")
+    year = form.cleaned_data["year"]
+    result, ok = _call(request, KINDS[kind][3], year=year, by=request.user)
+    if ok:
+        messages.success(request, _("测算完成：新增或更新 %(c)s 家，未变化 %(u)s 家，黑名单排除 %(e)s 家") % {
+            "c": len(result.created), "u": len(result.unchanged), "e": len(result.excluded)})
+    return redirect(f"{reverse('subsidies:index')}?year={year}")
+
+
+@login_required
+def export(request, year: int):
+    _may_view(request.user)
+    if not is_oversight(request.user):
+        raise PermissionDenied(_("年度汇总表仅向监管部门开放"))
+    grants = latest_per_enterprise(selectors.grants_visible(request.user).filter(year=year))
+    premiums = latest_per_enterprise(selectors.premiums_visible(request.user).filter(year=year))
+    response = HttpResponse(year_workbook(grants=grants, premiums=premiums),
+                            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response["Content-Disposition"] = f'attachment; filename="anxinbao-subsidies-{year}.xlsx"'
+    return response
+
+
+# -- annual evaluation (R15) ----------------------------------------------------
+
+@login_required
+def audits(request):
+    _may_view(request.user)
+    year = _year(request)
+    rows = selectors.audits_visible(request.user).filter(year=year)
+    form = None
+    pending = []
+    if has_role(request.user, Role.AUDITOR):
+        initial = {"year": year}
+        if request.GET.get("project", "").isdigit():
+            initial["project"] = int(request.GET["project"])
+            initial["audited_input"] = request.GET.get("ledger_input", "")
+        form = forms.AuditForm(request.POST or None, request.FILES or None, initial=initial,
+                               projects=selectors.projects_for_entry(request.user))
+        pending = selectors.projects_awaiting_audit(request.user, year)
+        if request.method == "POST" and form.is_valid():
+            audit, ok = _call(request, services.audit_save, by=request.user, **form.cleaned_data)
+            if ok:
+                messages.success(request, _("已保存年度评价与审计"))
+                return redirect("subsidies:audit", pk=audit.pk)
+    elif request.method == "POST":
+        raise PermissionDenied(_("只有第三方审计人员可以登记年度评价与审计（R15）"))
+    return render(request, "subsidies/audits.html", {
+        "rows": rows[:500], "form": form, "pending": pending, "year": year,
+        "years": list(range(timezone.localdate().year, 2024, -1))})
+
+
+@login_required
+def audit_detail(request, pk: int):
+    _may_view(request.user)
+    audit = get_object_or_404(selectors.audits_visible(request.user), pk=pk)
+    is_own_enterprise = has_role(request.user, Role.ENTERPRISE) and \
+        request.user.organization_id == audit.project.enterprise_id
+    opinion_form = forms.OpinionForm(request.POST or None, initial={"opinion": audit.opinion}) \
+        if is_own_enterprise else None
+    if request.method == "POST":
+        if opinion_form is None:
+            raise PermissionDenied(_("只有本项目企业人员可以填写验收意见（R15）"))
+        if opinion_form.is_valid():
+            _r, ok = _call(request, services.audit_opinion, by=request.user, audit=audit,
+                           opinion=opinion_form.cleaned_data["opinion"])
+            if ok:
+                messages.success(request, _("验收意见已提交"))
+                return redirect("subsidies:audit", pk=pk)
+    return render(request, "subsidies/audit.html", {"audit": audit, "opinion_form": opinion_form,
+                                                    "history": audit_history(audit)})
+
+
+# -- insurance (R9) and other policies (R20) ------------------------------------
+
+def _may_enter_insurance(user) -> bool:
+    return has_role(user, Role.ENTERPRISE, Role.REVIEWER)
+
+
+@login_required
+def policies(request):
+    _may_view(request.user)
+    form = None
+    if _may_enter_insurance(request.user):
+        form = forms.PolicyForm(request.POST or None, request.FILES or None,
+                                projects=selectors.projects_for_entry(request.user))
+        if request.method == "POST" and form.is_valid():
+            policy, ok = _call(request, services.policy_create, by=request.user, **form.cleaned_data)
+            if ok:
+                messages.success(request, _("保单已登记"))
+                return redirect("subsidies:policy", pk=policy.pk)
+    elif request.method == "POST":
+        raise PermissionDenied(_("无权登记保单"))
+    return render(request, "subsidies/policies.html", {
+        "rows": selectors.policies_visible(request.user)[:500], "form": form})
+
+
+@login_required
+def policy_detail(request, pk: int):
+    _may_view(request.user)
+    policy = get_object_or_404(selectors.policies_visible(request.user), pk=pk)
+    form = None
+    if _may_enter_insurance(request.user):
+        form = forms.ClaimForm(request.POST or None,
+                               milestones=Milestone.objects.filter(project_id=policy.project_id))
+        if request.method == "POST" and form.is_valid():
+            _r, ok = _call(request, services.claim_create, by=request.user, policy=policy, **form.cleaned_data)
+            if ok:
+                messages.success(request, _("理赔已登记"))
+                return redirect("subsidies:policy", pk=pk)
+    elif request.method == "POST":
+        raise PermissionDenied(_("无权登记理赔"))
+    return render(request, "subsidies/policy.html", {
+        "policy": policy, "claims": policy.claims.select_related("milestone"), "form": form,
+        "others": policy.other_subsidies.all()})
+
+
+@login_required
+def other_subsidies(request):
+    _may_view(request.user)
+    form = None
+    if _may_enter_insurance(request.user):
+        ents = Organization.objects.filter(kind="enterprise")
+        if not has_role(request.user, Role.REVIEWER):
+            ents = ents.filter(pk=request.user.organization_id)
+        form = forms.OtherSubsidyForm(request.POST or None, enterprises=ents)
+        if request.method == "POST" and form.is_valid():
+            _r, ok = _call(request, services.other_subsidy_create, by=request.user, **form.cleaned_data)
+            if ok:
+                messages.success(request, _("已登记其他政策补助"))
+                return redirect("subsidies:other")
+    elif request.method == "POST":
+        raise PermissionDenied(_("无权登记"))
+    return render(request, "subsidies/other.html", {
+        "rows": selectors.other_subsidies_visible(request.user)[:500], "form": form})
+
+
+# -- blacklist (R17) --------------------------------------------------------------
+
+@login_required
+def blacklist(request):
+    if not has_role(request.user, Role.REVIEWER):
+        raise PermissionDenied(_("黑名单仅由科技局审核人员管理（R17）"))
+    ents = selectors.enterprises()
+    add_form = forms.BlacklistForm(prefix="add", organizations=ents.filter(blacklisted=False))
+    lift_form = forms.LiftForm(prefix="lift", organizations=ents.filter(blacklisted=True))
+    if request.method == "POST":
+        if request.POST.get("action") == "lift":
+            lift_form = forms.LiftForm(request.POST, prefix="lift", organizations=ents.filter(blacklisted=True))
+            if lift_form.is_valid():
+                _r, ok = _call(request, organization_lift_blacklist, actor=request.user,
+                               organization=lift_form.cleaned_data["organization"],
+                               reason=lift_form.cleaned_data["reason"])
+                if ok:
+                    messages.success(request, _("已移出黑名单"))
+                    return redirect("subsidies:blacklist")
+        else:
+            add_form = forms.BlacklistForm(request.POST, request.FILES, prefix="add",
+                                           organizations=ents.filter(blacklisted=False))
+            if add_form.is_valid():
+                _r, ok = _call(request, organization_blacklist, actor=request.user,
+                               organization=add_form.cleaned_data["organization"],
+                               reason=add_form.cleaned_data["reason"],
+                               evidence=add_form.cleaned_data["evidence"])
+                if ok:
+                    messages.success(request, _("已列入黑名单"))
+                    return redirect("subsidies:blacklist")
+    return render(request, "subsidies/blacklist.html", {
+        "listed": ents.filter(blacklisted=True), "history": selectors.blacklist_history()[:500],
+        "add_form": add_form, "lift_form": lift_form})
