@@ -8,6 +8,8 @@ from zoneinfo import ZoneInfo
 
 import time_machine
 
+from core.choices import Role
+from core.models import User
 from escrow import accounts
 from escrow.services import operation_request
 from projects.models import Milestone, Project
@@ -39,6 +41,8 @@ def release(project: Project, seq: int, amount, *, on: datetime, kind: str = "re
     amount = Decimal(amount)
     key = f"t:{project.pk}:{seq}:{kind}:{on.isoformat()}:{amount}"
     ctx = {"project": project.pk, "milestone": milestone.pk}
+    # Only a custodian operator orders a release or forfeiture (separation of duties, escrow).
+    operator = actor or User.objects.filter(groups__name=Role.CUSTODIAN).order_by("pk").first()
     with time_machine.travel(on, tick=False):
         operation_request(kind="deposit", amount=amount, memo="到账", idempotency_key=key + ":in",
                           lines=[(accounts.ext_enterprise(project.enterprise_id), -amount),
@@ -47,7 +51,8 @@ def release(project: Project, seq: int, amount, *, on: datetime, kind: str = "re
         operation_request(kind=kind, amount=amount, memo="拨付", idempotency_key=key + ":out",
                           lines=[(accounts.custody(project.pk, seq), -amount),
                                  (accounts.ext_platform(project.platform_id), amount)],
-                          purpose=f"milestone_{kind}", context=ctx, inline=True, executed_by=actor)
+                          purpose=f"milestone_{kind}", context=ctx, inline=True, executed_by=actor,
+                          ordered_by=operator)
     return milestone
 
 
