@@ -233,3 +233,14 @@ def test_sweep_picks_stuck_requested_and_executing_never_awaiting(demo, ledger_o
     stuck = set(operations_stuck(older_than=timedelta(minutes=5)))
     assert stuck == {lost.pk, half.pk}
     assert waiting.pk not in stuck and fresh.pk not in stuck
+
+
+def test_invariants_compare_sums_at_the_fen_sqlite_float_sums(demo, ledger_ok):
+    """-0.04 + 0.01 + 0.03 is not 0 in binary floating point (SQLite's SUM); the invariants check at the fen."""
+    deposit(demo, project=2, seq=1, amount="0.04")
+    post_entry(memo="罚没", idempotency_key="t:fen", lines=[(codes.custody(2, 1), Decimal("-0.04")),
+                                                           (codes.ext_platform(demo.plat1.pk), Decimal("0.01")),
+                                                           (codes.ext_enterprise(demo.ent1.pk), Decimal("0.03"))])
+    from escrow.invariants import ledger_violations
+
+    assert ledger_violations() == []
