@@ -25,4 +25,9 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Choice sets shared by several components get one stable name.
+    "ENUM_NAME_OVERRIDES": {
+        "ComputationStateEnum": "subsidies.choices.ComputationState",
+        "PolicyTypeEnum": "subsidies.choices.PolicyType",
+    },
 }
