@@ -58,3 +58,9 @@ def ledger_ok(db):
 
 def on_postgres() -> bool:
     return connection.vendor == "postgresql"
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    """Browser tests read the primary UI language, 简体中文."""
+    return {**browser_context_args, "locale": "zh-CN"}

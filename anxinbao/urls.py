@@ -12,6 +12,7 @@ api_v1 = [
     path("", include("projects.api.urls")),
     path("", include("projects.milestone_urls")),
     path("", include("subsidies.api.urls")),
+    path("", include("reports.api.urls")),
 ]
 
 urlpatterns = [
@@ -25,6 +26,7 @@ urlpatterns = [
     path("projects/", include("projects.urls")),
     path("", include((milestone_urls.pages, "milestones"))),
     path("subsidies/", include("subsidies.urls")),
+    path("reports/", include("reports.urls")),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),

@@ -14,6 +14,7 @@ NAV = [
     ("escrow:pool", _("风险池"), (Role.POOL_MANAGER, Role.REVIEWER, Role.AUDITOR, Role.FINANCE)),
     ("escrow:accounts", _("账户与流水"), (Role.CUSTODIAN, Role.AUDITOR, Role.POOL_MANAGER, Role.REVIEWER)),
     ("subsidies:index", _("资助与补助"), (Role.ENTERPRISE, Role.REVIEWER, Role.FINANCE, Role.AUDITOR)),
+    ("reports:index", _("报告与文书"), ()),
 ]
 
 

@@ -25,10 +25,11 @@ PROJECTS = [
     ("工业视觉缺陷检测平台", "ent1", "plat1", "signed", ("2000000", "1800000", "1200000"), None),
     ("生物可降解包装材料配方", "ent2", "plat2", "accepted", ("1800000", "1700000"), None),
     ("数控机床远程运维系统", "ent1", "plat2", "under_review", ("2500000", "1500000"), None),
-    ("锂电隔膜涂覆关键技术", "ent2", "plat1", "waitlisted", ("2000000", "2000000"), (78, 82, 75)),
     ("智能产线数字孪生联合实验室", "ent1", "plat1", "approved", ("2000000", "1800000", "1200000"), (88, 91, 85)),
+    ("锂电隔膜涂覆关键技术", "ent2", "plat1", "waitlisted", ("2000000", "2000000"), (78, 82, 75)),
     ("纺织印染废水处理技术转化", "ent2", "plat2", "rejected", ("1600000", "1600000"), (55, 60, 58)),
 ]
+# The approved project comes before the waitlisted one: while a project waits, newcomers join the ranking (R13).
 ORDER = ["draft", "submitted", "signed", "accepted", "under_review", "reviewed"]
 
 

@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core.money import format_cny
 
@@ -67,17 +68,17 @@ def build_timeline(milestones, events_by_id: dict, today: date | None = None) ->
             cls = {"released": "released", "forfeited": "forfeited"}.get(m.state, "overdue" if m.state == "overdue"
                                                                            else "ongoing")
         markers = []
-        for d, label, kind in ((started, "缴入", "paid"), (reported, "报告", "reported"),
-                               (overdue, "逾期", "overdue"), (settled, "结算", kind_of(m))):
+        for d, label, kind in ((started, _("缴入"), "paid"), (reported, _("报告完成"), "reported"),
+                               (overdue, _("逾期"), "overdue"), (settled, _("结算"), kind_of(m))):
             if d:
                 markers.append({"x": x(d), "label": label, "kind": kind, "date": d.isoformat()})
-        parts = [f"缴入 {format_cny(m.paid_in)}"]
+        parts = [_("缴入 %(a)s") % {"a": format_cny(m.paid_in)}]
         if m.released_amount:
-            parts.append(f"拨付 {format_cny(m.released_amount)}")
+            parts.append(_("拨付 %(a)s") % {"a": format_cny(m.released_amount)})
         if m.forfeited_amount:
-            parts.append(f"罚没 {format_cny(m.forfeited_amount)}")
+            parts.append(_("罚没 %(a)s") % {"a": format_cny(m.forfeited_amount)})
         if m.refunded_amount:
-            parts.append(f"退还 {format_cny(m.refunded_amount)}")
+            parts.append(_("退还 %(a)s") % {"a": format_cny(m.refunded_amount)})
         rows.append(Row(seq=m.seq, title=m.title, state=m.state, state_label=m.get_state_display(), y=y,
                         planned=(x(m.start_date), max(x(m.due_date) - x(m.start_date), 2)), actual=actual,
                         actual_class=cls, markers=markers, money=" · ".join(parts)))

@@ -32,6 +32,7 @@ from .models import ExpertAssignment, Project
 from .services.proposals import MILESTONE_FIELDS, PROJECT_FIELDS
 
 PREFIX = "ms"
+MILESTONES_IN_MOTION = {ProjectState.APPROVED, ProjectState.ACTIVE, ProjectState.COMPLETED, ProjectState.TERMINATED}
 ACTION_LABELS = {  # lazily translated: the page's language decides
     "create": gettext_lazy("创建草稿"),
     "submit": gettext_lazy("提交申报"),
@@ -181,6 +182,8 @@ def project_detail(request, pk: int):
         "my_assignment": my_assignment,
         "reason_form": ReasonForm(),
         "state_labels": dict(ProjectState.choices),
+        # Once approved, the milestone panel (deposits, release, forfeit) replaces the agreed-terms table.
+        "milestones_in_motion": project.state in MILESTONES_IN_MOTION,
         "action_labels": ACTION_LABELS,
     })
 

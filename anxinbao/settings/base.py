@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "escrow",
     "projects",
     "subsidies",
+    "reports",
 ]
 
 MIDDLEWARE = [
@@ -113,6 +114,9 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="anxinbao@localhost")
+
+# Reports (reports/documents.py): projects per separately rendered part of a large report.
+REPORTS_CHUNK_SIZE = env.int("ANXINBAO_REPORTS_CHUNK_SIZE", default=100)
 
 from .api import *  # noqa: E402,F401,F403
 from .celery import *  # noqa: E402,F401,F403

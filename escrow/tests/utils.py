@@ -20,7 +20,7 @@ def deposit(demo, *, project: int, seq: int, amount: str | Decimal, key: str | N
         kind=OperationKind.DEPOSIT, amount=amount, memo=f"保证金到账 {project}-{seq}",
         lines=[(codes.ext_enterprise(demo.ent1.pk), -amount), (codes.custody(project, seq), amount)],
         idempotency_key=key or f"test:deposit:{project}:{seq}:{amount}", ordered_by=demo.custodian,
-        purpose="milestone_deposit", context={"project": project}, inline=True)
+        purpose="escrow_test_deposit", context={"project": project}, inline=True)
 
 
 def request_release(demo, *, project: int, seq: int, amount: str | Decimal, key: str | None = None,
@@ -31,4 +31,4 @@ def request_release(demo, *, project: int, seq: int, amount: str | Decimal, key:
         kind=OperationKind.RELEASE, amount=amount, memo=f"拨付平台 {project}-{seq}",
         lines=[(codes.custody(project, seq), -amount), (codes.ext_platform(demo.plat1.pk), amount)],
         idempotency_key=key or f"test:release:{project}:{seq}", ordered_by=by or demo.custodian,
-        purpose="milestone_release", context={"project": project, "milestone": milestone or project * 100 + seq})
+        purpose="escrow_test_release", context={"project": project, "milestone": milestone or project * 100 + seq})

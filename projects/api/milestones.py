@@ -25,7 +25,7 @@ class OperationBriefSerializer(serializers.Serializer):
     amount = serializers.DecimalField(max_digits=18, decimal_places=2)
 
 
-class MilestoneSerializer(serializers.Serializer):
+class MilestoneDetailSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     project = serializers.IntegerField(source="project_id")
     seq = serializers.IntegerField()
@@ -86,7 +86,7 @@ class MilestoneActionDoc(serializers.Serializer):
     due_date = serializers.DateField(required=False, help_text="extend")
 
 
-class MilestoneWithOperationSerializer(MilestoneSerializer):
+class MilestoneActionResultSerializer(MilestoneDetailSerializer):
     operation = OperationBriefSerializer(required=False)
 
 
@@ -139,10 +139,10 @@ ACTIONS = ("request_deposit", "confirm_deposit", "upload_receipt", "report_compl
 class MilestoneDetailView(APIView):
     """GET a milestone: state, amount, deposit_amount, paid_in, custody_balance, dates."""
 
-    @extend_schema(responses=MilestoneSerializer)
+    @extend_schema(responses=MilestoneDetailSerializer)
     def get(self, request, pk: int):
         milestone = get_object_or_404(milestones_visible_to(request.user), pk=pk)
-        return Response(MilestoneSerializer(milestone).data)
+        return Response(MilestoneDetailSerializer(milestone).data)
 
 
 class MilestoneActionView(APIView):
@@ -152,7 +152,7 @@ class MilestoneActionView(APIView):
     same key with another body is 409 (core.idempotency).
     """
 
-    @extend_schema(request=MilestoneActionDoc, responses=MilestoneWithOperationSerializer,
+    @extend_schema(request=MilestoneActionDoc, responses=MilestoneActionResultSerializer,
                    parameters=[OpenApiParameter("action", OpenApiTypes.STR, OpenApiParameter.PATH, enum=list(ACTIONS))])
     def post(self, request, pk: int, action: str):
         if action not in ACTIONS:
@@ -173,7 +173,7 @@ class MilestoneActionView(APIView):
     def _body(visible, pk, op):
         from escrow.models import MoneyOperation
 
-        body = MilestoneSerializer(visible.get(pk=pk)).data
+        body = MilestoneDetailSerializer(visible.get(pk=pk)).data
         if op is not None:
             op = MoneyOperation.objects.get(pk=op.pk)
             body = {**body, "operation": OperationBriefSerializer(op).data}

@@ -46,7 +46,9 @@ class ProjectWriteSerializer(serializers.Serializer):
     milestones = MilestoneInputSerializer(many=True, required=False)
 
 
-class MilestoneSerializer(serializers.ModelSerializer):
+class ProjectMilestoneSerializer(serializers.ModelSerializer):
+    """A milestone inside a project answer (its own endpoint is `milestones/{id}/`)."""
+
     custody_balance = serializers.SerializerMethodField()
 
     class Meta:
@@ -81,7 +83,7 @@ class ProjectSerializer(serializers.ModelSerializer):
     enterprise_name = serializers.CharField(source="enterprise.name", read_only=True)
     platform_name = serializers.CharField(source="platform.name", read_only=True)
     state_display = serializers.CharField(source="get_state_display", read_only=True)
-    milestones = MilestoneSerializer(many=True, read_only=True)
+    milestones = ProjectMilestoneSerializer(many=True, read_only=True)
     attachments = AttachmentSerializer(many=True, read_only=True)
 
     class Meta:

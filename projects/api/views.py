@@ -15,13 +15,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.exceptions import DomainError
+from core.idempotency import run_idempotently as idempotent
 from core.services import audit_history
 
 from .. import selectors, services
 from ..actions import ALL_ACTIONS, run_action
 from ..choices import ProjectState
 from ..models import Attachment, Milestone, Project
-from .idempotency import idempotent
 from .serializers import (
     ActionInputSerializer,
     HistorySerializer,

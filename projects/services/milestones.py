@@ -552,15 +552,27 @@ def milestone_forfeit(*, milestone: Milestone, actor) -> tuple[Milestone, MoneyO
 
 
 # -- completion hooks (registered in projects/hooks.py) ---------------------------------
-def _hook_milestone(op: MoneyOperation) -> tuple[Project, Milestone]:
-    mid = op.context.get("milestone")
-    m = Milestone.objects.only("pk", "project_id").get(pk=mid)
-    return _lock_milestone(m)
+def _hook_target(op: MoneyOperation) -> Milestone | None:
+    """The milestone an operation of ours moves, or None for an operation this app did not order
+    (escrow may run operations of these purposes on its own, e.g. in its tests)."""
+    ctx = op.context if isinstance(op.context, dict) else {}
+    m = (Milestone.objects.filter(pk=ctx.get("milestone"), project_id=ctx.get("project"))
+         .only("pk", "project_id", "seq").first()) if ctx.get("milestone") else None
+    if m is None or custody_code(m) not in {code for code, _a in op.lines}:
+        return None
+    return m
+
+
+def _hook_milestone(op: MoneyOperation) -> tuple[Project, Milestone] | tuple[None, None]:
+    m = _hook_target(op)
+    return _lock_milestone(m) if m is not None else (None, None)
 
 
 def on_receipt_done(op: MoneyOperation) -> None:
     """A deposit or balance is in custody: paid_in grows; the milestone moves on."""
     project, milestone = _hook_milestone(op)
+    if milestone is None:
+        return
     amount = money(op.amount)
     milestone.paid_in = money(milestone.paid_in + amount)
     from_state = milestone.state
@@ -587,8 +599,10 @@ def on_receipt_done(op: MoneyOperation) -> None:
 
 def on_release_done(op: MoneyOperation) -> None:
     """Released: milestone k → released and milestone k+1 → deposit_due (R7)."""
-    nxt = (Milestone.objects.filter(project_id=op.context["project"], seq__gt=Milestone.objects
-                                    .get(pk=op.context["milestone"]).seq).order_by("seq").first())
+    target = _hook_target(op)
+    if target is None:
+        return
+    nxt = Milestone.objects.filter(project_id=target.project_id, seq__gt=target.seq).order_by("seq").first()
     ids = [op.context["milestone"]] + ([nxt.pk] if nxt else [])
     project, rows = _lock(op.context["project"], *ids)
     milestone = rows[op.context["milestone"]]
@@ -616,7 +630,7 @@ def on_release_done(op: MoneyOperation) -> None:
 
 def on_forfeit_done(op: MoneyOperation) -> None:
     project, milestone = _hook_milestone(op)
-    if milestone.state != M.FAILED:
+    if milestone is None or milestone.state != M.FAILED:
         return
     milestone.forfeit()
     milestone.forfeited_amount = money(op.context["forfeit"])

@@ -241,3 +241,31 @@ def test_upload_checks_bytes_not_name(demo, client):
     png = pdf_file("scan.pdf", content=b"\x89PNG\r\n\x1a\n" + b"0" * 64)
     client.post(f"/projects/{project.pk}/attachments/", {"kind": "plan", "file": png})
     assert project.attachments.get().content_type == "image/png"
+
+
+def test_only_enterprise_staff_create_and_idempotency_key_replays_create(demo):
+    assert client_for(demo.platform).post("/api/v1/projects/", payload(demo), format="json").status_code == 403
+    api = client_for(demo.enterprise)
+    first = api.post("/api/v1/projects/", payload(demo), format="json", HTTP_IDEMPOTENCY_KEY="create-1")
+    again = api.post("/api/v1/projects/", payload(demo), format="json", HTTP_IDEMPOTENCY_KEY="create-1")
+    assert first.status_code == again.status_code == 201 and first.json()["id"] == again.json()["id"]
+    other = api.post("/api/v1/projects/", payload(demo, title="另一个"), format="json", HTTP_IDEMPOTENCY_KEY="create-1")
+    assert other.status_code == 409
+    assert Project.objects.count() == 1
+    pk = first.json()["id"]
+    assert client_for(demo.enterprise2).patch(f"/api/v1/projects/{pk}/", {"title": "x"}, format="json").status_code == 404
+
+
+def test_unauthenticated_is_401(db):
+    assert APIClient().get("/api/v1/projects/").status_code == 401
+
+
+def test_open_escrow_through_the_action_endpoint_reaches_the_milestone_services(demo, ledger_ok):
+    project = project_at(demo, "approved")
+    assert client_for(demo.enterprise).post(f"/api/v1/projects/{project.pk}/open_escrow/", {}).status_code == 403
+    r = client_for(demo.reviewer).post(f"/api/v1/projects/{project.pk}/open_escrow/", {}, format="json")
+    assert r.status_code == 200, r.json()
+    assert r.json()["state"] == "active"
+    assert r.json()["milestones"][0]["state"] == "deposit_due"
+    r = client_for(demo.reviewer).post(f"/api/v1/projects/{project.pk}/open_escrow/", {}, format="json")
+    assert r.status_code == 409

@@ -16,6 +16,12 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    # The users of this scheme browse in Chinese (the page follows Accept-Language).
+    return {**browser_context_args, "locale": "zh-CN"}
+
+
 def login(page, live_server, username: str) -> None:
     page.context.clear_cookies()
     page.goto(f"{live_server.url}/accounts/login/")

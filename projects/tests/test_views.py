@@ -150,3 +150,11 @@ def test_reviewer_queue_ranks_waitlist(demo, client):
     assert waitlist.index("高分") < waitlist.index("低分")
     client.force_login(demo.enterprise)
     assert client.get(reverse("projects:queue")).status_code == 403
+
+
+def test_detail_page_query_count_does_not_grow_with_reviews_and_history(demo, client, django_assert_max_num_queries):
+    project = project_at(demo, "approved")
+    client.force_login(demo.reviewer)
+    with django_assert_max_num_queries(20):  # the milestone panel included
+        r = client.get(reverse("projects:detail", args=[project.pk]))
+    assert r.status_code == 200

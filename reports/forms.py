@@ -1,0 +1,37 @@
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from core.choices import OrgKind
+from core.models import Organization
+from core.permissions import is_oversight
+
+from .choices import ReportKind
+from .selectors import projects_visible_to
+
+
+class ReportRequestForm(forms.Form):
+    kind = forms.ChoiceField(label=_("报告类型"), choices=ReportKind.choices)
+    project = forms.ModelChoiceField(label=_("项目"), queryset=None, required=False)
+    enterprise = forms.ModelChoiceField(label=_("企业"), queryset=None, required=False)
+    year = forms.IntegerField(label=_("年度"), min_value=2000, max_value=2100, required=False)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["project"].queryset = projects_visible_to(user).order_by("-pk")
+        enterprises = Organization.objects.filter(kind=OrgKind.ENTERPRISE).order_by("name")
+        if not is_oversight(user):
+            enterprises = enterprises.filter(pk=user.organization_id)
+        self.fields["enterprise"].queryset = enterprises
+        self.fields["year"].initial = timezone.localdate().year
+
+    def params(self) -> dict:
+        data = self.cleaned_data
+        out = {}
+        if data.get("project"):
+            out["project"] = data["project"].pk
+        if data.get("enterprise"):
+            out["enterprise"] = data["enterprise"].pk
+        if data.get("year"):
+            out["year"] = data["year"]
+        return out

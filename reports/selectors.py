@@ -1,0 +1,408 @@
+"""Reads of the reports app: who sees what, and the figures each document prints.
+
+Figures come from the same places as the pages: the ledger's balances and
+postings (escrow), ``escrow.selectors.pool_summary`` for the pool, the
+project's own fields, ``core.services.audit_history`` for transitions. The
+subsidies' computations are read through ``subsidy_figures`` only, which
+looks the models up by name so this app does not break while they are absent.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from decimal import Decimal
+
+from django.apps import apps
+from django.db.models import Prefetch, Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from core.choices import OrgKind, Role
+from core.models import Organization
+from core.money import ZERO
+from core.permissions import has_role, is_oversight
+from escrow.choices import OperationKind
+from escrow.models import Account, Posting
+from escrow.selectors import pool_summary
+from projects.choices import MilestoneState, ProjectState
+from projects.models import ExpertAssignment, Milestone, Project
+
+from .models import Report
+
+# -- visibility -----------------------------------------------------------
+
+
+def projects_visible_to(user) -> QuerySet[Project]:
+    """The same scoping as the project pages (projects.selectors)."""
+    from projects.selectors import projects_visible_to as projects_selector
+
+    return projects_selector(user)
+
+
+def project_visible(user, project_id) -> Project:
+    """The project, or 404 when it does not exist or belongs to another organisation."""
+    try:
+        pk = int(project_id)
+    except (TypeError, ValueError):
+        raise Http404 from None
+    project = projects_visible_to(user).filter(pk=pk).first()
+    if project is None:
+        raise Http404
+    return project
+
+
+def enterprise_visible(user, enterprise_id) -> Organization:
+    """An enterprise's subsidy documents: its own staff and the oversight roles; others get 404."""
+    try:
+        pk = int(enterprise_id)
+    except (TypeError, ValueError):
+        raise Http404 from None
+    org = Organization.objects.filter(pk=pk, kind=OrgKind.ENTERPRISE).first()
+    if org is None:
+        raise Http404
+    if is_oversight(user):
+        return org
+    if has_role(user, Role.ENTERPRISE) and user.organization_id == org.pk:
+        return org
+    raise Http404
+
+
+def reports_visible_to(user) -> QuerySet[Report]:
+    """Oversight roles see every report; others the reports their own organisation requested."""
+    qs = Report.objects.select_related("requested_by", "organization")
+    if not getattr(user, "is_authenticated", False):
+        return qs.none()
+    if is_oversight(user):
+        return qs
+    if user.organization_id is None:
+        return qs.filter(requested_by=user)
+    return qs.filter(organization_id=user.organization_id)
+
+
+# -- ledger figures -------------------------------------------------------
+
+
+@dataclass
+class Flows:
+    """Money through a project's Anxinbao custody accounts (workflow.md's ledger)."""
+
+    inputs: Decimal = ZERO       # ext:enterprise → custody (deposits and balances)
+    releases: Decimal = ZERO     # custody → ext:platform on release (R7)
+    forfeitures: Decimal = ZERO  # custody → ext:platform on forfeiture (R8)
+    refunds: Decimal = ZERO      # custody → ext:enterprise (I3)
+
+    @property
+    def held(self) -> Decimal:
+        return self.inputs - self.releases - self.forfeitures - self.refunds
+
+    def add(self, other: Flows) -> None:
+        self.inputs += other.inputs
+        self.releases += other.releases
+        self.forfeitures += other.forfeitures
+        self.refunds += other.refunds
+
+
+def _custody_project(code: str) -> int | None:
+    parts = code.split(":")
+    if len(parts) == 3 and parts[0] == "custody":
+        return int(parts[1])
+    return None
+
+
+def _year_range(year: int) -> tuple[datetime, datetime]:
+    tz = timezone.get_current_timezone()
+    return (timezone.make_aware(datetime.combine(date(year, 1, 1), time.min), tz),
+            timezone.make_aware(datetime.combine(date(year + 1, 1, 1), time.min), tz))
+
+
+def custody_flows(*, project_ids=None, year: int | None = None, by_month: bool = False):
+    """Classify every entry that touches a custody account by its counterpart postings.
+
+    Returns {project_id: Flows}, or with ``by_month`` {month: Flows} for the whole scheme.
+    """
+    entries = Posting.objects.filter(account__code__startswith="custody:")
+    if project_ids is not None:
+        prefixes = Q(pk__in=[])
+        for pid in project_ids:
+            prefixes |= Q(account__code__startswith=f"custody:{pid}:")
+        entries = entries.filter(prefixes)
+    if year is not None:
+        start, end = _year_range(year)
+        entries = entries.filter(entry__created_at__gte=start, entry__created_at__lt=end)
+    entry_ids = entries.values("entry_id")
+    postings = (Posting.objects.filter(entry_id__in=entry_ids)
+                .select_related("account", "entry", "entry__operation")
+                .order_by("entry_id", "pk"))
+    by_entry: dict[int, list[Posting]] = defaultdict(list)
+    for p in postings:
+        by_entry[p.entry_id].append(p)
+    out: dict[int, Flows] = defaultdict(Flows)
+    for plist in by_entry.values():
+        project_id = next((_custody_project(p.account.code) for p in plist
+                           if p.account.code.startswith("custody:")), None)
+        if project_id is None:
+            continue
+        entry = plist[0].entry
+        operation = getattr(entry, "operation", None)
+        forfeit = operation is not None and (operation.kind == OperationKind.FORFEIT
+                                             or operation.purpose == "milestone_forfeit")
+        key = timezone.localtime(entry.created_at).month if by_month else project_id
+        flows = out[key]
+        for p in plist:
+            code = p.account.code
+            if code.startswith("ext:enterprise:"):
+                if p.amount < 0:
+                    flows.inputs += -p.amount
+                else:
+                    flows.refunds += p.amount
+            elif code.startswith("ext:platform:") and p.amount > 0:
+                if forfeit:
+                    flows.forfeitures += p.amount
+                else:
+                    flows.releases += p.amount
+    return dict(out)
+
+
+@dataclass
+class StatementLine:
+    at: datetime
+    entry_id: int
+    account: str
+    memo: str
+    amount: Decimal
+    balance: Decimal          # running balance of this account
+    total_balance: Decimal    # running balance of all the project's custody accounts
+    kind: str = ""
+
+
+def custody_statement(project: Project) -> tuple[list[StatementLine], dict[str, Decimal]]:
+    """Postings of custody:P:* in order, with running balances; and each account's ledger balance."""
+    postings = (Posting.objects.filter(account__code__startswith=f"custody:{project.pk}:")
+                .select_related("account", "entry", "entry__operation").order_by("entry__created_at", "pk"))
+    running: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    total = ZERO
+    lines = []
+    for p in postings:
+        running[p.account.code] += p.amount
+        total += p.amount
+        operation = getattr(p.entry, "operation", None)
+        lines.append(StatementLine(at=p.entry.created_at, entry_id=p.entry_id, account=p.account.code,
+                                   memo=p.entry.memo, amount=p.amount, balance=running[p.account.code],
+                                   total_balance=total,
+                                   kind=operation.get_kind_display() if operation else ""))
+    balances = dict(Account.objects.filter(code__startswith=f"custody:{project.pk}:")
+                    .order_by("code").values_list("code", "balance"))
+    return lines, balances
+
+
+def project_postings(project: Project) -> list[Posting]:
+    """Every posting of every entry that touches the project's custody or pool-advance accounts."""
+    codes = Q(account__code__startswith=f"custody:{project.pk}:") | Q(account__code=f"pool:advanced:{project.pk}")
+    entry_ids = Posting.objects.filter(codes).values("entry_id")
+    return list(Posting.objects.filter(entry_id__in=entry_ids).select_related("account", "entry", "entry__actor")
+                .order_by("entry__created_at", "entry_id", "pk"))
+
+
+# -- documents' data ------------------------------------------------------
+
+
+def project_detail(project_id: int) -> Project:
+    """The project with its milestones (each with ``custody_balance``, as on the milestone pages)."""
+    from projects.milestone_selectors import with_custody_balance
+
+    return (Project.objects.select_related("enterprise", "platform", "scheme", "created_by")
+            .prefetch_related(
+                Prefetch("milestones", queryset=with_custody_balance(Milestone.objects.order_by("seq"))),
+                Prefetch("assignments", queryset=ExpertAssignment.objects.select_related("expert", "milestone")
+                         .order_by("assigned_at", "pk")),
+                "attachments",
+            ).get(pk=project_id))
+
+
+def project_history(project: Project) -> list:
+    """Every transition of the project and of its milestones, in time order."""
+    from core.services import audit_history
+    from projects.milestone_selectors import milestone_events
+
+    events = list(audit_history(project))
+    for milestone_list in milestone_events([m.pk for m in project.milestones.all()]).values():
+        events.extend(milestone_list)
+    events.sort(key=lambda e: (e.at, e.pk))
+    return events
+
+
+def projects_of_year(year: int) -> QuerySet[Project]:
+    """Every project the scheme carried in ``year``: approved by its end, not closed before its start."""
+    start, end = _year_range(year)
+    live = (Q(approved_at__lt=end) & (Q(closed_at__isnull=True) | Q(closed_at__gte=start))
+            & ~Q(state__in=[ProjectState.DRAFT, ProjectState.REJECTED]))
+    with_flows = Posting.objects.filter(account__code__startswith="custody:",
+                                        entry__created_at__gte=start, entry__created_at__lt=end)
+    flow_ids = {_custody_project(c) for c in with_flows.values_list("account__code", flat=True).distinct()}
+    return (Project.objects.filter(live | Q(pk__in=[i for i in flow_ids if i]))
+            .select_related("enterprise", "platform").order_by("notice_year", "notice_seq", "pk"))
+
+
+def _model(label: str):
+    try:
+        return apps.get_model(label)
+    except LookupError:
+        return None
+
+
+def _num(obj, *names, default=ZERO):
+    for name in names:
+        value = getattr(obj, name, None)
+        if value is not None:
+            return value
+    return default
+
+
+@dataclass
+class SubsidyFigures:
+    """The subsidies' computed rows for one enterprise (or all) and one year, read defensively."""
+
+    available: bool = False
+    grants: list = field(default_factory=list)     # dicts: enterprise, amount, uncapped, capped, state, trace
+    premiums: list = field(default_factory=list)
+    claims_paid: dict = field(default_factory=dict)  # project id → Decimal
+    audits: list = field(default_factory=list)       # dicts: project, audited, ledger, reason, opinion
+
+    @property
+    def grant_total(self) -> Decimal:
+        return sum((g["amount"] for g in self.grants), ZERO)
+
+    @property
+    def premium_total(self) -> Decimal:
+        return sum((p["amount"] for p in self.premiums), ZERO)
+
+
+def _rows(model, year: int, enterprise_id: int | None) -> list[dict]:
+    if model is None:
+        return []
+    qs = model.objects.filter(year=year)
+    names = {f.name for f in model._meta.get_fields()}
+    if enterprise_id is not None and "enterprise" in names:
+        qs = qs.filter(enterprise_id=enterprise_id)
+    if "enterprise" in names:
+        qs = qs.select_related("enterprise")
+    out = []
+    for row in qs.order_by("pk"):
+        out.append({
+            "enterprise": getattr(row, "enterprise", None),
+            "amount": _num(row, "amount"),
+            "uncapped": _num(row, "uncapped_amount", "amount"),
+            "capped": bool(getattr(row, "capped", False)),
+            "state": row.get_state_display() if hasattr(row, "get_state_display") else getattr(row, "state", ""),
+            "trace": getattr(row, "trace", None) or {},
+            "version": getattr(row, "version", ""),
+        })
+    return out
+
+
+def subsidy_figures(*, year: int, enterprise_id: int | None = None, project_ids=None) -> SubsidyFigures:
+    """Grants (R11) and premium subsidies (R9, R20) of a year as the subsidies app computed them."""
+    grant_model = _model("subsidies.GrantComputation")
+    premium_model = _model("subsidies.PremiumSubsidy")
+    claim_model = _model("subsidies.InsuranceClaim")
+    audit_model = _model("subsidies.AnnualAudit")
+    figures = SubsidyFigures(available=grant_model is not None or premium_model is not None)
+    figures.grants = _rows(grant_model, year, enterprise_id)
+    figures.premiums = _rows(premium_model, year, enterprise_id)
+    if claim_model is not None:
+        qs = claim_model.objects.filter(paid_on__year=year).select_related("policy")
+        if project_ids is not None:
+            qs = qs.filter(policy__project_id__in=list(project_ids))
+        for claim in qs:
+            pid = claim.policy.project_id
+            figures.claims_paid[pid] = figures.claims_paid.get(pid, ZERO) + _num(claim, "paid_amount")
+    if audit_model is not None:
+        qs = audit_model.objects.filter(year=year).select_related("project")
+        if project_ids is not None:
+            qs = qs.filter(project_id__in=list(project_ids))
+        if enterprise_id is not None:
+            qs = qs.filter(project__enterprise_id=enterprise_id)
+        for a in qs.order_by("project_id"):
+            figures.audits.append({"project": a.project, "audited": _num(a, "audited_input"),
+                                   "ledger": _num(a, "ledger_input"), "reason": getattr(a, "reason", ""),
+                                   "opinion": getattr(a, "opinion", "")})
+    return figures
+
+
+@dataclass
+class AuditRow:
+    project: Project
+    flows: Flows
+    milestones: list
+    claims_paid: Decimal = ZERO
+    audited_input: Decimal | None = None
+
+
+def annual_audit_rows(project_ids: list[int], year: int, figures: SubsidyFigures | None = None) -> list[AuditRow]:
+    """One chunk of the annual audit report: the projects, their milestones and their year's flows."""
+    projects = (Project.objects.filter(pk__in=project_ids).select_related("enterprise", "platform")
+                .prefetch_related(Prefetch("milestones", queryset=Milestone.objects.order_by("seq")))
+                .order_by("notice_year", "notice_seq", "pk"))
+    flows = custody_flows(project_ids=project_ids, year=year) if project_ids else {}
+    audited = {a["project"].pk: a["audited"] for a in (figures.audits if figures else [])}
+    claims = figures.claims_paid if figures else {}
+    return [AuditRow(project=p, flows=flows.get(p.pk, Flows()), milestones=list(p.milestones.all()),
+                     claims_paid=claims.get(p.pk, ZERO), audited_input=audited.get(p.pk)) for p in projects]
+
+
+def annual_exceptions(year: int, project_ids: list[int], figures: SubsidyFigures) -> list[dict]:
+    """Exceptions of the year: milestones not met / forfeited / overdue, terminations, audit differences."""
+    start, end = _year_range(year)
+    out = []
+    for m in (Milestone.objects.filter(project_id__in=project_ids,
+                                       state__in=[MilestoneState.FAILED, MilestoneState.FORFEITED,
+                                                  MilestoneState.OVERDUE])
+              .select_related("project").order_by("project_id", "seq")):
+        out.append({"project": m.project, "what": f"里程碑 {m.seq}「{m.title}」{m.get_state_display()}",
+                    "reason": m.decision_reason})
+    for p in Project.objects.filter(pk__in=project_ids, state=ProjectState.TERMINATED,
+                                    closed_at__gte=start, closed_at__lt=end).order_by("pk"):
+        out.append({"project": p, "what": "项目终止", "reason": p.state_reason})
+    for a in figures.audits:
+        if a["audited"] != a["ledger"]:
+            out.append({"project": a["project"],
+                        "what": f"审计投入 ¥{a['audited']:,.2f} 与账面投入 ¥{a['ledger']:,.2f} 不一致（I5）",
+                        "reason": a["reason"]})
+    return out
+
+
+def pool_year(year: int) -> dict:
+    """The pool's state now (pool_summary, as on the pool page) and its movements during ``year``."""
+    start, end = _year_range(year)
+    moves = defaultdict(lambda: ZERO)
+    for code, amount in (Posting.objects.filter(entry__created_at__gte=start, entry__created_at__lt=end,
+                                                account__code__startswith="pool:")
+                         .values_list("account__code", "amount")):
+        if code == "pool:available" and amount > 0:
+            moves["in"] += amount
+        elif code == "pool:available":
+            moves["out"] += -amount
+        elif code == "pool:losses":
+            moves["losses"] += amount
+    return {"summary": pool_summary(), "moves": dict(moves)}
+
+
+def report_for(user, report_id) -> Report:
+    """A report the user may read, or 404: scoped by organisation, and its subject still visible to them."""
+    from core.exceptions import PermissionDeniedError
+
+    from .services import report_authorise
+
+    try:
+        pk = int(report_id)
+    except (TypeError, ValueError):
+        raise Http404 from None
+    report = reports_visible_to(user).filter(pk=pk).first()
+    if report is None:
+        raise Http404
+    try:
+        report_authorise(user=user, kind=report.kind, params=report.params)
+    except PermissionDeniedError:
+        raise Http404 from None
+    return report

@@ -1,0 +1,190 @@
+"""Writes of the reports app: request a report, render it (called by the task)."""
+from __future__ import annotations
+
+import hashlib
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core.choices import Role
+from core.exceptions import DomainError
+from core.permissions import deny, has_role, is_oversight, require
+from core.services import audit_record
+
+from . import selectors
+from .choices import KIND_PARAMS, NUMBER_PREFIX, ReportKind, ReportState
+from .models import Report
+
+log = logging.getLogger(__name__)
+
+
+def _int_param(params: dict, name: str) -> int:
+    value = params.get(name)
+    try:
+        if isinstance(value, bool):
+            raise TypeError
+        return int(value)
+    except (TypeError, ValueError):
+        raise DomainError(_("参数 %(name)s 必须是整数") % {"name": name}, code="invalid",
+                          fields={f"params.{name}": [_("必须是整数")]}) from None
+
+
+def report_authorise(*, user, kind: str, params: dict) -> dict:
+    """Check who may have which document about which object; return the cleaned parameters.
+
+    Enterprise staff: their own projects and their own enterprise's subsidies; platform staff:
+    their own projects; oversight roles (bureau, custodian, pool manager, auditor, finance):
+    everything. Another organisation's object is not found (404); a kind the role may not
+    have at all is forbidden (403).
+    """
+    if kind not in ReportKind.values:
+        raise DomainError(_("未知的报告类型：%(kind)s") % {"kind": kind}, code="invalid",
+                          fields={"kind": [_("可选：%(k)s") % {"k": "、".join(KIND_PARAMS)}]})
+    if not isinstance(params, dict):
+        raise DomainError(_("params 必须是对象"), code="invalid", fields={"params": [_("必须是对象")]})
+    clean = {name: _int_param(params, name) for name in KIND_PARAMS[kind]}
+    if "project" in clean:
+        selectors.project_visible(user, clean["project"])  # 404 for another organisation's project
+        if not (is_oversight(user) or has_role(user, Role.ENTERPRISE, Role.PLATFORM)):
+            # An expert sees the projects assigned to them, but their documents belong to the parties.
+            require(deny(_("项目文书仅限项目双方及监管、审计等人员导出")))
+    if kind == ReportKind.ANNUAL_AUDIT and not is_oversight(user):
+        require(deny(_("年度专项审计报告仅限科技局、审计、财政、监管和风险池人员（R15）")))
+    if kind == ReportKind.SUBSIDY_DECISION:
+        selectors.enterprise_visible(user, clean["enterprise"])  # 404 for another enterprise
+    if "year" in clean and not 2000 <= clean["year"] <= 2100:
+        raise DomainError(_("年份无效"), code="invalid", fields={"params.year": [_("年份无效")]})
+    return clean
+
+
+def _precheck(kind: str, params: dict) -> None:
+    """Refuse at once what cannot be rendered, rather than failing later in the worker."""
+    if kind == ReportKind.APPROVAL_NOTICE:
+        from projects.models import Project
+
+        if not Project.objects.filter(pk=params["project"], notice_number__isnull=False).exists():
+            raise DomainError(_("项目尚未立项，没有准予立项通知书（R13）"), code="not_approved", rule="R13")
+    if kind == ReportKind.SUBSIDY_DECISION:
+        figures = selectors.subsidy_figures(year=params["year"], enterprise_id=params["enterprise"])
+        if not (figures.grants or figures.premiums):
+            raise DomainError(_("该企业本年度尚无核定的资助或保费补助（R11、R9）"), code="subsidy_not_computed",
+                              rule="R11")
+
+
+@transaction.atomic
+def report_request(*, user, kind: str, params: dict) -> Report:
+    """Record the request (queued) and dispatch the rendering task after commit."""
+    clean = report_authorise(user=user, kind=kind, params=params)
+    _precheck(kind, clean)
+    report = Report.objects.create(kind=kind, params=clean, requested_by=user, organization=user.organization,
+                                   title=ReportKind(kind).label)
+    audit_record(actor=user, target=report, action="request", to_state=ReportState.QUEUED,
+                 data={"kind": kind, "params": clean})
+    from .tasks import render_report
+
+    transaction.on_commit(lambda: render_report.delay(report.pk))
+    return report
+
+
+def document_number(report: Report) -> str:
+    if report.kind == ReportKind.APPROVAL_NOTICE:
+        from projects.models import Project
+
+        return Project.objects.values_list("notice_number", flat=True).get(pk=report.params["project"])
+    year = timezone.localdate(report.created_at).year
+    return f"{NUMBER_PREFIX[report.kind]}〔{year}〕{report.pk}号"
+
+
+def _stale_after() -> timedelta:
+    return getattr(settings, "REPORTS_STALE_AFTER", timedelta(minutes=30))
+
+
+def _set_progress(report_id: int, percent: int) -> None:
+    # Outside any transaction on purpose: the page polling the report sees it at once.
+    Report.objects.filter(pk=report_id, state=ReportState.RUNNING).update(progress=max(0, min(99, percent)))
+
+
+def _claim(report_id: int) -> Report | None:
+    """queued → running under the row lock; None when there is nothing to do (idempotent)."""
+    with transaction.atomic():
+        report = Report.objects.select_for_update().filter(pk=report_id).first()
+        if report is None or report.state in (ReportState.DONE, ReportState.FAILED):
+            return None
+        if report.state == ReportState.RUNNING and report.started_at and \
+                timezone.now() - report.started_at < _stale_after():
+            return None  # another worker is on it; a redelivery after a crash comes later than this
+        from_state = report.state
+        report.start()
+        if not report.number:
+            report.number = document_number(report)
+        report.save(update_fields=["state", "attempts", "progress", "error", "started_at", "number"])
+        audit_record(actor=None, target=report, action="start", from_state=from_state, to_state=report.state)
+        return report
+
+
+def report_render(*, report_id: int) -> Report | None:
+    """Render the report's file. A second delivery finds it done (or being rendered) and does nothing."""
+    from . import documents
+
+    report = _claim(report_id)
+    if report is None:
+        return Report.objects.filter(pk=report_id).first()
+    try:
+        output = documents.build(report.kind, report.params, number=report.number,
+                                 issued_on=timezone.localdate(report.created_at),
+                                 progress=lambda p: _set_progress(report.pk, p))
+    except Exception as exc:  # the report records why; the worker stays up
+        log.exception("report %s failed", report.pk)
+        detail = exc.detail if isinstance(exc, DomainError) else f"{type(exc).__name__}: {exc}"
+        with transaction.atomic():
+            report = Report.objects.select_for_update().get(pk=report.pk)
+            if report.state == ReportState.RUNNING:
+                report.fail(error=str(detail)[:2000])
+                report.save(update_fields=["state", "error", "finished_at"])
+                audit_record(actor=None, target=report, action="fail", from_state=ReportState.RUNNING,
+                             to_state=report.state, reason=report.error)
+        return report
+    with transaction.atomic():
+        report = Report.objects.select_for_update().get(pk=report.pk)
+        if report.state != ReportState.RUNNING:
+            return report
+        report.file.save(output.filename.rsplit("/", 1)[-1], ContentFile(output.content), save=False)
+        report.filename = output.filename
+        report.title = output.title
+        report.pages = output.pages
+        report.size = len(output.content)
+        report.finish()
+        report.save(update_fields=["file", "filename", "title", "pages", "size", "state", "progress", "finished_at"])
+        audit_record(actor=None, target=report, action="finish", from_state=ReportState.RUNNING,
+                     to_state=report.state, data={"sha256": hashlib.sha256(output.content).hexdigest(),
+                                                  "pages": output.pages})
+    from core.services import notify
+
+    notify(users=[report.requested_by], verb="report_done",
+           text=_("%(title)s %(number)s 已生成") % {"title": report.title, "number": report.number},
+           url=reverse("reports:detail", args=[report.pk]))
+    return report
+
+
+@transaction.atomic
+def report_retry(*, user, report: Report) -> Report:
+    """failed → queued, by whoever may see it; the task renders it again."""
+    report = Report.objects.select_for_update().get(pk=report.pk)
+    report_authorise(user=user, kind=report.kind, params=report.params)
+    if report.state != ReportState.FAILED:
+        from core.exceptions import TransitionNotAllowed
+
+        raise TransitionNotAllowed(_("只有失败的报告可以重新生成"))
+    report.retry()
+    report.save(update_fields=["state", "progress", "error"])
+    audit_record(actor=user, target=report, action="retry", from_state=ReportState.FAILED, to_state=report.state)
+    from .tasks import render_report
+
+    transaction.on_commit(lambda: render_report.delay(report.pk))
+    return report
