@@ -90,6 +90,9 @@ def test_policy_claim_audit_premium_endpoints(demo, ledger_ok):
     assert other.get(f"/api/v1/insurance/policies/{policy['id']}/").status_code == 404
     r = other.post("/api/v1/insurance/claims/", {"policy": policy["id"], "assessed_loss": "1.00"}, format="json")
     assert r.status_code == 400
+    assert other.get("/api/v1/insurance/claims/").json()["count"] == 0
+    claims = ent.get("/api/v1/insurance/claims/").json()["results"]
+    assert [(c["policy"], c["paid_amount"]) for c in claims] == [(policy["id"], "300000.00")]
     aud = client_for(demo.auditor)
     r = aud.post("/api/v1/audits/", {"project": p.pk, "year": 2025, "audited_input": "2500000.00"}, format="json")
     assert r.status_code == 400 and r.json()["rule"] == "I5"
