@@ -25,4 +25,17 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Several models have a field named "state"; give each choice set its own schema name.
+    "ENUM_NAME_OVERRIDES": {
+        "ProjectStateEnum": "projects.choices.ProjectState",
+        "MilestoneStateEnum": "projects.choices.MilestoneState",
+        "OperationStateEnum": "escrow.choices.OperationState",
+        "ComputationStateEnum": "subsidies.choices.ComputationState",
+        "ReportStateEnum": "reports.choices.ReportState",
+        "OrganizationKindEnum": "core.choices.OrgKind",
+        "AccountKindEnum": "escrow.choices.AccountKind",
+        "OperationKindEnum": "escrow.choices.OperationKind",
+        "ReportKindEnum": "reports.choices.ReportKind",
+        "PolicyTypeEnum": "subsidies.choices.PolicyType",
+    },
 }

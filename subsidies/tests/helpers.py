@@ -8,8 +8,6 @@ from zoneinfo import ZoneInfo
 
 import time_machine
 
-from core.choices import Role
-from core.models import User
 from escrow import accounts
 from escrow.services import operation_request
 from projects.models import Milestone, Project
@@ -37,22 +35,22 @@ def make_project(demo, enterprise=None, platform=None, *, title=None, amounts=("
 
 def release(project: Project, seq: int, amount, *, on: datetime, kind: str = "release", actor=None):
     """Pay ``amount`` in for milestone ``seq`` and release (or forfeit) it to the platform at ``on``."""
+    from core.models import User
+
+    actor = actor or User.objects.get(username="custodian")  # release and forfeit are the custodian's
     milestone = project.milestones.get(seq=seq)
     amount = Decimal(amount)
     key = f"t:{project.pk}:{seq}:{kind}:{on.isoformat()}:{amount}"
     ctx = {"project": project.pk, "milestone": milestone.pk}
-    # Only a custodian operator orders a release or forfeiture (separation of duties, escrow).
-    operator = actor or User.objects.filter(groups__name=Role.CUSTODIAN).order_by("pk").first()
     with time_machine.travel(on, tick=False):
         operation_request(kind="deposit", amount=amount, memo="到账", idempotency_key=key + ":in",
                           lines=[(accounts.ext_enterprise(project.enterprise_id), -amount),
                                  (accounts.custody(project.pk, seq), amount)],
-                          purpose="milestone_deposit", context=ctx, inline=True, executed_by=actor)
+                          purpose="milestone_deposit", context=ctx, inline=True, ordered_by=actor)
         operation_request(kind=kind, amount=amount, memo="拨付", idempotency_key=key + ":out",
                           lines=[(accounts.custody(project.pk, seq), -amount),
                                  (accounts.ext_platform(project.platform_id), amount)],
-                          purpose=f"milestone_{kind}", context=ctx, inline=True, executed_by=actor,
-                          ordered_by=operator)
+                          purpose=f"milestone_{kind}", context=ctx, inline=True, ordered_by=actor)
     return milestone
 
 
