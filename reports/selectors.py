@@ -280,10 +280,12 @@ def subsidy_figures(*, year: int, enterprise_id: int | None = None, project_ids=
     states = [CS.APPROVED, CS.PAID] if decided_only else [CS.COMPUTED, CS.APPROVED, CS.PAID]
     figures = SubsidyFigures()
     for model, target in ((GrantComputation, figures.grants), (PremiumSubsidy, figures.premiums)):
-        qs = model.objects.filter(year=year).exclude(state=CS.SUPERSEDED).select_related("enterprise")
+        # The newest version among those in the wanted states: an approved figure stays the decision
+        # while a newer computation waits for approval; superseded versions never count.
+        qs = model.objects.filter(year=year, state__in=states).select_related("enterprise")
         if enterprise_id is not None:
             qs = qs.filter(enterprise_id=enterprise_id)
-        target.extend(r for r in _figure_rows(qs) if r["state_code"] in states)
+        target.extend(_figure_rows(qs))
     claims = InsuranceClaim.objects.filter(paid_on__year=year, paid_amount__gt=0).select_related("policy")
     audits = AnnualAudit.objects.filter(year=year).select_related("project")
     if project_ids is not None:

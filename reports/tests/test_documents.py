@@ -172,3 +172,22 @@ def test_charts_are_svg_without_floats():
     flows = selectors.Flows(inputs=Decimal("16000000.00"), releases=Decimal("15000000.00"))
     svg = monthly_flows_svg({3: flows})
     assert svg.count("<rect") >= 2 + 4 and "峰值 1,600.00万元" in svg
+
+
+@pytest.mark.django_db
+def test_subsidy_decision_uses_the_newest_decided_version_never_a_superseded_one(demo):
+    from subsidies.models import GrantComputation
+
+    base = {"enterprise": demo.ent1, "year": 2025, "scheme": demo.scheme, "capped": False, "trace": {}}
+    GrantComputation.objects.create(**base, version=1, amount=Decimal("900000.00"),
+                                    uncapped_amount=Decimal("900000.00"), state="superseded")
+    GrantComputation.objects.create(**base, version=2, amount=Decimal("2100000.00"),
+                                    uncapped_amount=Decimal("2100000.00"), state="approved")
+    GrantComputation.objects.create(**base, version=3, amount=Decimal("2400000.00"),
+                                    uncapped_amount=Decimal("2400000.00"), state="computed")
+    figures = selectors.subsidy_figures(year=2025, enterprise_id=demo.ent1.pk)
+    assert [g["version"] for g in figures.grants] == [3]     # the year's listing: the newest computation
+    out = documents.subsidy_decision(demo.ent1.pk, 2025, number="萧科安补〔2026〕6号", issued_on=ISSUED)
+    body = squeeze(text(out.content))
+    assert "¥2,100,000.00" in body and "人民币贰佰壹拾万元整" in body and "第2版" in body
+    assert "¥900,000.00" not in body and "¥2,400,000.00" not in body
