@@ -1,0 +1,110 @@
+"""Home pages per role: content scoped by role and organisation, query counts flat in the number of projects."""
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from .builders import bulk_projects
+
+ROLE_USERS = ["enterprise", "platform", "reviewer", "custodian", "poolmanager", "auditor", "finance"]
+SECTION = {"enterprise": "enterprise", "platform": "platform", "reviewer": "reviewer", "custodian": "custodian",
+           "poolmanager": "pool_manager", "auditor": "auditor", "finance": "finance"}
+
+
+def _count_queries(client) -> int:
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(reverse("home"))
+    assert response.status_code == 200
+    return len(ctx.captured_queries)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("username", ROLE_USERS)
+def test_home_shows_the_dashboard_of_the_users_role(client, demo, username):
+    bulk_projects(demo, 10)
+    client.force_login(getattr(demo, username))
+    html = client.get(reverse("home")).content.decode()
+    assert f'id="dashboard-{SECTION[username]}"' in html
+    others = [s for u, s in SECTION.items() if u != username]
+    assert not any(f'id="dashboard-{s}"' in html for s in others)
+    assert "<svg" in html  # each dashboard draws at least one figure
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("username", ROLE_USERS)
+def test_dashboard_query_count_same_with_10_and_1000_projects(client, demo, username):
+    user = getattr(demo, username)
+    client.force_login(user)
+    bulk_projects(demo, 10)
+    _count_queries(client)  # warm caches (content types, sessions)
+    small = _count_queries(client)
+    bulk_projects(demo, 990, start=10)
+    large = _count_queries(client)
+    assert small == large, f"{username}: {small} queries with 10 projects, {large} with 1,000"
+
+
+@pytest.mark.django_db
+def test_enterprise_sees_only_its_own_projects_and_payment_references(client, demo):
+    projects = bulk_projects(demo, 20)
+    client.force_login(demo.enterprise)
+    html = client.get(reverse("home")).content.decode()
+    own = [p for p in projects if p.enterprise_id == demo.ent1.pk]
+    assert f'id="enterprise-projects">{len(own)}<' in html
+    from projects.models import Milestone
+
+    m = Milestone.objects.filter(project__enterprise=demo.ent1).order_by("pk").first()
+    Milestone.objects.filter(pk=m.pk).update(state="deposit_due", paid_in=0)
+    theirs = Milestone.objects.filter(project__enterprise=demo.ent2).order_by("pk").first()
+    Milestone.objects.filter(pk=theirs.pk).update(state="deposit_due", paid_in=0)
+    html = client.get(reverse("home")).content.decode()
+    assert f"<code>{m.payment_reference}</code>" in html and "¥100,000.00" in html  # deposit owed
+    assert theirs.payment_reference not in html
+    foreign = next(p for p in projects if p.enterprise_id == demo.ent2.pk)
+    assert f'href="/projects/{foreign.pk}/"' not in html
+
+
+@pytest.mark.django_db
+def test_platform_sees_no_drafts_and_no_other_platforms_projects(client, demo):
+    projects = bulk_projects(demo, 30)
+    client.force_login(demo.platform)
+    html = client.get(reverse("home")).content.decode()
+    visible = [p for p in projects if p.platform_id == demo.plat1.pk and p.state != "draft"]
+    assert f'id="platform-projects">{len(visible)}<' in html
+    for p in projects:
+        if p.platform_id != demo.plat1.pk or p.state == "draft":
+            assert f'href="/projects/{p.pk}/"' not in html
+
+
+@pytest.mark.django_db
+def test_reviewer_queues_count_each_step_and_rank_the_waitlist(demo):
+    from dashboards.selectors import reviewer_dashboard
+
+    projects = bulk_projects(demo, 40)
+    data = reviewer_dashboard(demo.reviewer)
+    queues = {q.key: q for q in data["queues"]}
+    for state in ("submitted", "signed", "accepted", "under_review"):
+        assert queues[state].count == sum(1 for p in projects if p.state == state)
+    waitlisted = sorted((p for p in projects if p.state == "waitlisted"), key=lambda p: -p.mean_score)
+    assert [p.pk for p in data["waitlist"]] == [p.pk for p in waitlisted][:10]
+    assert queues["reported"].count > 0 and queues["overdue"].count > 0
+    assert all(m.age_days is not None for m in queues["reported"].items)
+
+
+@pytest.mark.django_db
+def test_finance_sees_approved_subsidies_to_pay(client, demo):
+    from datetime import datetime
+    from decimal import Decimal
+
+    from subsidies.models import GrantComputation
+
+    g = GrantComputation.objects.create(enterprise=demo.ent1, year=2025, amount=Decimal("123456.78"),
+                                        uncapped_amount=Decimal("123456.78"), scheme=demo.scheme)
+    GrantComputation.objects.filter(pk=g.pk).update(state="approved", approved_at=datetime(2026, 1, 5, 10, 0))
+    GrantComputation.objects.create(enterprise=demo.ent2, year=2025, amount=Decimal("1000.00"),
+                                    uncapped_amount=Decimal("1000.00"), scheme=demo.scheme)  # computed only
+    client.force_login(demo.finance)
+    html = client.get(reverse("home")).content.decode()
+    assert 'id="finance-grants">¥123,456.78<' in html
+    assert demo.ent2.name not in html
