@@ -18,6 +18,10 @@ def _n(value) -> str:
     return str(Decimal(value).quantize(Q))
 
 
+def _id(chart_id: str) -> str:
+    return f' id="{escape(chart_id)}"' if chart_id else ""
+
+
 def _label(value) -> str:
     if isinstance(value, Decimal) and value.as_tuple().exponent < 0:
         return f"¥{value:,.2f}"
@@ -32,7 +36,7 @@ def bar_chart(rows: list[tuple[str, Decimal | int]], *, width: int = 520, chart_
     height = row_h * len(rows) + 8
     plot_w = Decimal(width - label_w - value_w)
     top = max((Decimal(v) for _, v in rows), default=Decimal(0)) or Decimal(1)
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart"{f" id={chr(34)}{escape(chart_id)}{chr(34)}" if chart_id else ""} '
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart"{_id(chart_id)} '
            f'viewBox="0 0 {width} {height}" width="100%" style="max-width:{width}px;font-size:12px" role="img">']
     for i, (label, value) in enumerate(rows):
         y = 4 + i * row_h
@@ -52,7 +56,7 @@ def donut(rows: list[tuple[str, int]], *, size: int = 160, chart_id: str = "") -
     if not total:
         return mark_safe("")
     r = Decimal("15.9155")  # 2πr = 100
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart donut"{f" id={chr(34)}{escape(chart_id)}{chr(34)}" if chart_id else ""} '
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart donut"{_id(chart_id)} '
            f'viewBox="0 0 42 42" width="{size}" height="{size}" role="img">',
            f'<circle cx="21" cy="21" r="{r}" fill="none" stroke="#e4e7eb" stroke-width="6"/>']
     offset = Decimal(25)

@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from core.money import ZERO
 from escrow import accounts as codes
 from escrow.choices import AccountKind, OperationKind, OperationState
-from escrow.models import Account, BankStatementLine, Posting
+from escrow.models import BankStatementLine, Posting
 from escrow.selectors import accounts_visible_to, operations_visible_to, pool_history, pool_summary
 from projects.choices import MilestoneState as M
 from projects.choices import ProjectState as S
@@ -111,7 +111,8 @@ def reviewer_dashboard(user) -> dict:
     stats = {row["state"]: row for row in projects.filter(state__in=states).order_by().values("state")
              .annotate(n=Count("pk"), oldest=Min("submitted_at"))}
     queues = []
-    labels = {S.SUBMITTED: _("待平台揭榜"), S.SIGNED: _("待受理"), S.ACCEPTED: _("待启动评审"), S.UNDER_REVIEW: _("专家评审中")}
+    labels = {S.SUBMITTED: _("待平台揭榜"), S.SIGNED: _("待受理"), S.ACCEPTED: _("待启动评审"),
+              S.UNDER_REVIEW: _("专家评审中")}
     scored = Count("assignments", filter=Q(assignments__milestone__isnull=True,
                                             assignments__status=ExpertAssignment.Status.SCORED), distinct=True)
     assigned = Count("assignments", filter=Q(assignments__milestone__isnull=True,

@@ -42,6 +42,7 @@ def test_dashboard_query_count_same_with_10_and_1000_projects(client, demo, user
     small = _count_queries(client)
     bulk_projects(demo, 990, start=10)
     large = _count_queries(client)
+    print(f"\nQUERIES home[{username}]: 10 projects={small}, 1000 projects={large}")
     assert small == large, f"{username}: {small} queries with 10 projects, {large} with 1,000"
 
 
