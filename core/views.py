@@ -20,14 +20,6 @@ def logout_view(request):
 
 
 @login_required
-def home(request):
-    """The per-role home page lives in the dashboards app (above core); the URL ``home`` points there."""
-    from dashboards.views import home as dashboard_home
-
-    return dashboard_home(request)
-
-
-@login_required
 def notifications(request):
     """The inbox. Reading the page marks nothing: a notice is marked read by its button (POST)."""
     items = list(request.user.notifications.all()[:100])

@@ -3,18 +3,19 @@ from __future__ import annotations
 
 from io import BytesIO
 
+from django.utils.translation import gettext_lazy as _
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
-HEADERS = ["科创平台", "立项项目数", "里程碑达标", "里程碑未达标", "按期达标", "按期率", "拨付到账（元）",
-           "罚没保证金（元）", "专家平均分"]
+HEADERS = [_("科创平台"), _("立项项目数"), _("里程碑达标"), _("里程碑未达标"), _("按期达标"), _("按期率"),
+           _("拨付到账（元）"), _("罚没保证金（元）"), _("专家平均分")]
 
 
 def performance_xlsx(year: int, rows) -> bytes:
     wb = Workbook()
     ws = wb.active
-    ws.title = f"{year}年度平台绩效"
-    ws.append(HEADERS)
+    ws.title = f"{year}"
+    ws.append([str(h) for h in HEADERS])
     for cell in ws[1]:
         cell.font = Font(bold=True)
     for r in rows:

@@ -109,3 +109,35 @@ def test_finance_sees_approved_subsidies_to_pay(client, demo):
     html = client.get(reverse("home")).content.decode()
     assert 'id="finance-grants">¥123,456.78<' in html
     assert demo.ent2.name not in html
+
+
+@pytest.mark.django_db
+def test_custodian_sees_unreconciled_lines_and_confirmations_awaiting_a_second_operator(client, demo):
+    from datetime import date
+    from decimal import Decimal
+
+    from escrow.models import BankStatement, BankStatementLine, MoneyOperation
+
+    statement = BankStatement.objects.create(filename="2026-11.csv", sha256="0" * 64, uploaded_by=demo.custodian)
+    BankStatementLine.objects.create(statement=statement, line_no=1, date=date(2026, 11, 2), amount=Decimal("77.70"),
+                                     direction="in", bank_ref="BK-UNMATCHED-1")
+    op = MoneyOperation.objects.create(kind="release", amount=Decimal("9.99"), memo="待复核", idempotency_key="d:1",
+                                       ordered_by=demo.custodian, requires_confirmation=True)
+    MoneyOperation.objects.filter(pk=op.pk).update(state="awaiting_confirmation")
+    client.force_login(demo.custodian)
+    html = client.get(reverse("home")).content.decode()
+    assert "BK-UNMATCHED-1" in html and "¥77.70" in html
+    assert "本人申请，须由他人复核" in html  # the operator who ordered it cannot confirm it
+    client.force_login(demo.custodian2)
+    html = client.get(reverse("home")).content.decode()
+    assert "去复核" in html
+
+
+@pytest.mark.django_db
+def test_public_cases_query_count_does_not_grow(client, demo, django_assert_max_num_queries):
+    from projects.models import Project
+
+    bulk_projects(demo, 1000)
+    Project.objects.filter(state="active").update(exemplary=True, public_summary="公开摘要")
+    with django_assert_max_num_queries(3):
+        assert client.get(reverse("cases")).status_code == 200

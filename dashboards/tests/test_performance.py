@@ -110,3 +110,16 @@ def test_platform_performance_query_count_does_not_grow_with_projects(client, de
     bulk_projects(demo, 1000)
     with django_assert_max_num_queries(12):
         assert client.get(reverse("dashboards:performance")).status_code == 200
+
+
+@pytest.mark.django_db
+def test_auditor_year_at_a_glance_reads_the_ledger(client, demo, record):
+    from dashboards.selectors import year_at_a_glance
+
+    rows = [v for _, v in year_at_a_glance(record)["rows"]]
+    # inputs (I5) = releases + forfeitures to platforms; then releases, forfeitures, refunds, grants, premiums
+    assert rows == [Decimal("160.25"), Decimal("130.25"), Decimal("30.00"), Decimal("0.00"), Decimal("0.00"),
+                    Decimal("0.00")]
+    client.force_login(demo.auditor)
+    html = client.get(reverse("home")).content.decode()
+    assert 'id="auditor-year"' in html and "¥160.25" in html and "¥130.25" in html
