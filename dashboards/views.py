@@ -37,7 +37,7 @@ def _decorate(role: str, data: dict) -> dict:
         data["state_donut"] = charts.donut(data["by_state"], chart_id=f"{role}-states")
         data["state_legend"] = charts.legend(data["by_state"])
     if role == Role.PLATFORM:
-        data["received_chart"] = charts.bar_chart(data["received_rows"], chart_id="platform-received")
+        data["received_chart"] = charts.bar_chart(data["received_rows"], chart_id="platform-received-chart")
     if role == Role.REVIEWER:
         data["queue_chart"] = charts.bar_chart(data["queue_rows"], chart_id="reviewer-queues")
     if role == Role.CUSTODIAN:

@@ -123,3 +123,22 @@ def test_auditor_year_at_a_glance_reads_the_ledger(client, demo, record):
     client.force_login(demo.auditor)
     html = client.get(reverse("home")).content.decode()
     assert 'id="auditor-year"' in html and "¥160.25" in html and "¥130.25" in html
+
+
+@pytest.mark.django_db
+def test_platform_dashboard_shows_money_received_and_enterprise_sees_its_custody(client, demo, record):
+    from projects.models import Project
+
+    p1 = Project.objects.get(title="平台一项目甲")
+    operation_request(kind=OperationKind.DEPOSIT, amount=Decimal("12.34"), memo="保证金", idempotency_key="perf:held",
+                      lines=[(codes.ext_enterprise(p1.enterprise_id), Decimal("-12.34")),
+                             (codes.custody(p1.pk, 2), Decimal("12.34"))],
+                      ordered_by=demo.custodian, context={"project": p1.pk}, inline=True)
+    client.force_login(demo.platform)
+    assert 'id="platform-received">¥110.00<' in client.get(reverse("home")).content.decode()
+    client.force_login(demo.platform2)
+    assert 'id="platform-received">¥50.25<' in client.get(reverse("home")).content.decode()
+    client.force_login(demo.enterprise)
+    assert 'id="enterprise-custody">¥12.34<' in client.get(reverse("home")).content.decode()
+    client.force_login(demo.enterprise2)
+    assert 'id="enterprise-custody">¥0.00<' in client.get(reverse("home")).content.decode()
