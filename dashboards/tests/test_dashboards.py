@@ -95,14 +95,15 @@ def test_reviewer_queues_count_each_step_and_rank_the_waitlist(demo):
 
 @pytest.mark.django_db
 def test_finance_sees_approved_subsidies_to_pay(client, demo):
-    from datetime import datetime
     from decimal import Decimal
+
+    from django.utils import timezone
 
     from subsidies.models import GrantComputation
 
     g = GrantComputation.objects.create(enterprise=demo.ent1, year=2025, amount=Decimal("123456.78"),
                                         uncapped_amount=Decimal("123456.78"), scheme=demo.scheme)
-    GrantComputation.objects.filter(pk=g.pk).update(state="approved", approved_at=datetime(2026, 1, 5, 10, 0))
+    GrantComputation.objects.filter(pk=g.pk).update(state="approved", approved_at=timezone.now())
     GrantComputation.objects.create(enterprise=demo.ent2, year=2025, amount=Decimal("1000.00"),
                                     uncapped_amount=Decimal("1000.00"), scheme=demo.scheme)  # computed only
     client.force_login(demo.finance)
