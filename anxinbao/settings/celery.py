@@ -23,7 +23,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # One hour: far above the longest task (a report of 1,000 projects renders in
 # minutes), so a slow task is never run twice in parallel, while the beat
 # sweep (escrow.sweep_operations, every minute) re-dispatches a stuck money
-# operation much sooner. See docs/operations.md.
+# operation much sooner. See docs/escrow.md.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_BEAT_SCHEDULE = {
     "escrow-sweep-operations": {
