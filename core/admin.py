@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.utils.translation import gettext_lazy as _
 
 from .models import AuditEvent, BlacklistEntry, IdempotencyRecord, Notification, Organization, SchemeVersion, User
 
@@ -13,7 +14,7 @@ class OrganizationAdmin(admin.ModelAdmin):
 
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
-    fieldsets = (*BaseUserAdmin.fieldsets, ("组织", {"fields": ("organization",)}))
+    fieldsets = (*BaseUserAdmin.fieldsets, (_("组织"), {"fields": ("organization",)}))
     list_display = ["username", "first_name", "organization", "is_active"]
     list_filter = ["groups", "organization__kind"]
 

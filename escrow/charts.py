@@ -6,6 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 
 @dataclass
@@ -49,8 +50,8 @@ def pool_chart(points, *, width: int = 860, height: int = 280) -> dict | None:
         return top + plot_h - float((v - ymin) / (ymax - ymin)) * plot_h
 
     series = []
-    for key, label, colour in (("available", "可用", "#2f855a"), ("advanced", "已垫付", "#b7791f"),
-                               ("losses", "损失", "#c53030")):
+    for key, label, colour in (("available", _("可用"), "#2f855a"), ("advanced", _("已垫付"), "#b7791f"),
+                               ("losses", _("损失"), "#c53030")):
         coords = []
         for i, p in enumerate(points):
             value = getattr(p, key)
@@ -59,7 +60,7 @@ def pool_chart(points, *, width: int = 860, height: int = 280) -> dict | None:
             coords.append(f"{x(i):.1f},{y(value):.1f}")
         series.append(Series(key, label, colour, " ".join(coords), getattr(points[-1], key)))
     yticks = [{"y": round(y(ymin + (ymax - ymin) * k / 4), 1),
-               "label": f"{(ymin + (ymax - ymin) * k / 4) / 10000:,.0f} 万"} for k in range(5)]
+               "label": _("%(n)s 万") % {"n": f"{(ymin + (ymax - ymin) * k / 4) / 10000:,.0f}"}} for k in range(5)]
     xticks = []
     for k in range(5):
         at = datetime.fromtimestamp(t0 + span * k / 4, tz=points[0].at.tzinfo)

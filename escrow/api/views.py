@@ -5,6 +5,7 @@ import uuid
 
 import django_filters
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -86,7 +87,7 @@ class OperationViewSet(viewsets.ReadOnlyModelViewSet):
 
 def _require_pool_reader(user) -> None:
     if not selectors.can_see_pool(user):
-        raise PermissionDeniedError("风险池数据仅限科技局、监管、风险池管理、审计和财政人员查看")
+        raise PermissionDeniedError(_("风险池数据仅限科技局、监管、风险池管理、审计和财政人员查看"))
 
 
 class PoolView(APIView):

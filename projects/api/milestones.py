@@ -5,6 +5,7 @@ import json
 
 from django.db import transaction
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
@@ -108,7 +109,7 @@ def _do(action: str, milestone, user, request):
     if action == "upload_receipt":
         upload = request.FILES.get("file")
         if upload is None:
-            raise DomainError("须上传银行回单文件", code="file_required", fields={"file": ["必填"]})
+            raise DomainError(_("须上传银行回单文件"), code="file_required", fields={"file": [_("必填")]})
         ms.milestone_upload_receipt(milestone=milestone, actor=user, file=upload)
         return milestone, None
     if action == "report_completion":
@@ -156,7 +157,7 @@ class MilestoneActionView(APIView):
                    parameters=[OpenApiParameter("action", OpenApiTypes.STR, OpenApiParameter.PATH, enum=list(ACTIONS))])
     def post(self, request, pk: int, action: str):
         if action not in ACTIONS:
-            return Response({"code": "not_found", "detail": "未知操作 (unknown action)"}, status=404)
+            return Response({"code": "not_found", "detail": _("未知操作")}, status=404)
         visible = milestones_visible_to(request.user)
         milestone = get_object_or_404(visible, pk=pk)
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from core.models import Organization
@@ -116,7 +117,7 @@ class ReviewSerializer(serializers.ModelSerializer):
         return obj.expert_id if self._named(obj) else None
 
     def get_expert_name(self, obj) -> str:
-        return (obj.expert.get_full_name() or obj.expert.username) if self._named(obj) else "评审专家"
+        return (obj.expert.get_full_name() or obj.expert.username) if self._named(obj) else _("评审专家")
 
     def get_scores(self, obj) -> dict:
         return {"feasibility": obj.feasibility, "terms": obj.terms, "cost": obj.cost}

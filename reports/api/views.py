@@ -1,4 +1,5 @@
 from django.http import FileResponse
+from django.utils.translation import gettext as _
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -45,7 +46,7 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     def download(self, request, pk=None):
         report = self.get_object()
         if report.state != "done" or not report.file:
-            return Response({"code": "not_ready", "detail": "报告尚未生成完成"}, status=status.HTTP_409_CONFLICT)
+            return Response({"code": "not_ready", "detail": _("报告尚未生成完成")}, status=status.HTTP_409_CONFLICT)
         return file_response(report)
 
     @action(detail=True, methods=["post"])

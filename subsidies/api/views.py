@@ -7,6 +7,7 @@ from functools import wraps
 
 from django.db import transaction
 from django.http import Http404
+from django.utils.translation import gettext as _
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -31,7 +32,7 @@ def idempotent(view):
             record = IdempotencyRecord.objects.select_for_update().filter(user=request.user, key=key).first()
             if record is not None:
                 if record.request_hash != digest or record.path != request.path:
-                    raise ConflictError("同一 Idempotency-Key 已用于另一请求", code="idempotency_conflict")
+                    raise ConflictError(_("同一 Idempotency-Key 已用于另一请求"), code="idempotency_conflict")
                 return Response(record.response_body, status=record.status_code)
             response = view(self, request, *args, **kwargs)
             IdempotencyRecord.objects.create(user=request.user, key=key, method=request.method, path=request.path,
