@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from .choices import Role
 from .exceptions import PermissionDeniedError
@@ -49,7 +50,7 @@ def is_oversight(user) -> bool:
 def role_decision(user, *roles: str) -> Decision:
     if has_role(user, *roles):
         return ALLOW
-    labels = "、".join(str(Role(r).label) for r in roles)
+    labels = pgettext("标点", "、").join(str(Role(r).label) for r in roles)
     return deny(_("此操作仅限以下角色：%(roles)s") % {"roles": labels})
 
 

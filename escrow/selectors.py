@@ -15,6 +15,7 @@ from decimal import Decimal
 
 from django.db.models import Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
+from django.utils.translation import pgettext
 
 from core.choices import Role
 from core.money import ZERO, money
@@ -208,7 +209,7 @@ def account_statement(account: Account, *, start: date | None = None, end: date 
     for p in postings:
         running += p.amount
         op = getattr(p.entry, "operation", None)
-        others = "、".join(q.account.code for q in p.entry.postings.all() if q.account_id != account.pk)
+        others = pgettext("标点", "、").join(q.account.code for q in p.entry.postings.all() if q.account_id != account.pk)
         rows.append(StatementRow(entry_id=p.entry_id, at=p.entry.created_at, memo=p.entry.memo, amount=p.amount,
                                  balance=running, operation_id=op.pk if op else None,
                                  operation_kind=op.get_kind_display() if op else "", counterparts=others))

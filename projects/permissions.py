@@ -7,6 +7,7 @@ decisions answer the role/organisation question (403). The state question
 from __future__ import annotations
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core.choices import Role
 from core.permissions import ALLOW, Decision, deny, has_role
@@ -71,16 +72,17 @@ def can_score(user, assignment: ExpertAssignment) -> Decision:
 
 
 # action → (permission, states it may start from, label, needs a reason)
+# labels are lazy: the table is built at import, the language is chosen per request
 ACTIONS: dict[str, tuple] = {
-    "submit": (can_submit, [S.DRAFT], _("提交申报"), False),
-    "platform_sign": (can_platform_act, [S.SUBMITTED], _("揭榜"), False),
-    "platform_decline": (can_platform_act, [S.SUBMITTED], _("不予揭榜"), True),
-    "accept": (can_review_act, [S.SIGNED], _("受理"), False),
-    "return_for_changes": (can_review_act, [S.ACCEPTED, S.UNDER_REVIEW], _("退回修改"), True),
-    "start_review": (can_review_act, [S.ACCEPTED], _("抽取专家并开始评审"), False),
-    "approve": (can_review_act, [S.UNDER_REVIEW, S.WAITLISTED], _("立项"), False),
-    "queue": (can_review_act, [S.UNDER_REVIEW], _("列入择优排队"), True),
-    "reject": (can_review_act, [S.UNDER_REVIEW, S.WAITLISTED], _("不予立项"), True),
+    "submit": (can_submit, [S.DRAFT], gettext_lazy("提交申报"), False),
+    "platform_sign": (can_platform_act, [S.SUBMITTED], gettext_lazy("揭榜"), False),
+    "platform_decline": (can_platform_act, [S.SUBMITTED], gettext_lazy("不予揭榜"), True),
+    "accept": (can_review_act, [S.SIGNED], gettext_lazy("受理"), False),
+    "return_for_changes": (can_review_act, [S.ACCEPTED, S.UNDER_REVIEW], gettext_lazy("退回修改"), True),
+    "start_review": (can_review_act, [S.ACCEPTED], gettext_lazy("抽取专家并开始评审"), False),
+    "approve": (can_review_act, [S.UNDER_REVIEW, S.WAITLISTED], gettext_lazy("立项"), False),
+    "queue": (can_review_act, [S.UNDER_REVIEW], gettext_lazy("列入择优排队"), True),
+    "reject": (can_review_act, [S.UNDER_REVIEW, S.WAITLISTED], gettext_lazy("不予立项"), True),
 }
 
 

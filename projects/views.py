@@ -15,7 +15,7 @@ from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 from django.views.decorators.http import require_POST
 
 from core.choices import Role
@@ -215,7 +215,7 @@ def attachment_upload(request, pk: int):
     project = selectors.project_get_visible(request.user, pk)
     form = AttachmentForm(request.POST, request.FILES)
     if not form.is_valid():
-        messages.error(request, "；".join(m for errs in form.errors.values() for m in errs))
+        messages.error(request, pgettext("标点", "；").join(m for errs in form.errors.values() for m in errs))
     else:
         try:
             services.attachment_add(project=project, actor=request.user, kind=form.cleaned_data["kind"],

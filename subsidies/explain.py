@@ -4,6 +4,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from core.money import format_cny, money
 
@@ -82,7 +83,7 @@ def explain_premium(trace: dict) -> list[str]:
         if t.get("alone_capped"):
             line += _("（%(s)s 超过上限，按上限计，R9）") % {"s": _cny(t["share"])}
         if t.get("others"):
-            others = "、".join(_("%(name)s（%(issuer)s）%(a)s") % {
+            others = pgettext("标点", "、").join(_("%(name)s（%(issuer)s）%(a)s") % {
                 "name": o["name"], "issuer": o["issuer"], "a": _cny(o["amount"])} for o in t["others"])
             line += _("；其他政策已补助：%(o)s，合计 %(t)s；"
                       "从优就高、不重复，最优单项政策为 %(b)s，本区补足差额 %(d)s（R20、I8）。") % {

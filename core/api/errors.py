@@ -1,6 +1,8 @@
 """The API's error shape: {"code", "detail", "rule"?, "fields"?} (api.md)."""
 from __future__ import annotations
 
+import re
+
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
@@ -42,8 +44,9 @@ def exception_handler(exc, context):
         rule = None
         for messages in fields.values():
             for message in messages:
-                if message.startswith("R") and "：" in message[:6]:
-                    rule = message.split("：", 1)[0]
+                # "R13：…" in Chinese, "R13: …" in English
+                if (m := re.match(r"(R\d+)\s*[：:]", message)):
+                    rule = m.group(1)
         body = {"code": "invalid", "detail": _("输入有误"), "fields": fields}
         if rule:
             body["rule"] = rule

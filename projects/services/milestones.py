@@ -18,6 +18,7 @@ from dateutil.relativedelta import relativedelta
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from core.choices import Role
 from core.exceptions import ConflictError, DomainError, PermissionDeniedError, TransitionNotAllowed
@@ -367,7 +368,7 @@ def milestone_report_completion(*, milestone: Milestone, actor, description: str
     target_notes = {k: (v or "").strip() for k, v in (target_notes or {}).items()}
     missing = [t for t in targets if not target_notes.get(t)]
     if missing:
-        raise DomainError(_("R7：须逐项说明目标完成情况，缺：%(t)s") % {"t": "；".join(missing)},
+        raise DomainError(_("R7：须逐项说明目标完成情况，缺：%(t)s") % {"t": pgettext("标点", "；").join(missing)},
                           code="target_notes_required", rule="R7", fields={"target_notes": missing})
     for upload in files:
         _attach(project=project, milestone=milestone, kind=AttachmentKind.EVIDENCE, upload=upload, actor=actor,

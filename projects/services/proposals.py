@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from core.exceptions import DomainError
 from core.models import Organization, SchemeVersion, User
@@ -171,8 +172,9 @@ def project_accept(*, project: Project, actor: User) -> Project:
         missing = [label for kind, label in ((AttachmentKind.PLAN, _("合作方案")),
                                              (AttachmentKind.AGREEMENT, _("合作协议"))) if kind not in kinds]
         if missing:
-            raise DomainError(_("R12：受理前须报备%(m)s") % {"m": "、".join(missing)}, code="attachments_missing",
-                              rule="R12", fields={"attachments": [_("R12：缺少%(m)s") % {"m": "、".join(missing)}]})
+            listed = pgettext("标点", "、").join(missing)
+            raise DomainError(_("R12：受理前须报备%(m)s") % {"m": listed}, code="attachments_missing",
+                              rule="R12", fields={"attachments": [_("R12：缺少%(m)s") % {"m": listed}]})
     apply_transition(project, method="accept", actor=actor)
     text = _("项目“%(t)s”已受理，待组织专家评审（R13）") % {"t": project.title}
     tell_enterprise(project, "project_accepted", text)

@@ -12,6 +12,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from core.exceptions import DomainError
 from core.models import Organization, SchemeVersion
@@ -85,8 +86,9 @@ class Errors:
         for _key, rule, _text in self.items:
             if rule and rule not in rules:
                 rules.append(rule)
-        detail = (_("%(stage)s未通过校验（%(rules)s）：") % {"stage": stage, "rules": "、".join(rules) or "—"}
-                  + "；".join(text for _k, _r, text in self.items))
+        listed = pgettext("标点", "、").join(rules) or "—"
+        detail = (_("%(stage)s未通过校验（%(rules)s）：") % {"stage": stage, "rules": listed}
+                  + pgettext("标点", "；").join(text for _k, _r, text in self.items))
         raise DomainError(detail, code="proposal_invalid", rule=rules[0] if rules else None, fields=self.fields())
 
 
