@@ -124,7 +124,23 @@ def _data_strings() -> list[str]:
     names += list(Project.objects.values_list("title", flat=True))
     names += list(Project.objects.exclude(notice_number="").values_list("notice_number", flat=True))
     names += list(Milestone.objects.values_list("title", flat=True))
+    return _longest_first(names)
+
+
+def _longest_first(names) -> list[str]:
     return sorted({n for n in names if n}, key=len, reverse=True)
+
+
+def _all_data_strings() -> list[str]:
+    """Also the free text stored with records: ledger memos and scheme version names."""
+    from core.models import SchemeVersion
+    from escrow.models import JournalEntry, MoneyOperation
+
+    names = _data_strings()
+    names += list(JournalEntry.objects.values_list("memo", flat=True))
+    names += list(MoneyOperation.objects.values_list("memo", flat=True))
+    names += list(SchemeVersion.objects.values_list("name", flat=True))
+    return _longest_first(names)
 
 
 def _chinese_chrome(html: str) -> list[tuple[str, str]]:
@@ -203,6 +219,42 @@ def test_pool_page_in_english(client, demo):
     _english(client, demo.poolmanager)
     html = _page(client, reverse("escrow:pool"))
     assert _chinese_chrome(html) == []
+
+
+SWEEP_URLS = ["/", "/cases/", "/notifications/", "/projects/", "/projects/new/", "/projects/queue/",
+              "/projects/reviews/", "/projects/{p}/", "/projects/{p}/edit/", "/milestones/project/{p}/",
+              "/escrow/desk/", "/escrow/pool/", "/escrow/accounts/", "/escrow/accounts/1/", "/subsidies/",
+              "/subsidies/?year=2025", "/subsidies/audits/", "/subsidies/insurance/", "/subsidies/other/",
+              "/subsidies/blacklist/", "/reports/", "/dashboards/performance/", "/dashboards/cases/manage/"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", ["enterprise", "platform", "reviewer", "expert1", "custodian", "poolmanager",
+                                  "auditor", "finance"])
+def test_every_page_a_role_sees_is_english_throughout(client, demo, role):
+    """Not only the chrome: no Chinese anywhere in the text of the pages a role can open, once the
+    stored data (names, titles, memos) is taken out. Pages the role may not open are skipped."""
+    from projects.tests.milestone_factory import approved_project
+
+    project = approved_project(demo, tranches=[("600000.00", "60000.00"), ("400000.00", "40000.00")])
+    _english(client, getattr(demo, role))
+    data = _all_data_strings()
+    seen, left = 0, []
+    for url in SWEEP_URLS:
+        url = url.format(p=project.pk)
+        response = client.get(url)
+        if response.status_code != 200:
+            continue
+        seen += 1
+        html = re.sub(r"<script.*?</script>|<option.*?</option>", "", response.content.decode(), flags=re.S)
+        for name in data:
+            html = html.replace(name, "")
+        for line in re.sub(r"<[^>]+>", "\n", html).splitlines():
+            # "揭榜" stays beside its English rendering, e.g. "Take on (揭榜)"
+            if CJK.search(line.replace("(揭榜)", "")):
+                left.append((url, line.strip()[:120]))
+    assert seen >= 5
+    assert left == []
 
 
 @pytest.mark.django_db
