@@ -269,3 +269,28 @@ def _page_zh(client, url: str) -> str:
     response = client.get(url)
     assert response.status_code == 200
     return response.content.decode()
+
+
+@pytest.mark.parametrize("language, message", [("zh-hans", "R13：必填"), ("en", "R13: required")])
+def test_api_error_names_the_rule_in_either_language(language, message):
+    """The API error body's ``rule`` is read from the field message in Chinese and in English."""
+    from django.utils import translation
+    from rest_framework import exceptions
+
+    from core.api.errors import exception_handler
+
+    with translation.override(language):
+        response = exception_handler(exceptions.ValidationError({"scores": [message]}), {})
+    assert response.status_code == 400
+    assert response.data["rule"] == "R13"
+
+
+@pytest.mark.django_db
+def test_api_error_text_follows_accept_language(client, demo):
+    """The API honours Accept-Language (core/middleware.py): the pool is refused in English."""
+    client.force_login(demo.enterprise)
+    zh = client.get("/api/v1/pool/")
+    en = client.get("/api/v1/pool/", HTTP_ACCEPT_LANGUAGE="en")
+    assert zh.status_code == en.status_code == 403
+    assert CJK.search(zh.json()["detail"])
+    assert not CJK.search(en.json()["detail"])
