@@ -6,7 +6,6 @@ import io
 import pytest
 from django.core.management import call_command
 
-
 # No skip when Chromium is missing: like every browser test, this one must fail loudly then
 # (.ci/run installs Debian's chromium).
 pytestmark = [pytest.mark.browser]
