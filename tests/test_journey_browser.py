@@ -20,6 +20,7 @@ import pytest
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop
 
 from core.demo import DEMO_PASSWORD  # noqa: E402
+from core.money import format_cny  # noqa: E402
 from projects.tests.factories import PDF_BYTES  # noqa: E402
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -127,7 +128,9 @@ def run_milestone(page, base: str, seq: int, amount: str, deposit: str, *, secon
     assert state_of(page, seq) == "releasable"
 
     # The custodian releases T to the platform; above the threshold a second operator confirms.
-    submit(page, detail(page, seq).locator("[data-action=release]"))
+    release = detail(page, seq).locator("[data-action=release]")
+    assert release.inner_text() == f"拨付 {format_cny(Decimal(amount))} 给平台"  # grouped, as everywhere else
+    submit(page, release)
     if second_custodian:
         assert state_of(page, seq) == "releasable"
         assert detail(page, seq).locator(".op .state-awaiting_confirmation").count() == 1
