@@ -83,36 +83,44 @@ def login(page, base_url: str, username: str, password: str = demo.DEMO_PASSWORD
 
 def capture(base_url: str, shots: list[Shot], outdir: Path, *, executable: str = CHROMIUM,
             locale: str = "zh-CN", log=None) -> list[Path]:
-    """Sign in as each shot's user and save the page at 1280×800 (viewport only, never the full page)."""
+    """Launch Chromium and take the shots (see ``capture_with``)."""
     from playwright.sync_api import sync_playwright
 
-    outdir.mkdir(parents=True, exist_ok=True)
-    written: list[Path] = []
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
         try:
-            context = browser.new_context(viewport=VIEWPORT, locale=locale, device_scale_factor=1)
-            page = context.new_page()
-            page.set_default_timeout(30000)
-            signed_in = None
-            for shot in shots:
-                if shot.username != signed_in:
-                    login(page, base_url, shot.username)
-                    signed_in = shot.username
-                response = page.goto(f"{base_url}{shot.path}")
-                if response is None or response.status >= 400:
-                    raise CommandError(f"{shot.path} as {shot.username}: HTTP "
-                                       f"{response.status if response else '—'}")
-                page.wait_for_load_state("load")
-                if shot.anchor and page.locator(shot.anchor).count():
-                    page.locator(shot.anchor).first.evaluate("el => el.scrollIntoView({block: 'start'})")
-                target = outdir / f"{shot.name}.png"
-                page.screenshot(path=str(target), full_page=False, animations="disabled", caret="hide")
-                written.append(target)
-                if log:
-                    log(f"{target} ({shot.username} {shot.path}, {target.stat().st_size // 1024} KB)")
+            return capture_with(browser, base_url, shots, outdir, locale=locale, log=log)
         finally:
             browser.close()
+
+
+def capture_with(browser, base_url: str, shots: list[Shot], outdir: Path, *, locale: str = "zh-CN",
+                 log=None) -> list[Path]:
+    """Sign in as each shot's user and save the page at 1280×800 (viewport only, never the full page)."""
+    outdir.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    context = browser.new_context(viewport=VIEWPORT, locale=locale, device_scale_factor=1)
+    try:
+        page = context.new_page()
+        page.set_default_timeout(30000)
+        signed_in = None
+        for shot in shots:
+            if shot.username != signed_in:
+                login(page, base_url, shot.username)
+                signed_in = shot.username
+            response = page.goto(f"{base_url}{shot.path}")
+            if response is None or response.status >= 400:
+                raise CommandError(f"{shot.path} as {shot.username}: HTTP {response.status if response else '—'}")
+            page.wait_for_load_state("load")
+            if shot.anchor and page.locator(shot.anchor).count():
+                page.locator(shot.anchor).first.evaluate("el => el.scrollIntoView({block: 'start'})")
+            target = outdir / f"{shot.name}.png"
+            page.screenshot(path=str(target), full_page=False, animations="disabled", caret="hide")
+            written.append(target)
+            if log:
+                log(f"{target} ({shot.username} {shot.path}, {target.stat().st_size // 1024} KB)")
+    finally:
+        context.close()
     return written
 
 
