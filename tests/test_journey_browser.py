@@ -213,6 +213,9 @@ def test_one_project_from_filing_to_close_through_every_role(demo, live_server, 
     submit(page, page.locator("#action-approve button"))
     assert page.inner_text("#project-state") == "已立项"
     assert re.search(r"萧科安〔\d{4}〕\d+号", page.inner_text("#notice-number"))
+    # The 办理 card no longer lists the six proposal actions as greyed-out buttons: it points to the panel.
+    assert page.locator("#actions .action-missing").count() == 0
+    assert page.locator("#actions-in-milestones a[href='#milestones']").count() == 1
     submit(page, page.locator("#milestones [data-action=open_escrow]"))
     assert page.inner_text("#project-state") == "实施中"
     assert state_of(page, 1) == "deposit_due" and state_of(page, 2) == "planned"
