@@ -288,7 +288,17 @@ def _rows(model, year: int, enterprise_id: int | None) -> list[dict]:
     if "enterprise" in names:
         qs = qs.select_related("enterprise")
     out = []
-    for row in qs.order_by("pk"):
+    if "version" in names:
+        # One figure per enterprise and year: its newest version (older ones were superseded or replaced).
+        newest = {}
+        for row in qs.order_by("pk"):
+            key = getattr(row, "enterprise_id", row.pk)
+            if key not in newest or row.version > newest[key].version:
+                newest[key] = row
+        rows = sorted(newest.values(), key=lambda r: r.pk)
+    else:
+        rows = qs.order_by("pk")
+    for row in rows:
         out.append({
             "enterprise": getattr(row, "enterprise", None),
             "amount": _num(row, "amount"),

@@ -114,10 +114,15 @@ def test_subsidy_decision_reads_the_subsidies_models_once_they_exist(demo):
     row = {"enterprise": demo.ent1, "year": 2025, "amount": Decimal("2100000.00")}
     if "uncapped_amount" in fields:
         row["uncapped_amount"] = Decimal("2100000.00")
+    if "scheme" in fields:
+        row["scheme"] = demo.scheme
     grant_model.objects.create(**row)
+    if "version" in fields:  # a superseded earlier version is not part of the decision
+        grant_model.objects.create(**{**row, "amount": Decimal("900000.00"), "version": 0, "state": "superseded"})
     out = documents.subsidy_decision(demo.ent1.pk, 2025, number="萧科安补〔2026〕6号", issued_on=ISSUED)
     body = squeeze(text(out.content))
     assert "¥2,100,000.00" in body and "人民币贰佰壹拾万元整" in body
+    assert "¥900,000.00" not in body and "¥3,000,000.00" not in body
 
 
 @pytest.mark.django_db
