@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "projects",
     "subsidies",
     "reports",
+    "dashboards",
 ]
 
 MIDDLEWARE = [

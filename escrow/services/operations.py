@@ -65,7 +65,9 @@ def _threshold() -> Decimal:
     from core.models import SchemeVersion
 
     scheme = SchemeVersion.current()
-    return scheme.dual_control_threshold if scheme else Decimal("1000000.00")
+    if scheme is None:  # R19: parameters come from a scheme version, never from code
+        raise DomainError(_("没有政策版本，无法确定双人复核金额阈值（R19）"), code="no_scheme", rule="R19")
+    return scheme.dual_control_threshold
 
 
 # Kinds that only a custodian operator may order (separation of duties: the
@@ -153,6 +155,22 @@ def operation_confirm(*, operation: MoneyOperation, by) -> MoneyOperation:
     op.save(update_fields=["state", "confirmed_by"])
     audit_record(actor=by, target=op, action="confirm", from_state=OperationState.AWAITING_CONFIRMATION,
                  to_state=op.state)
+    _dispatch(op)
+    return op
+
+
+@transaction.atomic
+def operation_redispatch(*, operation: MoneyOperation, by) -> MoneyOperation:
+    """A custodian operator sends a requested or executing operation to the workers again (the desk's button).
+
+    Harmless if the first message is still on its way: execution is idempotent.
+    """
+    require_role(by, Role.CUSTODIAN)
+    op = MoneyOperation.objects.select_for_update().get(pk=operation.pk)
+    if op.state not in (OperationState.REQUESTED, OperationState.EXECUTING):
+        raise ConflictError(_("该操作当前状态为“%(s)s”，不能重新派发") % {"s": op.get_state_display()},
+                            code="transition_not_allowed")
+    audit_record(actor=by, target=op, action="redispatch", from_state=op.state, to_state=op.state)
     _dispatch(op)
     return op
 
