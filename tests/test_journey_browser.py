@@ -7,7 +7,9 @@ evidence, found met, balance receipt and confirmation, release (R7) — mileston
 dual-control threshold, so a second custodian operator confirms it (maker–checker) → reviewer closes with
 the advance repaid (I2) → the auditor opens the project and has its dossier rendered (PDF).
 
-The only service calls are the ``demo`` fixture's users, organisations and funded pool.
+Where a role's home page lists what waits on the user (reviewer queues, the enterprise's payments due,
+operations awaiting a second custodian), the journey starts from there. The only service calls are the
+``demo`` fixture's users, organisations and funded pool.
 """
 from __future__ import annotations
 
@@ -51,6 +53,13 @@ def open_project(page) -> None:
     page.wait_for_selector("#project-state")
 
 
+def from_home(page, card: str) -> None:
+    """The role's home page lists what waits on the user: follow the project's link in that card."""
+    assert page.locator("h1").inner_text() == "工作台"
+    page.click(f"{card} a:has-text('{TITLE}')")
+    page.wait_for_selector("#project-state")
+
+
 def submit(page, button) -> None:
     """Click a form's button, wait for the page it redirects to, and fail on an error message."""
     with page.expect_navigation():
@@ -81,7 +90,7 @@ def run_milestone(page, base: str, seq: int, amount: str, deposit: str, *, secon
     balance = str(Decimal(amount) - Decimal(deposit))  # what the custodian types: T − D
     # The enterprise pays the deposit and uploads the bank receipt (payment reference shown).
     login(page, base, "enterprise")
-    open_project(page)
+    from_home(page, "#enterprise-todo")  # the deposit due, with its payment reference
     assert re.search(rf"AXB-\d+-{seq}", detail(page, seq).locator(".pay-instructions").inner_text())
     detail(page, seq).locator("input[type=file][name=file]").set_input_files(files=[pdf(f"保证金回单{seq}.pdf")])
     submit(page, detail(page, seq).locator("[data-action=upload_receipt]"))
@@ -109,14 +118,14 @@ def run_milestone(page, base: str, seq: int, amount: str, deposit: str, *, secon
 
     # The bureau finds it met: the balance T − paid in is now due (R7).
     login(page, base, "reviewer")
-    open_project(page)
+    from_home(page, "#queue-reported")  # 待验收里程碑
     detail(page, seq).locator("input[name=reason]").fill("达到约定目标")
     submit(page, detail(page, seq).locator("[data-action=review_met]"))
     assert state_of(page, seq) == "balance_due"
 
     # The enterprise pays the balance and uploads its receipt; the custodian confirms it.
     login(page, base, "enterprise")
-    open_project(page)
+    from_home(page, "#enterprise-todo")  # now the balance due
     assert "付款说明" in detail(page, seq).inner_text()
     detail(page, seq).locator("input[type=file][name=file]").set_input_files(files=[pdf(f"尾款回单{seq}.pdf")])
     submit(page, detail(page, seq).locator("[data-action=upload_receipt]"))
@@ -135,9 +144,13 @@ def run_milestone(page, base: str, seq: int, amount: str, deposit: str, *, secon
         assert state_of(page, seq) == "releasable"
         assert detail(page, seq).locator(".op .state-awaiting_confirmation").count() == 1
         assert detail(page, seq).locator("[data-action=confirm_operation]").count() == 0  # not for the maker
+        # The maker's home page says someone else must confirm; the second operator's sends them to the desk.
+        page.click("nav.mainnav a[href='/']")
+        assert "本人申请，须由他人复核" in page.inner_text("#custodian-awaiting")
         login(page, base, "custodian2")
+        page.click("#custodian-awaiting a:has-text('去复核')")
+        submit(page, page.locator(f"tr:has-text('{TITLE}') button:has-text('复核并执行')"))
         open_project(page)
-        submit(page, detail(page, seq).locator("[data-action=confirm_operation]"))
     assert state_of(page, seq) == "released"
 
 
@@ -181,7 +194,7 @@ def test_one_project_from_filing_to_close_through_every_role(demo, live_server, 
 
     # 3. The reviewer accepts (受理) and starts the review, which draws the experts (R13).
     login(page, base, "reviewer")
-    open_project(page)
+    from_home(page, "#queue-signed")  # 待受理
     submit(page, page.locator("#action-accept button"))
     assert page.inner_text("#project-state") == "已受理"
     submit(page, page.locator("#action-start_review button"))
@@ -207,7 +220,8 @@ def test_one_project_from_filing_to_close_through_every_role(demo, live_server, 
 
     # 5. The reviewer approves: the notice number appears; then opens the escrow channel (R14).
     login(page, base, "reviewer")
-    open_project(page)
+    assert "3/3" in page.inner_text(f"#queue-under_review tr:has-text('{TITLE}')")  # every expert has scored
+    from_home(page, "#queue-under_review")
     assert "83.00" in page.inner_text("#mean-score")
     page.fill("#reason-approve", "专家评审通过，予以立项")
     submit(page, page.locator("#action-approve button"))
