@@ -580,6 +580,8 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=10.0)
     parser.add_argument("--think", type=float, default=0.0, help="mean pause between a user's requests (s)")
     parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1) + 1)
+    parser.add_argument("--conn-max-age", type=int, default=None,
+                        help="persistent database connections in the server (seconds; default: as deployed, none)")
     parser.add_argument("--db", default="bench_anxinbao_web")
     parser.add_argument("--server", default=os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432"))
     parser.add_argument("--rebuild", action="store_true")
@@ -613,7 +615,8 @@ def main() -> None:
     connection.close()
 
     tmp = Path(tempfile.mkdtemp(prefix="anxinbao-web-bench-"))
-    proc, port = start_server(db_url, args.workers, tmp)
+    server_url = db_url if args.conn_max_age is None else f"{db_url}?conn_max_age={args.conn_max_age}"
+    proc, port = start_server(server_url, args.workers, tmp)
     base = f"http://127.0.0.1:{port}"
     load_before = os.getloadavg()
     try:
@@ -660,7 +663,9 @@ def main() -> None:
         f"{load_after[0]:.1f} after the run (the machine's 2 cores are shared with other processes).",
         "",
         f"Data: {n_projects:,} projects, {n_milestones:,} milestones, {n_postings:,} postings (database "
-        f"`{args.db}`). Server: gunicorn, {args.workers} sync workers (2 × cores + 1), production settings. "
+        f"`{args.db}`). Server: gunicorn, {args.workers} sync workers"
+        f"{' (2 × cores + 1)' if args.workers == 2 * (os.cpu_count() or 1) + 1 else ''}, production settings"
+        f"{'' if args.conn_max_age is None else f', CONN_MAX_AGE={args.conn_max_age}'}. "
         f"Load: {n_users} users ({', '.join(f'{u} ×{n}' for u, n in USERS)}), think time {args.think:g} s, "
         f"{args.warmup:.0f} s warm-up, {elapsed:.0f} s measured.",
         "",
