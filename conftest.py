@@ -19,6 +19,10 @@ def pytest_collection_modifyitems(config, items):
     on_redis = bool(settings.REDIS_URL or os.environ.get("CELERY_BROKER_URL"))
     skip_pg = pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL (see README)")
     skip_redis = pytest.mark.skip(reason="needs a Redis broker: set REDIS_URL (see README)")
+    if any("browser" in item.keywords for item in items):
+        # Playwright's sync API keeps an event loop running in the test thread;
+        # the ORM calls of the tests themselves are still synchronous.
+        os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     for item in items:
         if "postgres" in item.keywords and not on_pg:
             item.add_marker(skip_pg)

@@ -4,6 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from core import views as core_views
+from dashboards import views as dashboard_views
 from projects import milestone_urls
 
 api_v1 = [
@@ -16,11 +17,14 @@ api_v1 = [
 ]
 
 urlpatterns = [
-    path("", core_views.home, name="home"),
+    path("", dashboard_views.home, name="home"),
+    path("cases/", dashboard_views.cases, name="cases"),
+    path("dashboards/", include("dashboards.urls")),
     path("accounts/login/", core_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", core_views.logout_view, name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("notifications/", core_views.notifications, name="notifications"),
+    path("notifications/read/", core_views.notifications_mark_read, name="notifications_read"),
     path("admin/", admin.site.urls),
     path("escrow/", include("escrow.urls")),
     path("projects/", include("projects.urls")),

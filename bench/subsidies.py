@@ -103,7 +103,7 @@ def build(n_enterprises: int) -> None:
                                             deposit_amount=(amount / 10).quantize(Decimal("0.01")),
                                             start_date=date(2025, 4, 1), due_date=date(2026, 3, 31),
                                             state="released", paid_in=amount, released_amount=amount))
-                accounts.append(Account(code=codes.custody(p.pk, 1), kind="custody"))
+                accounts.append(Account(code=codes.custody(p.pk, 1), kind="custody", project_ref=p.pk))
                 at = t0 + timedelta(minutes=n)
                 for kind, purpose, lines in (
                     ("deposit", "milestone_deposit", [(codes.ext_enterprise(p.enterprise_id), -amount),
@@ -116,7 +116,8 @@ def build(n_enterprises: int) -> None:
                     entries.append((entry, lines))
                     ops.append(MoneyOperation(kind=kind, amount=amount, state="done", memo=entry.memo,
                                               lines=[[c, str(a)] for c, a in lines], purpose=purpose,
-                                              context={"project": p.pk, "milestone": None}, idempotency_key=key,
+                                              context={"project": p.pk, "milestone": None}, project_ref=p.pk,
+                                              idempotency_key=key,
                                               created_at=at, finished_at=at))
                 audited = amount if n % 10 else amount - Decimal("100000.00")
                 audits.append(AnnualAudit(project=p, year=2025, ledger_input=amount, audited_input=audited,

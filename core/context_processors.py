@@ -15,6 +15,9 @@ NAV = [
     ("escrow:accounts", _("账户与流水"), (Role.CUSTODIAN, Role.AUDITOR, Role.POOL_MANAGER, Role.REVIEWER)),
     ("subsidies:index", _("资助与补助"), (Role.ENTERPRISE, Role.REVIEWER, Role.FINANCE, Role.AUDITOR)),
     ("reports:index", _("报告与文书"), ()),
+    ("dashboards:performance", _("平台绩效"), (Role.REVIEWER, Role.AUDITOR)),
+    ("dashboards:case_manage", _("典型案例"), (Role.REVIEWER,)),
+    ("cases", _("案例公示"), ()),
 ]
 
 

@@ -52,7 +52,7 @@ def _replay(record: IdempotencyRecord, digest: str) -> Response:
 def run_idempotently(request, handler):
     """Run ``handler()`` (which returns a DRF Response) under the request's Idempotency-Key, if any."""
     key = request.headers.get(HEADER, "").strip()
-    if not key:
+    if not key or not getattr(request.user, "is_authenticated", False):  # keys are kept per user
         return handler()
     if len(key) > MAX_KEY_LENGTH:
         raise DomainError(_("Idempotency-Key 不得超过 %(n)s 个字符") % {"n": MAX_KEY_LENGTH},

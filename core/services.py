@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .exceptions import DomainError
@@ -94,3 +95,11 @@ def organization_lift_blacklist(*, organization: Organization, actor: User, reas
     audit_record(actor=actor, target=org, action="lift_blacklist", from_state="blacklisted", to_state="",
                  reason=reason)
     return entry
+
+
+def notification_mark_read(*, user: User, ids: Iterable[int] | None = None) -> int:
+    """Mark the user's unread notices read: the given ids, or all of them when ``ids`` is None."""
+    qs = Notification.objects.filter(user=user, read_at__isnull=True)
+    if ids is not None:
+        qs = qs.filter(pk__in=list(ids))
+    return qs.update(read_at=timezone.now())

@@ -2,8 +2,10 @@ from django.contrib.auth import logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
-from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
+
+from .services import notification_mark_read
 
 
 class LoginView(auth_views.LoginView):
@@ -18,13 +20,17 @@ def logout_view(request):
 
 
 @login_required
-def home(request):
-    return render(request, "core/home.html", {})
+def notifications(request):
+    """The inbox. Reading the page marks nothing: a notice is marked read by its button (POST)."""
+    items = list(request.user.notifications.all()[:100])
+    return render(request, "core/notifications.html", {"items": items})
 
 
 @login_required
-def notifications(request):
-    items = list(request.user.notifications.all()[:100])
-    if request.method == "GET":
-        request.user.notifications.filter(read_at__isnull=True).update(read_at=timezone.now())
-    return render(request, "core/notifications.html", {"items": items})
+@require_POST
+def notifications_mark_read(request):
+    """Mark one notice (``id``) or all of the user's notices (``all``) as read; only the user's own."""
+    ids = None if request.POST.get("all") else [int(i) for i in request.POST.getlist("id") if i.isdigit()]
+    notification_mark_read(user=request.user, ids=ids)
+    return redirect(request.POST.get("next") if url_has_allowed_host_and_scheme(
+        request.POST.get("next"), allowed_hosts={request.get_host()}) else "notifications")

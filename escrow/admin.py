@@ -2,7 +2,7 @@ from django.contrib import admin
 
 from core.admin import ReadOnlyAdmin
 
-from .models import Account, JournalEntry, MoneyOperation, PoolTranche, Posting
+from .models import Account, BankStatement, BankStatementLine, JournalEntry, MoneyOperation, PoolTranche, Posting
 
 
 class PostingInline(admin.TabularInline):
@@ -33,3 +33,5 @@ class MoneyOperationAdmin(ReadOnlyAdmin):
 
 admin.site.register(PoolTranche, ReadOnlyAdmin)
 admin.site.register(Posting, ReadOnlyAdmin)
+admin.site.register(BankStatement, ReadOnlyAdmin)
+admin.site.register(BankStatementLine, ReadOnlyAdmin)

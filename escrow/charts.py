@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 
 from django.utils import timezone
@@ -42,20 +43,24 @@ def _thin(points, limit: int):
 
 
 def pool_chart(points, *, width: int = 860, height: int = 280) -> dict | None:
-    """Step lines of available, advanced and losses after each pool entry (x = entry order, labelled by date)."""
+    """Step lines of available, advanced and losses after each pool entry, on a time axis."""
     if not points:
         return None
     left, right, top, bottom = 90, 16, 14, 34
     plot_w, plot_h = width - left - right, height - top - bottom
     points = _thin(points, plot_w // 2)
     ymax = _nice_max(max(max(p.available, p.advanced, p.losses) for p in points))
-    n = len(points)
+    ymin = min(Decimal(0), *(min(p.available, p.advanced, p.losses) for p in points))  # never below 0 in a sound ledger
+    t0, t1 = points[0].at.timestamp(), points[-1].at.timestamp()
+    span = (t1 - t0) or 1.0
 
     def x(i: int) -> float:
-        return left + (plot_w * i / (n - 1) if n > 1 else plot_w / 2)
+        if t1 == t0:
+            return left + plot_w * (i / (len(points) - 1) if len(points) > 1 else 0.5)
+        return left + plot_w * (points[i].at.timestamp() - t0) / span
 
     def y(v: Decimal) -> float:
-        return top + plot_h - float(v / ymax) * plot_h
+        return top + plot_h - float((v - ymin) / (ymax - ymin)) * plot_h
 
     series = []
     for key, label, colour in (("available", "可用", "#2f855a"), ("advanced", "已垫付", "#b7791f"),
@@ -67,9 +72,13 @@ def pool_chart(points, *, width: int = 860, height: int = 280) -> dict | None:
                 coords.append(f"{x(i):.1f},{y(getattr(points[i - 1], key)):.1f}")  # step: hold until the entry
             coords.append(f"{x(i):.1f},{y(value):.1f}")
         series.append(Series(key, label, colour, " ".join(coords), getattr(points[-1], key)))
-    yticks = [{"y": round(y(ymax * k / 4), 1), "label": f"{ymax * k / 4 / 10000:,.0f} 万"} for k in range(5)]
+    yticks = [{"y": round(y(ymin + (ymax - ymin) * k / 4), 1),
+               "label": f"{(ymin + (ymax - ymin) * k / 4) / 10000:,.0f} 万"} for k in range(5)]
     xticks = []
-    for i in sorted({0, n - 1, *(round(j * (n - 1) / 4) for j in range(1, 4))}):
-        xticks.append({"x": round(x(i), 1), "label": timezone.localdate(points[i].at).isoformat()})
+    for k in range(5):
+        at = datetime.fromtimestamp(t0 + span * k / 4, tz=points[0].at.tzinfo)
+        anchor = "start" if k == 0 else "end" if k == 4 else "middle"
+        xticks.append({"x": round(left + plot_w * k / 4, 1), "label": timezone.localdate(at).isoformat(),
+                       "anchor": anchor})
     return {"width": width, "height": height, "series": series, "yticks": yticks, "xticks": xticks,
             "left": left, "right": width - right, "top": top, "bottom": top + plot_h}

@@ -17,7 +17,7 @@ from django.db.models import Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
 
 from core.choices import Role
-from core.money import ZERO
+from core.money import ZERO, money
 from core.permissions import is_oversight
 
 from . import accounts as codes
@@ -51,8 +51,8 @@ def account_balance(code: str) -> Decimal:
 def pool_summary() -> PoolSummary:
     """Read from the balances kept on the account rows (two queries, whatever the journal's size)."""
     rows = dict(Account.objects.filter(code__in=codes.POOL_CODES).values_list("code", "balance"))
-    advanced = (Account.objects.filter(kind=AccountKind.POOL_ADVANCED)
-                .aggregate(s=Sum("balance"))["s"] or ZERO)
+    advanced = money(Account.objects.filter(kind=AccountKind.POOL_ADVANCED)
+                     .aggregate(s=Sum("balance"))["s"] or ZERO)
     return PoolSummary(funding=-(rows.get(codes.POOL_FUNDING) or ZERO),
                        available=rows.get(codes.POOL_AVAILABLE) or ZERO,
                        advanced=advanced,
@@ -71,10 +71,10 @@ class PoolPoint:
 
 
 def pool_history(*, since: date | None = None) -> list[PoolPoint]:
-    """The pool's figures after each entry that touched a pool account, computed from the postings."""
+    """The pool's figures after each entry that touched a pool account, in time order, from the postings."""
     rows = (Posting.objects.filter(account__kind__in=POOL_KINDS)
             .values("entry_id", "entry__created_at", "entry__memo", "account__kind")
-            .annotate(total=Sum("amount")).order_by("entry_id", "account__kind"))
+            .annotate(total=Sum("amount")).order_by("entry__created_at", "entry_id", "account__kind"))
     figures = {kind: ZERO for kind in POOL_KINDS}
     points: list[PoolPoint] = []
     current = None
@@ -91,7 +91,7 @@ def pool_history(*, since: date | None = None) -> list[PoolPoint]:
         if current is None or current[0] != row["entry_id"]:
             flush()
             current = (row["entry_id"], row["entry__created_at"], row["entry__memo"])
-        figures[row["account__kind"]] += row["total"]
+        figures[row["account__kind"]] += money(row["total"])
     flush()
     if since is not None:
         points = [p for p in points if timezone.localdate(p.at) >= since]
@@ -196,7 +196,7 @@ def account_statement(account: Account, *, start: date | None = None, end: date 
     postings = Posting.objects.filter(account=account)
     opening = ZERO
     if start is not None:
-        opening = postings.filter(entry__created_at__date__lt=start).aggregate(s=Sum("amount"))["s"] or ZERO
+        opening = money(postings.filter(entry__created_at__date__lt=start).aggregate(s=Sum("amount"))["s"] or ZERO)
         postings = postings.filter(entry__created_at__date__gte=start)
     if end is not None:
         postings = postings.filter(entry__created_at__date__lte=end)

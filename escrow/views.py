@@ -19,7 +19,7 @@ from . import selectors
 from .charts import pool_chart
 from .documents import statement_xlsx
 from .forms import AccountFilterForm, PeriodForm, StatementUploadForm, TopUpForm
-from .services import operation_confirm, pool_top_up
+from .services import operation_confirm, operation_redispatch, pool_top_up
 from .services.reconciliation import statement_import
 
 
@@ -50,6 +50,20 @@ def operation_confirm_view(request, pk: int):
         messages.error(request, exc.detail)
     else:
         messages.success(request, _("已复核资金操作 #%(id)s，已派发执行") % {"id": op.pk})
+    return redirect("escrow:desk")
+
+
+@login_required
+@require_POST
+def operation_redispatch_view(request, pk: int):
+    _require_custodian(request.user)
+    op = get_object_or_404(selectors.operations_visible_to(request.user), pk=pk)
+    try:
+        operation_redispatch(operation=op, by=request.user)
+    except DomainError as exc:
+        messages.error(request, exc.detail)
+    else:
+        messages.success(request, _("资金操作 #%(id)s 已重新派发执行") % {"id": op.pk})
     return redirect("escrow:desk")
 
 

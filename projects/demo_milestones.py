@@ -44,6 +44,8 @@ PROJECTS = [
      [("3000000.00", "300000.00", 12)], "approved", 10),
     ("演示：精密减速器可靠性联合攻关", "enterprise", "platform",
      [("3000000.00", "3000000.00", 6)], "completed", 300),
+    ("演示：海洋监测浮标联合研发", "enterprise2", "platform",
+     [("3000000.00", "300000.00", 12)], "terminated", 180),
 ]
 
 
@@ -168,6 +170,15 @@ def _play(project: Project, script: str, today: date) -> None:
         _not_met(m1, "中期检查发现研发团队已解散")
     elif script == "in_progress":
         _deposit(m1, m1.deposit_amount, ref + "01")
+    elif script == "terminated":
+        # Not met, deposit forfeited (R8), then terminated: the platform repays part of the
+        # advance and the rest is written off as a pool loss (I2).
+        _deposit(m1, m1.deposit_amount, ref + "01")
+        _not_met(m1, "合作方终止研发，阶段目标无法实现")
+        _m, op = ms.milestone_forfeit(milestone=_fresh(m1), actor=User.objects.get(username="custodian"))
+        _run(op)
+        ms.project_terminate(project=Project.objects.get(pk=project.pk), actor=reviewer,
+                             reason="企业经营调整，双方协商终止合作", repaid_amount=project.budget / 2)
     elif script == "completed":
         _deposit(m1, m1.amount, ref + "01")
         _report(m1)

@@ -52,6 +52,7 @@ class Project(models.Model):
     state_reason = models.TextField(_("最近一次状态变更原因"), blank=True)
     exemplary = models.BooleanField(_("典型案例"), default=False)
     public_summary = models.TextField(_("公开摘要"), blank=True)
+    public_amounts = models.BooleanField(_("公开金额"), default=False)  # R18: amounts published only if marked
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 

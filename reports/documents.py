@@ -28,6 +28,7 @@ import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 from django.conf import settings
@@ -172,7 +173,8 @@ def _milestone_rows(milestones) -> list[dict]:
     return [{"obj": m, "amount": format_cny(m.amount), "deposit": format_cny(m.deposit_amount),
              "paid_in": format_cny(m.paid_in), "released": format_cny(m.released_amount),
              "forfeited": format_cny(m.forfeited_amount), "refunded": format_cny(m.refunded_amount),
-             "custody": format_cny(getattr(m, "custody_balance", None) or ZERO)}
+             "custody": format_cny(getattr(m, "custody_balance", None) or ZERO),
+             "custody_plain": _plain(getattr(m, "custody_balance", None) or ZERO)}
             for m in milestones]
 
 
@@ -267,9 +269,36 @@ def _trace_text(trace) -> str:
     return str(trace or "—")
 
 
+def _cny_text(value) -> str:
+    from decimal import InvalidOperation
+
+    try:
+        return format_cny(Decimal(str(value)))
+    except (InvalidOperation, TypeError, ValueError):
+        return str(value or "—")
+
+
 def _subsidy_rows(rows) -> list[dict]:
-    return [{**r, "amount_text": format_cny(r["amount"]), "uncapped_text": format_cny(r["uncapped"]),
-             "trace_text": _trace_text(r["trace"])} for r in rows]
+    """Each figure with its trace's lines (grant: per project, R11; premium: per insurance type, R9/I8)."""
+    from subsidies.choices import PolicyType
+
+    type_labels = dict(PolicyType.choices)
+    out = []
+    for r in rows:
+        trace = r["trace"] if isinstance(r["trace"], dict) else {}
+        projects = [{"label": f"{p.get('notice_number') or ''} {p.get('title') or p.get('project', '')}".strip(),
+                     "input": _cny_text(p.get("input")), "claims": _cny_text(p.get("claims_paid")),
+                     "base": _cny_text(p.get("base")), "share": _cny_text(p.get("share"))}
+                    for p in trace.get("projects", []) if isinstance(p, dict)]
+        types = [{"type": str(type_labels.get(t.get("type"), t.get("type", ""))), "premium": _cny_text(t.get("premium")),
+                  "alone": _cny_text(t.get("alone")), "others": _cny_text(t.get("others_total")),
+                  "best": _cny_text(t.get("best_single")), "due": _cny_text(t.get("due"))}
+                 for t in trace.get("types", []) if isinstance(t, dict)]
+        out.append({**r, "amount_text": format_cny(r["amount"]), "uncapped_text": format_cny(r["uncapped"]),
+                    "trace_text": _trace_text(trace), "projects": projects, "types": types,
+                    "cap_text": _cny_text(trace["cap"]) if "cap" in trace else "",
+                    "rate_text": f"{Decimal(trace['rate']) * 100:.0f}%" if "rate" in trace else ""})
+    return out
 
 
 def subsidy_decision_document(*, enterprise, year: int, figures: selectors.SubsidyFigures, number: str,
@@ -291,10 +320,10 @@ def subsidy_decision(enterprise_id: int, year: int, *, number: str, issued_on: d
     from core.models import Organization
 
     enterprise = Organization.objects.get(pk=enterprise_id)
-    figures = selectors.subsidy_figures(year=year, enterprise_id=enterprise_id)
+    figures = selectors.subsidy_figures(year=year, enterprise_id=enterprise_id, decided_only=True)
     if not (figures.grants or figures.premiums):
-        raise DomainError(f"{enterprise.name} {year} 年度尚无核定的资助或保费补助（R11、R9）",
-                          code="subsidy_not_computed", rule="R11")
+        raise DomainError(f"{enterprise.name} {year} 年度尚无经审定的资助或保费补助（R11、R9）",
+                          code="subsidy_not_approved", rule="R11")
     return subsidy_decision_document(enterprise=enterprise, year=year, figures=figures, number=number,
                                      issued_on=issued_on)
 
@@ -362,7 +391,7 @@ def _back_body(plan: AnnualAuditPlan) -> str:
     from escrow.invariants import ledger_violations
 
     f = plan.figures
-    ctx = {"subsidies_available": f.available, "grants": _subsidy_rows(f.grants),
+    ctx = {"subsidies_available": bool(f.grants or f.premiums), "grants": _subsidy_rows(f.grants),
            "premiums": _subsidy_rows(f.premiums), "grant_total": format_cny(f.grant_total),
            "premium_total": format_cny(f.premium_total),
            "exceptions": selectors.annual_exceptions(plan.year, plan.project_ids, f),

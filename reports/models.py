@@ -41,6 +41,7 @@ class Report(models.Model):
     error = models.TextField(_("错误"), blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     created_at = models.DateTimeField(_("申请时间"), default=timezone.now, db_index=True)
+    dispatched_at = models.DateTimeField(null=True, blank=True)  # last time the task was sent
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 

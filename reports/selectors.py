@@ -2,9 +2,9 @@
 
 Figures come from the same places as the pages: the ledger's balances and
 postings (escrow), ``escrow.selectors.pool_summary`` for the pool, the
-project's own fields, ``core.services.audit_history`` for transitions. The
-subsidies' computations are read through ``subsidy_figures`` only, which
-looks the models up by name so this app does not break while they are absent.
+project's own fields, ``core.services.audit_history`` and the milestone
+events for transitions, the subsidies app's latest figure versions (as its
+pages list them) for grants and premium subsidies.
 """
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
 
-from django.apps import apps
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
@@ -177,23 +176,23 @@ class StatementLine:
 
 
 def custody_statement(project: Project) -> tuple[list[StatementLine], dict[str, Decimal]]:
-    """Postings of custody:P:* in order, with running balances; and each account's ledger balance."""
-    postings = (Posting.objects.filter(account__code__startswith=f"custody:{project.pk}:")
-                .select_related("account", "entry", "entry__operation").order_by("entry__created_at", "pk"))
-    running: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    """Postings of custody:P:* in order, with each account's running balance (``escrow.selectors.
+    account_statement``, as on the account pages) and the running total of all of them."""
+    from escrow.selectors import account_statement
+
+    accounts = list(Account.objects.filter(code__startswith=f"custody:{project.pk}:").order_by("code"))
+    merged = []
+    for account in accounts:
+        for row in account_statement(account).rows:
+            merged.append((row.entry_id, account.code, row))
+    merged.sort(key=lambda item: (item[0], item[1]))
     total = ZERO
     lines = []
-    for p in postings:
-        running[p.account.code] += p.amount
-        total += p.amount
-        operation = getattr(p.entry, "operation", None)
-        lines.append(StatementLine(at=p.entry.created_at, entry_id=p.entry_id, account=p.account.code,
-                                   memo=p.entry.memo, amount=p.amount, balance=running[p.account.code],
-                                   total_balance=total,
-                                   kind=operation.get_kind_display() if operation else ""))
-    balances = dict(Account.objects.filter(code__startswith=f"custody:{project.pk}:")
-                    .order_by("code").values_list("code", "balance"))
-    return lines, balances
+    for _entry_id, code, row in merged:
+        total += row.amount
+        lines.append(StatementLine(at=row.at, entry_id=row.entry_id, account=code, memo=row.memo, amount=row.amount,
+                                   balance=row.balance, total_balance=total, kind=row.operation_kind))
+    return lines, {a.code: a.balance for a in accounts}
 
 
 def project_postings(project: Project) -> list[Posting]:
@@ -244,27 +243,11 @@ def projects_of_year(year: int) -> QuerySet[Project]:
             .select_related("enterprise", "platform").order_by("notice_year", "notice_seq", "pk"))
 
 
-def _model(label: str):
-    try:
-        return apps.get_model(label)
-    except LookupError:
-        return None
-
-
-def _num(obj, *names, default=ZERO):
-    for name in names:
-        value = getattr(obj, name, None)
-        if value is not None:
-            return value
-    return default
-
-
 @dataclass
 class SubsidyFigures:
-    """The subsidies' computed rows for one enterprise (or all) and one year, read defensively."""
+    """The subsidies app's figures of one year (one enterprise or all), the latest version of each."""
 
-    available: bool = False
-    grants: list = field(default_factory=list)     # dicts: enterprise, amount, uncapped, capped, state, trace
+    grants: list = field(default_factory=list)     # dicts: enterprise, amount, uncapped, capped, state, trace …
     premiums: list = field(default_factory=list)
     claims_paid: dict = field(default_factory=dict)  # project id → Decimal
     audits: list = field(default_factory=list)       # dicts: project, audited, ledger, reason, opinion
@@ -278,55 +261,45 @@ class SubsidyFigures:
         return sum((p["amount"] for p in self.premiums), ZERO)
 
 
-def _rows(model, year: int, enterprise_id: int | None) -> list[dict]:
-    if model is None:
-        return []
-    qs = model.objects.filter(year=year)
-    names = {f.name for f in model._meta.get_fields()}
-    if enterprise_id is not None and "enterprise" in names:
-        qs = qs.filter(enterprise_id=enterprise_id)
-    if "enterprise" in names:
-        qs = qs.select_related("enterprise")
-    out = []
-    for row in qs.order_by("pk"):
-        out.append({
-            "enterprise": getattr(row, "enterprise", None),
-            "amount": _num(row, "amount"),
-            "uncapped": _num(row, "uncapped_amount", "amount"),
-            "capped": bool(getattr(row, "capped", False)),
-            "state": row.get_state_display() if hasattr(row, "get_state_display") else getattr(row, "state", ""),
-            "trace": getattr(row, "trace", None) or {},
-            "version": getattr(row, "version", ""),
-        })
-    return out
+def _figure_rows(qs) -> list[dict]:
+    from subsidies.documents import latest_per_enterprise
+
+    return [{"enterprise": row.enterprise, "amount": row.amount, "uncapped": row.uncapped_amount,
+             "capped": row.capped, "state": row.get_state_display(), "state_code": row.state,
+             "trace": row.trace or {}, "version": row.version}
+            for row in latest_per_enterprise(qs)]
 
 
-def subsidy_figures(*, year: int, enterprise_id: int | None = None, project_ids=None) -> SubsidyFigures:
-    """Grants (R11) and premium subsidies (R9, R20) of a year as the subsidies app computed them."""
-    grant_model = _model("subsidies.GrantComputation")
-    premium_model = _model("subsidies.PremiumSubsidy")
-    claim_model = _model("subsidies.InsuranceClaim")
-    audit_model = _model("subsidies.AnnualAudit")
-    figures = SubsidyFigures(available=grant_model is not None or premium_model is not None)
-    figures.grants = _rows(grant_model, year, enterprise_id)
-    figures.premiums = _rows(premium_model, year, enterprise_id)
-    if claim_model is not None:
-        qs = claim_model.objects.filter(paid_on__year=year).select_related("policy")
-        if project_ids is not None:
-            qs = qs.filter(policy__project_id__in=list(project_ids))
-        for claim in qs:
-            pid = claim.policy.project_id
-            figures.claims_paid[pid] = figures.claims_paid.get(pid, ZERO) + _num(claim, "paid_amount")
-    if audit_model is not None:
-        qs = audit_model.objects.filter(year=year).select_related("project")
-        if project_ids is not None:
-            qs = qs.filter(project_id__in=list(project_ids))
+def subsidy_figures(*, year: int, enterprise_id: int | None = None, project_ids=None,
+                    decided_only: bool = False) -> SubsidyFigures:
+    """Grants (R11, I5) and premium subsidies (R9, I6, I8) as the subsidies pages show them: the latest
+    version per enterprise, superseded ones left out; with ``decided_only`` only approved or paid ones."""
+    from subsidies.choices import ComputationState as CS
+    from subsidies.models import AnnualAudit, GrantComputation, InsuranceClaim, PremiumSubsidy
+
+    states = [CS.APPROVED, CS.PAID] if decided_only else [CS.COMPUTED, CS.APPROVED, CS.PAID]
+    figures = SubsidyFigures()
+    for model, target in ((GrantComputation, figures.grants), (PremiumSubsidy, figures.premiums)):
+        # The newest version among those in the wanted states: an approved figure stays the decision
+        # while a newer computation waits for approval; superseded versions never count.
+        qs = model.objects.filter(year=year, state__in=states).select_related("enterprise")
         if enterprise_id is not None:
-            qs = qs.filter(project__enterprise_id=enterprise_id)
-        for a in qs.order_by("project_id"):
-            figures.audits.append({"project": a.project, "audited": _num(a, "audited_input"),
-                                   "ledger": _num(a, "ledger_input"), "reason": getattr(a, "reason", ""),
-                                   "opinion": getattr(a, "opinion", "")})
+            qs = qs.filter(enterprise_id=enterprise_id)
+        target.extend(_figure_rows(qs))
+    claims = InsuranceClaim.objects.filter(paid_on__year=year, paid_amount__gt=0).select_related("policy")
+    audits = AnnualAudit.objects.filter(year=year).select_related("project")
+    if project_ids is not None:
+        claims = claims.filter(policy__project_id__in=list(project_ids))
+        audits = audits.filter(project_id__in=list(project_ids))
+    if enterprise_id is not None:
+        claims = claims.filter(policy__project__enterprise_id=enterprise_id)
+        audits = audits.filter(project__enterprise_id=enterprise_id)
+    for claim in claims:
+        pid = claim.policy.project_id
+        figures.claims_paid[pid] = figures.claims_paid.get(pid, ZERO) + claim.paid_amount
+    for a in audits.order_by("project_id"):
+        figures.audits.append({"project": a.project, "audited": a.audited_input, "ledger": a.ledger_input,
+                               "reason": a.reason, "opinion": a.opinion})
     return figures
 
 

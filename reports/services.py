@@ -71,10 +71,11 @@ def _precheck(kind: str, params: dict) -> None:
         if not Project.objects.filter(pk=params["project"], notice_number__isnull=False).exists():
             raise DomainError(_("项目尚未立项，没有准予立项通知书（R13）"), code="not_approved", rule="R13")
     if kind == ReportKind.SUBSIDY_DECISION:
-        figures = selectors.subsidy_figures(year=params["year"], enterprise_id=params["enterprise"])
+        figures = selectors.subsidy_figures(year=params["year"], enterprise_id=params["enterprise"],
+                                            decided_only=True)
         if not (figures.grants or figures.premiums):
-            raise DomainError(_("该企业本年度尚无核定的资助或保费补助（R11、R9）"), code="subsidy_not_computed",
-                              rule="R11")
+            raise DomainError(_("该企业本年度尚无经审定的资助或保费补助，不能出具决定书（R11、R9）"),
+                              code="subsidy_not_approved", rule="R11")
 
 
 @transaction.atomic
@@ -86,10 +87,35 @@ def report_request(*, user, kind: str, params: dict) -> Report:
                                    title=ReportKind(kind).label)
     audit_record(actor=user, target=report, action="request", to_state=ReportState.QUEUED,
                  data={"kind": kind, "params": clean})
+    _dispatch(report.pk)
+    return report
+
+
+def _dispatch(report_id: int) -> None:
     from .tasks import render_report
 
-    transaction.on_commit(lambda: render_report.delay(report.pk))
-    return report
+    Report.objects.filter(pk=report_id).update(dispatched_at=timezone.now())
+    transaction.on_commit(lambda: render_report.delay(report_id))
+
+
+def reports_stuck(*, now=None) -> list[int]:
+    """Reports no worker finished: queued and sent too long ago (message lost), or running on a dead worker."""
+    now = now or timezone.now()
+    resend = getattr(settings, "REPORTS_REDISPATCH_AFTER", timedelta(minutes=10))
+    from django.db.models import Q
+
+    return list(Report.objects.filter(
+        Q(state=ReportState.QUEUED) & (Q(dispatched_at__lt=now - resend) | Q(dispatched_at__isnull=True))
+        | Q(state=ReportState.RUNNING, started_at__lt=now - _stale_after())
+        & (Q(dispatched_at__lt=now - resend) | Q(dispatched_at__isnull=True))
+    ).values_list("pk", flat=True))
+
+
+def reports_redispatch(ids: list[int]) -> int:
+    for pk in ids:
+        with transaction.atomic():
+            _dispatch(pk)
+    return len(ids)
 
 
 def document_number(report: Report) -> str:
@@ -184,7 +210,5 @@ def report_retry(*, user, report: Report) -> Report:
     report.retry()
     report.save(update_fields=["state", "progress", "error"])
     audit_record(actor=user, target=report, action="retry", from_state=ReportState.FAILED, to_state=report.state)
-    from .tasks import render_report
-
-    transaction.on_commit(lambda: render_report.delay(report.pk))
+    _dispatch(report.pk)
     return report

@@ -8,3 +8,11 @@ def render_report(report_id: int) -> str:
 
     report = report_render(report_id=report_id)
     return report.state if report else "missing"
+
+
+@shared_task(name="reports.sweep")
+def sweep_reports() -> int:
+    """Send again the reports whose task was lost or whose worker died (the task is idempotent)."""
+    from .services import reports_redispatch, reports_stuck
+
+    return reports_redispatch(reports_stuck())

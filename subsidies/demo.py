@@ -74,5 +74,6 @@ def seed(*, orgs, scheme, stdout) -> None:
                 years.add(y)
     for y in sorted(years):
         grant_compute(year=y, by=reviewer)
-    premium_compute(year=year, by=reviewer)
+    for y in sorted({p.year for p in InsurancePolicy.objects.filter(policy_number__startswith="PDEMO-")}):
+        premium_compute(year=y, by=reviewer)
     stdout.write(f"subsidies demo: policies, claim, audits for {sorted(years) or '—'}, figures computed")

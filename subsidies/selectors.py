@@ -7,13 +7,12 @@ simply not found (404).
 """
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db.models import Q, QuerySet, Sum
 
 from core.choices import Role
 from core.models import BlacklistEntry, Organization
@@ -108,7 +107,8 @@ def ledger_inputs(year: int, project_ids: list[int] | None = None) -> dict[int, 
 
     The sum of positive postings to ``ext:platform:*`` accounts in journal
     entries whose money operation is a release or forfeit with context
-    project P, dated in the calendar year (Asia/Shanghai). One query.
+    project P (``MoneyOperation.project_ref``), dated in the calendar year
+    (Asia/Shanghai). One grouped query.
     """
     from escrow.choices import OperationKind
     from escrow.models import Posting
@@ -120,17 +120,10 @@ def ledger_inputs(year: int, project_ids: list[int] | None = None) -> dict[int, 
         entry__operation__kind__in=[OperationKind.RELEASE, OperationKind.FORFEIT],
     )
     if project_ids is not None:
-        if len(project_ids) == 1:
-            qs = qs.filter(entry__operation__context__project=project_ids[0])
-        else:
-            qs = qs.filter(entry__operation__context__project__in=project_ids)
-    totals: dict[int, Decimal] = defaultdict(lambda: ZERO)
-    for context, amount in qs.values_list("entry__operation__context", "amount").iterator(chunk_size=5000):
-        project = (context or {}).get("project")
-        if project is None:
-            continue
-        totals[int(project)] += amount
-    return dict(totals)
+        qs = qs.filter(entry__operation__project_ref__in=project_ids)
+    rows = (qs.order_by().values_list("entry__operation__project_ref")
+            .annotate(total=Sum("amount")).values_list("entry__operation__project_ref", "total"))
+    return {int(project): total for project, total in rows if project is not None}
 
 
 def ledger_input(project_id: int, year: int) -> Decimal:

@@ -70,7 +70,8 @@ def _own_project(user, project: Project) -> None:
 
 
 def _check_not_blacklisted(org: Organization) -> None:
-    if org.blacklisted:
+    """R17, read from the database (the in-memory object may predate the listing)."""
+    if Organization.objects.filter(pk=org.pk, blacklisted=True).exists():
         raise DomainError(_("%(name)s 已被列入黑名单，不得参与科创安心宝（R17）") % {"name": org.name},
                           code="blacklisted", rule="R17")
 
@@ -104,6 +105,7 @@ def policy_create(*, by, project: Project, insurer: Organization, type: str, pre
                   start_date: date, end_date: date, insured: str = InsuredParty.ENTERPRISE,
                   policy_number: str = "", document=None) -> InsurancePolicy:
     _own_project(by, project)
+    _check_not_blacklisted(project.enterprise)  # R17: a barred enterprise files nothing new
     if insurer.kind != OrgKind.INSURER:
         raise DomainError(_("承保机构必须是保险公司（R9）"), code="invalid_insurer", rule="R9",
                           fields={"insurer": [_("请选择保险公司")]})

@@ -36,5 +36,6 @@ SPECTACULAR_SETTINGS = {
         "AccountKindEnum": "escrow.choices.AccountKind",
         "OperationKindEnum": "escrow.choices.OperationKind",
         "ReportKindEnum": "reports.choices.ReportKind",
+        "PolicyTypeEnum": "subsidies.choices.PolicyType",
     },
 }

@@ -23,9 +23,14 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # One hour: far above the longest task (a report of 1,000 projects renders in
 # minutes), so a slow task is never run twice in parallel, while the beat
 # sweep (escrow.sweep_operations, every minute) re-dispatches a stuck money
-# operation much sooner. See docs/operations.md.
+# operation much sooner. See docs/escrow.md.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_BEAT_SCHEDULE = {
+    # Reports whose task was lost or whose worker died are sent again (reports.services.reports_stuck).
+    "reports-sweep": {
+        "task": "reports.sweep",
+        "schedule": timedelta(minutes=5),
+    },
     "escrow-sweep-operations": {
         "task": "escrow.sweep_operations",
         "schedule": timedelta(minutes=1),

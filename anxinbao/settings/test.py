@@ -19,3 +19,9 @@ CELERY_TASK_ALWAYS_EAGER = True
 # check that every asset of the layout is served by the application).
 WHITENOISE_AUTOREFRESH = True
 WHITENOISE_USE_FINDERS = True
+# Tests that start a real worker (tests/conftest_celery.py) may run in several
+# xdist processes against one Redis: each process and the worker it starts
+# (which inherits PYTEST_XDIST_WORKER) use their own queue, so a worker never
+# takes a task meant for another process's test database.
+CELERY_TASK_DEFAULT_QUEUE = env("ANXINBAO_CELERY_QUEUE",
+                                default=f"anxinbao-test-{env('PYTEST_XDIST_WORKER', default='main')}")

@@ -118,14 +118,30 @@ def test_every_asset_of_base_layout_served_locally(seeded):
         assert b"".join(response.streaming_content if response.streaming else [response.content])
 
 
-def test_navigation_depends_on_role(seeded):
-    enterprise, custodian = Client(), Client()
+def test_navigation_depends_on_role(seeded, monkeypatch):
+    from core import context_processors
+    from core.choices import Role
+
+    monkeypatch.setattr(context_processors, "NAV", [
+        ("home", "工作台", ()),
+        ("notifications", "监管专用", (Role.CUSTODIAN,)),
+        ("no-such-page", "尚未实现", ()),
+    ])
+    enterprise, custodian, admin = Client(), Client(), Client()
     login(enterprise, "enterprise")
     login(custodian, "custodian")
+    login(admin, "admin")
     labels = lambda c: [str(i["label"]) for i in c.get("/").context["nav_items"]]  # noqa: E731
-    assert "工作台" in labels(enterprise) and "工作台" in labels(custodian)
-    # Items whose pages do not exist yet are left out; those that exist follow the role table.
-    assert "监管操作台" not in labels(enterprise)
+    assert labels(enterprise) == ["工作台"]
+    assert labels(custodian) == ["工作台", "监管专用"]
+    assert labels(admin) == ["工作台", "监管专用"]  # the superuser sees every item
+    html = custodian.get("/").content.decode()
+    assert '<a href="/" class="active">工作台</a>' in html and '<a href="/notifications/" >监管专用</a>' in html
+
+
+def test_api_schema_generates_without_warnings(db, tmp_path):
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "schema.yaml"))
+    assert "openapi: 3" in (tmp_path / "schema.yaml").read_text()
 
 
 def test_api_schema_answers_openapi(client, db):
@@ -149,3 +165,12 @@ def test_api_docs_use_only_local_assets(client, db, path):
     for url in assets:
         assert url.startswith("/static/"), url
         assert client.get(url).status_code == 200, url
+
+
+def test_pages_stay_chinese_for_english_browser_until_switched(db):
+    client = Client(HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    assert '<html lang="zh-hans">' in client.get("/accounts/login/").content.decode()
+    client.post("/i18n/setlang/", {"language": "en", "next": "/accounts/login/"})
+    assert '<html lang="en">' in client.get("/accounts/login/").content.decode()
+    client.cookies["django_language"] = "xx"  # unknown value: back to Chinese
+    assert '<html lang="zh-hans">' in client.get("/accounts/login/").content.decode()

@@ -52,11 +52,14 @@ def test_seed_demo_creates_organisations_users_and_roles_of_the_readme():
 
 @pytest.mark.django_db
 def test_seed_demo_funds_pool_first_tranche_i1(ledger_ok):
+    from escrow.models import PoolTranche
     from escrow.selectors import pool_summary
 
     call_command("seed_demo", stdout=io.StringIO())
     call_command("seed_demo", stdout=io.StringIO())
     summary = pool_summary()
-    # One tranche of 1亿元 (I1), recorded once; demo projects draw advances from it (I2).
+    # I1: one first tranche of 100,000,000.00, however often the demo is loaded; demo projects
+    # may have drawn advances from it (I2), which invariant 4 accounts for.
     assert str(summary.funding) == "100000000.00", summary
     assert summary.available + summary.advanced + summary.losses == summary.funding
+    assert PoolTranche.objects.count() == 1

@@ -3,12 +3,13 @@ from .ledger import post_entry, reverse_entry
 from .operations import (
     operation_confirm,
     operation_execute,
+    operation_redispatch,
     operation_request,
     register_completion_hook,
 )
 from .pool import pool_top_up
 
 __all__ = [
-    "post_entry", "reverse_entry", "operation_request", "operation_confirm", "operation_execute",
+    "post_entry", "reverse_entry", "operation_request", "operation_confirm", "operation_execute", "operation_redispatch",
     "register_completion_hook", "pool_top_up",
 ]

@@ -23,7 +23,16 @@ def _ensure_accounts(account_codes: Iterable[str]) -> None:
     existing = set(Account.objects.filter(code__in=account_codes).values_list("code", flat=True))
     # Created in code order, so two entries creating the same new accounts queue up
     # on the first one rather than deadlocking on each other's unique-index entries.
-    for code in sorted(set(account_codes) - existing):
+    missing = sorted(set(account_codes) - existing)
+    owners = {codes.owner_id_of(code) for code in missing} - {None}
+    if owners:
+        from core.models import Organization
+
+        unknown = owners - set(Organization.objects.filter(pk__in=owners).values_list("pk", flat=True))
+        if unknown:
+            raise LedgerError(_("外部账户所属组织不存在: %(ids)s") % {"ids": ", ".join(map(str, sorted(unknown)))},
+                              code="unknown_account")
+    for code in missing:
         try:
             with transaction.atomic():
                 Account.objects.create(code=code, kind=codes.kind_of(code), owner_id=codes.owner_id_of(code),
@@ -46,7 +55,9 @@ def normalise_lines(lines: Iterable[Line]) -> dict[str, Decimal]:
             raise LedgerError(_("金额最多两位小数（I4）: %(a)s") % {"a": amount}, code="invalid_amount", rule="I4")
         try:
             codes.kind_of(code)
-        except ValueError:
+            codes.owner_id_of(code)
+            codes.project_id_of(code)
+        except (ValueError, IndexError, AttributeError):
             raise LedgerError(_("未知的科目代码: %(c)s") % {"c": code}, code="unknown_account") from None
         merged[code] += amount
     merged = {code: amount for code, amount in merged.items() if amount != 0}
@@ -56,6 +67,11 @@ def normalise_lines(lines: Iterable[Line]) -> dict[str, Decimal]:
         raise LedgerError(_("分录借贷不平衡，合计 %(s)s（不变量 1）") % {"s": sum(merged.values())},
                           code="unbalanced_entry", rule="invariant 1")
     return merged
+
+
+def _lock(merged: dict[str, Decimal]) -> list[Account]:
+    """Lock the entry's accounts in primary-key order (one order for everybody: no deadlock)."""
+    return list(Account.objects.select_for_update(no_key=True).filter(code__in=list(merged)).order_by("pk"))
 
 
 def _replay(existing: JournalEntry, merged: dict[str, Decimal]) -> JournalEntry:
@@ -81,15 +97,13 @@ def post_entry(*, memo: str, idempotency_key: str, lines: Iterable[Line], actor=
         raise LedgerError(_("分录必须带幂等键"), code="idempotency_key_required")
     merged = normalise_lines(lines)
 
-    existing = JournalEntry.objects.filter(idempotency_key=idempotency_key).first()
-    if existing is not None:  # fast path: a replay of a committed entry takes no lock
-        return _replay(existing, merged)
-
-    _ensure_accounts(merged)
-    locked = list(Account.objects.select_for_update(no_key=True).filter(code__in=list(merged)).order_by("pk"))
-    # Checked again under the locks: a concurrent twin with the same key, which
-    # locked the same accounts, has committed by now and is visible (READ COMMITTED).
-    existing = JournalEntry.objects.filter(idempotency_key=idempotency_key).first()
+    locked = _lock(merged)
+    if len(locked) < len(merged):  # first posting to some account: create it, then lock again
+        _ensure_accounts(merged)
+        locked = _lock(merged)
+    # Checked under the locks: a concurrent twin with the same key, which locked
+    # the same accounts, has committed by now and is visible (READ COMMITTED).
+    existing = next(iter(JournalEntry.objects.filter(idempotency_key=idempotency_key).order_by()[:1]), None)
     if existing is not None:
         return _replay(existing, merged)
 

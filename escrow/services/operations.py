@@ -157,6 +157,22 @@ def operation_confirm(*, operation: MoneyOperation, by) -> MoneyOperation:
     return op
 
 
+@transaction.atomic
+def operation_redispatch(*, operation: MoneyOperation, by) -> MoneyOperation:
+    """A custodian operator sends a requested or executing operation to the workers again (the desk's button).
+
+    Harmless if the first message is still on its way: execution is idempotent.
+    """
+    require_role(by, Role.CUSTODIAN)
+    op = MoneyOperation.objects.select_for_update().get(pk=operation.pk)
+    if op.state not in (OperationState.REQUESTED, OperationState.EXECUTING):
+        raise ConflictError(_("该操作当前状态为“%(s)s”，不能重新派发") % {"s": op.get_state_display()},
+                            code="transition_not_allowed")
+    audit_record(actor=by, target=op, action="redispatch", from_state=op.state, to_state=op.state)
+    _dispatch(op)
+    return op
+
+
 def _start(op: MoneyOperation, *, actor=None) -> None:
     op.start()
     op.save(update_fields=["state", "attempts"])

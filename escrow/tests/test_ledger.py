@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from unittest import mock
 
 import pytest
 
@@ -190,3 +191,56 @@ def test_completion_hook_refusal_rolls_back_postings(demo, ledger_ok, django_cap
     assert op.state == OperationState.FAILED and "R7" in op.failure_reason
     assert calls == [op.pk, -op.pk]
     assert Posting.objects.count() == postings and balance(A) == Decimal("80.00")
+
+
+@pytest.mark.parametrize("code", ["custody:abc:1", "ext:enterprise:", "pool:advanced:x", "ext:enterprise:999999"])
+def test_post_entry_malformed_or_unknown_account_refused(demo, ledger_ok, code):
+    with pytest.raises(LedgerError) as err:
+        post_entry(memo="x", idempotency_key="t:bad-code", lines=[(code, Decimal("-5.00")), (A, Decimal("5.00"))])
+    assert err.value.code == "unknown_account"
+    assert not Account.objects.filter(code=code).exists()
+
+
+def test_reverse_entry_posts_opposite_entry_once(demo, ledger_ok):
+    from escrow.services import reverse_entry
+
+    wrong = post_entry(memo="误记", idempotency_key="t:wrong",
+                       lines=[(codes.POOL_AVAILABLE, Decimal("-70.00")), (codes.pool_advanced(4), Decimal("70.00"))])
+    fix = reverse_entry(entry=wrong, actor=demo.poolmanager, memo="冲正误记")
+    assert fix.reverses == wrong
+    assert reverse_entry(entry=wrong, actor=demo.poolmanager, memo="冲正误记").pk == fix.pk
+    assert balance(codes.pool_advanced(4)) == 0 and balance(codes.POOL_AVAILABLE) == Decimal("100000000.00")
+    assert Posting.objects.filter(entry=wrong).count() == 2  # the mistake stays in the journal
+
+
+def test_sweep_picks_stuck_requested_and_executing_never_awaiting(demo, ledger_ok):
+    from datetime import timedelta
+
+    import time_machine
+    from django.utils import timezone
+
+    from escrow.services.operations import operations_stuck
+
+    _fund(demo, "3000000.00")
+    with time_machine.travel(timezone.now() - timedelta(minutes=20), tick=False), \
+            mock.patch("escrow.services.operations._send"):
+        lost = request_release(demo, project=1, seq=1, amount="10.00", key="t:lost")
+        waiting = request_release(demo, project=1, seq=1, amount="2000000.00", key="t:waiting")
+        half = request_release(demo, project=1, seq=1, amount="20.00", key="t:half")
+        MoneyOperation.objects.filter(pk=half.pk).update(state=OperationState.EXECUTING)
+    with mock.patch("escrow.services.operations._send"):
+        fresh = request_release(demo, project=1, seq=1, amount="30.00", key="t:fresh")
+    stuck = set(operations_stuck(older_than=timedelta(minutes=5)))
+    assert stuck == {lost.pk, half.pk}
+    assert waiting.pk not in stuck and fresh.pk not in stuck
+
+
+def test_invariants_compare_sums_at_the_fen_sqlite_float_sums(demo, ledger_ok):
+    """-0.04 + 0.01 + 0.03 is not 0 in binary floating point (SQLite's SUM); the invariants check at the fen."""
+    deposit(demo, project=2, seq=1, amount="0.04")
+    post_entry(memo="罚没", idempotency_key="t:fen", lines=[(codes.custody(2, 1), Decimal("-0.04")),
+                                                           (codes.ext_platform(demo.plat1.pk), Decimal("0.01")),
+                                                           (codes.ext_enterprise(demo.ent1.pk), Decimal("0.03"))])
+    from escrow.invariants import ledger_violations
+
+    assert ledger_violations() == []

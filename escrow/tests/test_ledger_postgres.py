@@ -197,3 +197,14 @@ def test_lost_message_is_executed_by_sweep(demo, ledger_ok):
     assert balance(codes.custody(15, 1)) == 0
     assert MoneyOperation.objects.get(pk=fresh.pk).state == OperationState.REQUESTED
     assert sweep_operations.apply().get() == 0  # nothing else stuck; the fresh one is not due yet
+
+
+@pytest.mark.django_db(transaction=True)
+def test_eight_threads_post_same_entry_key_one_entry(demo, ledger_ok):
+    """Twins with one idempotency key: the lock queue lets the first post; the others get its entry back."""
+    lines = [(codes.POOL_AVAILABLE, Decimal("-500.00")), (codes.pool_advanced(17), Decimal("500.00"))]
+    results = run_threads(8, lambda i: post_entry(memo="垫付", idempotency_key="t:twin", lines=lines).pk)
+    assert all(isinstance(r, int) for r in results), results
+    assert len(set(results)) == 1
+    assert balance(codes.pool_advanced(17)) == Decimal("500.00")
+    assert balance(codes.POOL_AVAILABLE) == Decimal("99999500.00")

@@ -215,3 +215,20 @@ def test_parse_statement_accepts_chinese_headers_and_gbk():
 
 def test_reconciliation_upload_custodian_only(world, client):
     assert upload(login(client, world.auditor), csv_ok()).status_code == 403
+
+
+def test_desk_redispatch_executes_pending_operation_once(world, client, ledger_ok, django_capture_on_commit_callbacks):
+    from unittest import mock
+
+    deposit(world, project=world.p2.pk, seq=2, amount="40.00")
+    with mock.patch("escrow.services.operations._send"):  # the first message is lost
+        op = request_release(world, project=world.p2.pk, seq=2, amount="40.00")
+    login(client, world.custodian)
+    html = client.get(reverse("escrow:desk")).content.decode()
+    assert reverse("escrow:operation_redispatch", args=[op.pk]) in html
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("escrow:operation_redispatch", args=[op.pk]))
+    assert MoneyOperation.objects.get(pk=op.pk).state == OperationState.DONE
+    response = client.post(reverse("escrow:operation_redispatch", args=[op.pk]), follow=True)
+    assert "不能重新派发" in response.content.decode()
+    assert login(client, world.auditor).post(reverse("escrow:operation_redispatch", args=[op.pk])).status_code == 403

@@ -141,6 +141,20 @@ class ActionInputSerializer(serializers.Serializer):
 
 
 class HistorySerializer(serializers.Serializer):
+    """One transition of the project (api.md: from, to, action, actor, at, reason)."""
+
+    action = serializers.CharField()
+    actor = serializers.CharField(allow_null=True)
+    at = serializers.DateTimeField()
+    reason = serializers.CharField(allow_blank=True)
+
+    def get_fields(self):
+        fields = super().get_fields()
+        # "from" is a Python keyword: declare it and "to" by name.
+        fields["from"] = serializers.CharField(allow_blank=True)
+        fields["to"] = serializers.CharField()
+        return fields
+
     def to_representation(self, event) -> dict:
         return {"from": event.from_state, "to": event.to_state, "action": event.action,
                 "actor": event.actor.username if event.actor_id else None,

@@ -117,11 +117,12 @@ class ProjectViewSet(viewsets.GenericViewSet):
         return project
 
     @extend_schema(responses={200: HistorySerializer(many=True)})
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=viewsets.ModelViewSet.pagination_class)
     def history(self, request, pk=None):
         project = self._get(pk)
         events = [e for e in audit_history(project) if e.to_state]
-        return Response(HistorySerializer(events, many=True).data)
+        page = self.paginate_queryset(events)
+        return self.get_paginated_response(HistorySerializer(page, many=True).data)
 
     @extend_schema(request=ReviewInputSerializer, responses={200: ReviewSerializer(many=True), 201: ReviewSerializer})
     @action(detail=True, methods=["get", "post"])

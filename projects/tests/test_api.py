@@ -162,7 +162,9 @@ def test_reject_needs_reason_and_history_lists_transitions(demo):
     assert api.post(f"/api/v1/projects/{project.pk}/reject/", {}).status_code == 400
     r = api.post(f"/api/v1/projects/{project.pk}/reject/", {"reason": "研发成本测算依据不足"}, format="json")
     assert r.status_code == 200 and r.json()["state"] == "rejected"
-    history = client_for(demo.enterprise).get(f"/api/v1/projects/{project.pk}/history/").json()
+    body = client_for(demo.enterprise).get(f"/api/v1/projects/{project.pk}/history/").json()
+    assert body["count"] == 6 and body["next"] is None  # paginated like every list (api.md)
+    history = body["results"]
     assert [h["action"] for h in history] == ["create", "submit", "platform_sign", "accept", "start_review",
                                                   "reject"]
     assert history[-1] == {**history[-1], "from": "under_review", "to": "rejected", "actor": "reviewer",

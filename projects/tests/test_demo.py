@@ -14,9 +14,7 @@ pytestmark = pytest.mark.django_db
 def test_seed_demo_creates_every_proposal_state_and_is_idempotent(ledger_ok):
     call_command("seed_demo", stdout=io.StringIO())
     states = set(Project.objects.values_list("state", flat=True))
-    assert {ProjectState.DRAFT, ProjectState.SUBMITTED, ProjectState.SIGNED, ProjectState.ACCEPTED,
-            ProjectState.UNDER_REVIEW, ProjectState.WAITLISTED, ProjectState.APPROVED,
-            ProjectState.REJECTED} <= states
+    assert set(ProjectState.values) <= states, set(ProjectState.values) - states
     snapshot = list(Project.objects.order_by("pk").values_list("pk", "state", "notice_number"))
     call_command("seed_demo", stdout=io.StringIO())
     assert list(Project.objects.order_by("pk").values_list("pk", "state", "notice_number")) == snapshot

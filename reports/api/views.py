@@ -3,6 +3,8 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from core.idempotency import idempotent
+
 from .. import selectors, services
 from .serializers import ReportRequestSerializer, ReportSerializer
 
@@ -28,6 +30,7 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         self.check_object_permissions(self.request, report)
         return report
 
+    @idempotent
     def create(self, request, *args, **kwargs):
         data = ReportRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -46,6 +49,7 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         return file_response(report)
 
     @action(detail=True, methods=["post"])
+    @idempotent
     def retry(self, request, pk=None):
         report = services.report_retry(user=request.user, report=self.get_object())
         return Response(ReportSerializer(report, context={"request": request}).data, status=status.HTTP_202_ACCEPTED)

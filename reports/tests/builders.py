@@ -21,8 +21,10 @@ D = Decimal
 
 
 def _op(kind, amount, lines, memo, key, actor=None, purpose="", context=None):
+    # ``purpose`` is not passed on: the milestones' completion hooks would move the milestones, whose
+    # states this builder sets itself. Kind and context are kept (the subsidies' ledger input reads them).
     return operation_request(kind=kind, amount=D(amount), lines=[(c, D(a)) for c, a in lines], memo=memo,
-                             idempotency_key=key, ordered_by=actor, executed_by=actor, purpose=purpose,
+                             idempotency_key=key, ordered_by=actor, executed_by=actor,
                              context=context or {}, inline=True)
 
 

@@ -246,3 +246,45 @@ def test_requesting_from_the_page_renders_and_redirects_to_the_progress_page(pro
     assert report.number in page and f"/reports/{report.pk}/download/" in page
     resp = browser.post("/reports/", {"kind": "custody_statement", "project": projects[2].pk})
     assert resp.status_code == 200 and Report.objects.count() == 1   # not among the choices offered
+
+
+@pytest.mark.django_db
+def test_post_with_the_same_idempotency_key_creates_one_report(projects, demo, django_capture_on_commit_callbacks):
+    c = client_for(demo.auditor)
+    body = {"kind": "custody_statement", "params": {"project": projects[0].pk}}
+    with django_capture_on_commit_callbacks(execute=False):
+        first = c.post("/api/v1/reports/", body, format="json", HTTP_IDEMPOTENCY_KEY="rep-1")
+        again = c.post("/api/v1/reports/", body, format="json", HTTP_IDEMPOTENCY_KEY="rep-1")
+        other = c.post("/api/v1/reports/", {**body, "kind": "project_dossier"}, format="json",
+                       HTTP_IDEMPOTENCY_KEY="rep-1")
+    assert first.status_code == again.status_code == 202
+    assert again.json()["id"] == first.json()["id"] and again["Idempotent-Replayed"] == "true"
+    assert other.status_code == 409
+    assert Report.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_a_failed_rendering_is_recorded_and_can_be_retried(projects, demo, django_capture_on_commit_callbacks,
+                                                           monkeypatch):
+    from reports import documents
+
+    real = documents.build
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("font cache unavailable")
+
+    monkeypatch.setattr(documents, "build", broken)
+    resp = _request(demo.auditor, "custody_statement", {"project": projects[0].pk}, django_capture_on_commit_callbacks)
+    rid = resp.json()["id"]
+    got = client_for(demo.auditor).get(f"/api/v1/reports/{rid}/").json()
+    assert got["state"] == "failed" and "font cache unavailable" in got["error"] and got["download"] is None
+    assert client_for(demo.auditor).get(f"/api/v1/reports/{rid}/download/").status_code == 409
+    monkeypatch.setattr(documents, "build", real)
+    with django_capture_on_commit_callbacks(execute=True):
+        retry = client_for(demo.auditor).post(f"/api/v1/reports/{rid}/retry/")
+    assert retry.status_code == 202
+    got = client_for(demo.auditor).get(f"/api/v1/reports/{rid}/").json()
+    assert got["state"] == "done" and got["error"] == "" and Report.objects.get(pk=rid).attempts == 2
+    with django_capture_on_commit_callbacks(execute=True):
+        again = client_for(demo.auditor).post(f"/api/v1/reports/{rid}/retry/")
+    assert again.status_code == 409

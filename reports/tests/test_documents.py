@@ -79,14 +79,19 @@ def test_custody_statement_has_running_balances(projects):
     assert cjk_embedded(out.content)
 
 
-def _figures(amount="2100000.00"):
+def _figures():
+    """Figures shaped as the subsidies app stores them (worked examples 3 and 4)."""
+    grant_trace = {"rule": "R11", "rate": "0.3000", "cap": "3000000.00", "projects": [
+        {"project": 1, "title": "智能装备联合攻关项目7", "notice_number": "萧科安〔2025〕7号", "input": "8000000.00",
+         "claims_paid": "1000000.00", "base": "7000000.00", "share": "2100000.0000"}]}
+    premium_trace = {"rule": "R9/I6/I8", "rate": "0.8000", "cap": "500000.00", "types": [
+        {"type": "rd_loss", "premium": "700000.00", "alone": "500000.00", "others_total": "350000.00",
+         "best_single": "500000.00", "due": "150000.00"}]}
     return selectors.SubsidyFigures(
-        available=True,
-        grants=[{"enterprise": None, "amount": Decimal(amount), "uncapped": Decimal(amount), "capped": False,
-                 "state": "已核定", "trace": {"audited_input": "8000000.00", "claims_paid": "1000000.00", "rate": "0.30"},
-                 "version": ""}],
-        premiums=[{"enterprise": None, "amount": Decimal("500000.00"), "uncapped": Decimal("560000.00"),
-                   "capped": True, "state": "已核定", "trace": {"premium": "700000.00"}, "version": ""}])
+        grants=[{"enterprise": None, "amount": Decimal("2100000.00"), "uncapped": Decimal("2100000.00"),
+                 "capped": False, "state": "已审定", "trace": grant_trace, "version": 1}],
+        premiums=[{"enterprise": None, "amount": Decimal("150000.00"), "uncapped": Decimal("560000.00"),
+                   "capped": True, "state": "已审定", "trace": premium_trace, "version": 1}])
 
 
 @pytest.mark.django_db
@@ -96,28 +101,45 @@ def test_subsidy_decision_has_amount_in_figures_and_capitals_R11(demo):
     body = squeeze(text(out.content))
     assert "科创安心宝资助决定书" in body and "萧科安补〔2026〕5号" in body
     assert "¥2,100,000.00" in body and "人民币贰佰壹拾万元整" in body       # worked example 3
-    assert "¥500,000.00" in body and "人民币伍拾万元整" in body             # worked example 4, capped (R9)
-    assert "¥2,600,000.00" in body and "人民币贰佰陆拾万元整" in body
+    assert "¥8,000,000.00" in body and "¥7,000,000.00" in body and "30%" in body
+    assert "¥150,000.00" in body and "人民币壹拾伍万元整" in body           # worked example 4 (R20, I8)
+    assert "¥350,000.00" in body and "研发费用损失险" in body
+    assert "¥2,250,000.00" in body and "人民币贰佰贰拾伍万元整" in body
     assert demo.ent1.name in body
     assert cjk_embedded(out.content)
 
 
 @pytest.mark.django_db
-def test_subsidy_decision_reads_the_subsidies_models_once_they_exist(demo):
-    from django.apps import apps
+def test_subsidy_decision_from_the_subsidies_computation_capped_at_3000000_R11(projects, demo):
+    from subsidies import services as subsidies
+    from subsidies.models import GrantComputation
 
-    try:
-        grant_model = apps.get_model("subsidies", "GrantComputation")
-    except LookupError:
-        pytest.skip("subsidies.GrantComputation is not merged yet")
-    fields = {f.name for f in grant_model._meta.get_fields()}
-    row = {"enterprise": demo.ent1, "year": 2025, "amount": Decimal("2100000.00")}
-    if "uncapped_amount" in fields:
-        row["uncapped_amount"] = Decimal("2100000.00")
-    grant_model.objects.create(**row)
-    out = documents.subsidy_decision(demo.ent1.pk, 2025, number="萧科安补〔2026〕6号", issued_on=ISSUED)
+    year = timezone.localdate().year
+    a, b = projects[0], projects[1]      # enterprise 1's projects: ledger input 5,300,000 and 5,000,000
+    policy = subsidies.policy_create(by=demo.enterprise, project=a, insurer=demo.insurer, type="rd_loss",
+                                     premium=Decimal("100000.00"), cover=Decimal("2000000.00"),
+                                     start_date=date(year, 1, 1), end_date=date(year, 12, 31))
+    subsidies.claim_create(by=demo.enterprise, policy=policy, assessed_loss=Decimal("1000000.00"),
+                           paid_amount=Decimal("1000000.00"), paid_on=date(year, 6, 1))
+    subsidies.audit_save(by=demo.auditor, project=a, year=year, audited_input=Decimal("8000000.00"),
+                         reason="审计确认的企业自有投入高于账户拨付额")
+    subsidies.audit_save(by=demo.auditor, project=b, year=year, audited_input=Decimal("5000000.00"))
+    subsidies.grant_compute(year=year, by=demo.reviewer)
+    grant = GrantComputation.objects.get(enterprise=demo.ent1, year=year)
+    assert grant.amount == Decimal("3000000.00") and grant.capped     # worked example 3: 2.1M + 1.5M capped
+
+    from core.exceptions import DomainError
+
+    with pytest.raises(DomainError) as err:   # not approved yet: no decision (the figure is only computed)
+        documents.subsidy_decision(demo.ent1.pk, year, number="萧科安补〔2026〕6号", issued_on=ISSUED)
+    assert err.value.code == "subsidy_not_approved"
+    subsidies.figure_approve(figure=grant, by=demo.reviewer)
+    out = documents.subsidy_decision(demo.ent1.pk, year, number="萧科安补〔2026〕6号", issued_on=ISSUED)
     body = squeeze(text(out.content))
-    assert "¥2,100,000.00" in body and "人民币贰佰壹拾万元整" in body
+    assert "¥3,000,000.00" in body and "人民币叁佰万元整" in body
+    assert "¥2,100,000.00" in body and "¥1,500,000.00" in body and "¥3,600,000.00" in body
+    assert "已按上限核定" in body and a.notice_number in body and b.notice_number in body
+    assert cjk_embedded(out.content)
 
 
 @pytest.mark.django_db
@@ -150,3 +172,22 @@ def test_charts_are_svg_without_floats():
     flows = selectors.Flows(inputs=Decimal("16000000.00"), releases=Decimal("15000000.00"))
     svg = monthly_flows_svg({3: flows})
     assert svg.count("<rect") >= 2 + 4 and "峰值 1,600.00万元" in svg
+
+
+@pytest.mark.django_db
+def test_subsidy_decision_uses_the_newest_decided_version_never_a_superseded_one(demo):
+    from subsidies.models import GrantComputation
+
+    base = {"enterprise": demo.ent1, "year": 2025, "scheme": demo.scheme, "capped": False, "trace": {}}
+    GrantComputation.objects.create(**base, version=1, amount=Decimal("900000.00"),
+                                    uncapped_amount=Decimal("900000.00"), state="superseded")
+    GrantComputation.objects.create(**base, version=2, amount=Decimal("2100000.00"),
+                                    uncapped_amount=Decimal("2100000.00"), state="approved")
+    GrantComputation.objects.create(**base, version=3, amount=Decimal("2400000.00"),
+                                    uncapped_amount=Decimal("2400000.00"), state="computed")
+    figures = selectors.subsidy_figures(year=2025, enterprise_id=demo.ent1.pk)
+    assert [g["version"] for g in figures.grants] == [3]     # the year's listing: the newest computation
+    out = documents.subsidy_decision(demo.ent1.pk, 2025, number="萧科安补〔2026〕6号", issued_on=ISSUED)
+    body = squeeze(text(out.content))
+    assert "¥2,100,000.00" in body and "人民币贰佰壹拾万元整" in body and "第2版" in body
+    assert "¥900,000.00" not in body and "¥2,400,000.00" not in body

@@ -35,6 +35,9 @@ def make_project(demo, enterprise=None, platform=None, *, title=None, amounts=("
 
 def release(project: Project, seq: int, amount, *, on: datetime, kind: str = "release", actor=None):
     """Pay ``amount`` in for milestone ``seq`` and release (or forfeit) it to the platform at ``on``."""
+    from core.models import User
+
+    actor = actor or User.objects.get(username="custodian")  # release and forfeit are the custodian's
     milestone = project.milestones.get(seq=seq)
     amount = Decimal(amount)
     key = f"t:{project.pk}:{seq}:{kind}:{on.isoformat()}:{amount}"
@@ -43,11 +46,11 @@ def release(project: Project, seq: int, amount, *, on: datetime, kind: str = "re
         operation_request(kind="deposit", amount=amount, memo="到账", idempotency_key=key + ":in",
                           lines=[(accounts.ext_enterprise(project.enterprise_id), -amount),
                                  (accounts.custody(project.pk, seq), amount)],
-                          purpose="milestone_deposit", context=ctx, inline=True, executed_by=actor)
+                          purpose="milestone_deposit", context=ctx, inline=True, ordered_by=actor)
         operation_request(kind=kind, amount=amount, memo="拨付", idempotency_key=key + ":out",
                           lines=[(accounts.custody(project.pk, seq), -amount),
                                  (accounts.ext_platform(project.platform_id), amount)],
-                          purpose=f"milestone_{kind}", context=ctx, inline=True, executed_by=actor)
+                          purpose=f"milestone_{kind}", context=ctx, inline=True, ordered_by=actor)
     return milestone
 
 

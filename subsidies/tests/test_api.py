@@ -90,6 +90,9 @@ def test_policy_claim_audit_premium_endpoints(demo, ledger_ok):
     assert other.get(f"/api/v1/insurance/policies/{policy['id']}/").status_code == 404
     r = other.post("/api/v1/insurance/claims/", {"policy": policy["id"], "assessed_loss": "1.00"}, format="json")
     assert r.status_code == 400
+    assert other.get("/api/v1/insurance/claims/").json()["count"] == 0
+    claims = ent.get("/api/v1/insurance/claims/").json()["results"]
+    assert [(c["policy"], c["paid_amount"]) for c in claims] == [(policy["id"], "300000.00")]
     aud = client_for(demo.auditor)
     r = aud.post("/api/v1/audits/", {"project": p.pk, "year": 2025, "audited_input": "2500000.00"}, format="json")
     assert r.status_code == 400 and r.json()["rule"] == "I5"
@@ -106,3 +109,19 @@ def test_policy_claim_audit_premium_endpoints(demo, ledger_ok):
     grant = ent.get("/api/v1/subsidies/grants/?year=2025").json()["results"][0]
     assert grant["amount"] == "660000.00"  # 30 % × (2,500,000 − 300,000)
     assert client_for(demo.enterprise2).get("/api/v1/subsidies/premiums/").json()["count"] == 0
+
+
+def test_policy_and_audit_lists_scoped_with_bounded_queries(demo, grants, django_assert_max_num_queries):
+    p1, p2 = grants
+    for p in (p1, p2):
+        client_for(demo.reviewer).post("/api/v1/insurance/policies/", {
+            "project": p.pk, "insurer": demo.insurer.pk, "type": "rd_loss", "premium": "10000.00",
+            "cover": "100000.00", "start_date": "2025-04-01", "end_date": "2026-03-31"}, format="json")
+    ent = client_for(demo.enterprise)
+    with django_assert_max_num_queries(8):
+        policies = ent.get("/api/v1/insurance/policies/").json()
+    with django_assert_max_num_queries(8):
+        audits = ent.get("/api/v1/audits/?year=2025").json()
+    assert [r["project"] for r in policies["results"]] == [p1.pk]
+    assert [r["project"] for r in audits["results"]] == [p1.pk]
+    assert client_for(demo.auditor).get("/api/v1/audits/").json()["count"] == 2

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from core.money import money
-from subsidies.models import PremiumSubsidy
+from subsidies.models import InsurancePolicy, PremiumSubsidy
 from subsidies.services import (
     figure_approve,
     figure_pay,
@@ -161,3 +161,16 @@ def test_property_premium_total_within_cap_and_per_type_best(policies, others):
     for row in fig.trace["types"]:
         mine = Decimal(row["due"])
         assert mine + Decimal(row["others_total"]) <= max(Decimal(row["best_single"]), Decimal(row["others_total"]))
+
+
+@pytest.mark.django_db
+def test_blacklisted_enterprise_cannot_file_a_policy_r17(demo):
+    from core.exceptions import DomainError
+    from core.services import organization_blacklist
+
+    p = make_project(demo, demo.ent2)
+    organization_blacklist(organization=demo.ent2, actor=demo.reviewer, reason="虚假材料")
+    with pytest.raises(DomainError) as err:
+        _policy(demo, p, "100000.00")
+    assert err.value.rule == "R17"
+    assert not InsurancePolicy.objects.exists()
