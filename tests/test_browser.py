@@ -2,18 +2,13 @@
 from __future__ import annotations
 
 import io
-import os
 
 import pytest
 from django.core.management import call_command
 
-CHROMIUM = "/usr/lib/chromium/chromium"
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not os.path.exists(CHROMIUM),
-                       reason=f"needs Debian's Chromium at {CHROMIUM} (apt-get install chromium)"),
-]
+# No skip when Chromium is missing: like every browser test, this one must fail loudly then
+# (.ci/run installs Debian's chromium).
+pytestmark = [pytest.mark.browser]
 
 
 @pytest.fixture

@@ -26,7 +26,7 @@ def row(page, seq: int):
     return page.locator(f"#m{seq} + tr.milestone-detail")
 
 
-def test_milestone_release_with_second_custodian_in_chromium(live_server, page, demo, tmp_path):
+def test_milestone_release_with_second_custodian_in_chromium(live_server, page, demo, tmp_path, ledger_ok):
     from projects.models import Milestone
     from projects.services import milestones as ms
     from projects.tests.milestone_factory import approved_project

@@ -65,7 +65,9 @@ def _threshold() -> Decimal:
     from core.models import SchemeVersion
 
     scheme = SchemeVersion.current()
-    return scheme.dual_control_threshold if scheme else Decimal("1000000.00")
+    if scheme is None:  # R19: parameters come from a scheme version, never from code
+        raise DomainError(_("没有政策版本，无法确定双人复核金额阈值（R19）"), code="no_scheme", rule="R19")
+    return scheme.dual_control_threshold
 
 
 # Kinds that only a custodian operator may order (separation of duties: the

@@ -71,7 +71,8 @@ class ProjectViewSet(viewsets.GenericViewSet):
 
     @extend_schema(parameters=[
         OpenApiParameter("state", str, enum=list(ProjectState.values)),
-        OpenApiParameter("enterprise", int), OpenApiParameter("platform", int)])
+        OpenApiParameter("enterprise", int), OpenApiParameter("platform", int),
+        OpenApiParameter("year", int, description="Projects whose cooperation period overlaps this calendar year")])
     def list(self, request):
         qs = self.get_queryset()
         state = request.query_params.get("state")
@@ -83,6 +84,9 @@ class ProjectViewSet(viewsets.GenericViewSet):
             value = _int_param(request, name)
             if value is not None:
                 qs = qs.filter(**{f"{name}_id": value})
+        year = _int_param(request, "year")
+        if year is not None:
+            qs = qs.filter(start_date__year__lte=year, end_date__year__gte=year)
         page = self.paginate_queryset(qs.order_by("-pk"))
         return self.get_paginated_response(self._render(page, many=True))
 

@@ -231,6 +231,12 @@ def test_list_filters_and_query_count(demo, django_assert_max_num_queries):
     assert api.get(f"/api/v1/projects/?platform={demo.plat2.pk}").json()["count"] == 0
     assert api.get(f"/api/v1/projects/?enterprise={demo.ent1.pk}").json()["count"] == 5
     assert api.get("/api/v1/projects/?state=nonsense").status_code == 400
+    one = Project.objects.filter(title="项目0").get()
+    years = range(one.start_date.year, one.end_date.year + 1)
+    assert api.get(f"/api/v1/projects/?year={years[0]}").json()["count"] == 5
+    assert api.get(f"/api/v1/projects/?year={years[-1] + 1}").json()["count"] == 0
+    assert api.get(f"/api/v1/projects/?year={years[0] - 1}").json()["count"] == 0
+    assert api.get("/api/v1/projects/?year=soon").status_code == 400
 
 
 def test_upload_checks_bytes_not_name(demo, client):

@@ -40,7 +40,7 @@ def fill_row(page, i: int, title: str, amount: str, deposit: str, start: str, du
     page.fill(f"#id_ms-{i}-due_date", due)
 
 
-def test_proposal_from_filing_to_notice_number_in_chromium(demo, live_server, page):
+def test_proposal_from_filing_to_notice_number_in_chromium(demo, live_server, page, ledger_ok):
     page.set_default_timeout(15000)
     # 1. The enterprise files a proposal with 3 milestones (rows added without a reload).
     login(page, live_server, "enterprise")
