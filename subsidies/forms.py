@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -19,8 +21,8 @@ class PolicyForm(forms.Form):
     insured = forms.ChoiceField(label=_("被保险人"), choices=InsuredParty.choices, initial=InsuredParty.ENTERPRISE)
     type = forms.ChoiceField(label=_("险种"), choices=PolicyType.choices)
     policy_number = forms.CharField(label=_("保单号"), max_length=64, required=False)
-    premium = forms.DecimalField(label=_("保费（元）"), min_value=0.01, **MONEY)
-    cover = forms.DecimalField(label=_("保险金额（元）"), min_value=0.01, **MONEY)
+    premium = forms.DecimalField(label=_("保费（元）"), min_value=Decimal("0.01"), **MONEY)
+    cover = forms.DecimalField(label=_("保险金额（元）"), min_value=Decimal("0.01"), **MONEY)
     start_date = forms.DateField(label=_("保险起期"), widget=DateInput)
     end_date = forms.DateField(label=_("保险止期"), widget=DateInput)
     document = forms.FileField(label=_("保单文件"), required=False)
@@ -48,7 +50,7 @@ class OtherSubsidyForm(forms.Form):
     issuer = forms.CharField(label=_("发放地区或层级"), max_length=100)
     type = forms.ChoiceField(label=_("险种"), choices=PolicyType.choices)
     year = forms.IntegerField(label=_("年度"), min_value=2000, max_value=2100)
-    amount = forms.DecimalField(label=_("已获补助金额（元）"), min_value=0.01, **MONEY)
+    amount = forms.DecimalField(label=_("已获补助金额（元）"), min_value=Decimal("0.01"), **MONEY)
     premium_covered = forms.DecimalField(label=_("所补保费（元）"), min_value=0, initial=0, **MONEY)
 
     def __init__(self, *args, enterprises, **kwargs):
