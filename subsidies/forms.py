@@ -3,9 +3,21 @@ from decimal import Decimal
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from core.exceptions import DomainError
+from core.files import check_upload
 from core.models import Organization
 
 from .choices import InsuredParty, PolicyType
+
+
+def clean_upload(file):
+    """R12 on the form's field: PDF or image by its bytes, at most 20 MB (the services check it again)."""
+    if file:
+        try:
+            check_upload(file)
+        except DomainError as exc:
+            raise forms.ValidationError(exc.detail, code=exc.code) from exc
+    return file
 
 
 class DateInput(forms.DateInput):
@@ -30,6 +42,9 @@ class PolicyForm(forms.Form):
     def __init__(self, *args, projects, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["project"].queryset = projects
+
+    def clean_document(self):
+        return clean_upload(self.cleaned_data.get("document"))
 
 
 class ClaimForm(forms.Form):
@@ -70,6 +85,9 @@ class AuditForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["project"].queryset = projects
 
+    def clean_report(self):
+        return clean_upload(self.cleaned_data.get("report"))
+
 
 class OpinionForm(forms.Form):
     opinion = forms.CharField(label=_("企业验收意见"), widget=forms.Textarea)
@@ -93,6 +111,9 @@ class BlacklistForm(forms.Form):
     def __init__(self, *args, organizations, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["organization"].queryset = organizations
+
+    def clean_evidence(self):
+        return clean_upload(self.cleaned_data.get("evidence"))
 
 
 class LiftForm(forms.Form):
