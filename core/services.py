@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .exceptions import DomainError
+from .files import check_upload
 from .models import AuditEvent, BlacklistEntry, Notification, Organization, User
 
 
@@ -72,6 +73,8 @@ def organization_blacklist(*, organization: Organization, actor: User, reason: s
     """R17: bar an enterprise from the scheme, keeping the history."""
     if not reason.strip():
         raise DomainError(_("列入黑名单必须说明原因（R17）"), code="reason_required", rule="R17")
+    if evidence:
+        check_upload(evidence, field="evidence")  # R12
     org = Organization.objects.select_for_update().get(pk=organization.pk)
     if org.blacklisted:
         raise DomainError(_("该组织已在黑名单中（R17）"), code="already_blacklisted", rule="R17")

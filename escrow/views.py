@@ -115,7 +115,7 @@ def pool(request):
             else:
                 messages.success(request, _("风险池注资已记账"))
                 return redirect("escrow:pool")
-    history = selectors.pool_history()
+    history = selectors.pool_history_thinned()  # the chart's points and the last 15, not the whole ledger
     return render(request, "escrow/pool.html", {
         "summary": selectors.pool_summary(),
         "chart": pool_chart(history),

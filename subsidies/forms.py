@@ -1,9 +1,23 @@
+from decimal import Decimal
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from core.exceptions import DomainError
+from core.files import check_upload
 from core.models import Organization
 
 from .choices import InsuredParty, PolicyType
+
+
+def clean_upload(file):
+    """R12 on the form's field: PDF or image by its bytes, at most 20 MB (the services check it again)."""
+    if file:
+        try:
+            check_upload(file)
+        except DomainError as exc:
+            raise forms.ValidationError(exc.detail, code=exc.code) from exc
+    return file
 
 
 class DateInput(forms.DateInput):
@@ -19,8 +33,8 @@ class PolicyForm(forms.Form):
     insured = forms.ChoiceField(label=_("被保险人"), choices=InsuredParty.choices, initial=InsuredParty.ENTERPRISE)
     type = forms.ChoiceField(label=_("险种"), choices=PolicyType.choices)
     policy_number = forms.CharField(label=_("保单号"), max_length=64, required=False)
-    premium = forms.DecimalField(label=_("保费（元）"), min_value=0.01, **MONEY)
-    cover = forms.DecimalField(label=_("保险金额（元）"), min_value=0.01, **MONEY)
+    premium = forms.DecimalField(label=_("保费（元）"), min_value=Decimal("0.01"), **MONEY)
+    cover = forms.DecimalField(label=_("保险金额（元）"), min_value=Decimal("0.01"), **MONEY)
     start_date = forms.DateField(label=_("保险起期"), widget=DateInput)
     end_date = forms.DateField(label=_("保险止期"), widget=DateInput)
     document = forms.FileField(label=_("保单文件"), required=False)
@@ -28,6 +42,9 @@ class PolicyForm(forms.Form):
     def __init__(self, *args, projects, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["project"].queryset = projects
+
+    def clean_document(self):
+        return clean_upload(self.cleaned_data.get("document"))
 
 
 class ClaimForm(forms.Form):
@@ -48,7 +65,7 @@ class OtherSubsidyForm(forms.Form):
     issuer = forms.CharField(label=_("发放地区或层级"), max_length=100)
     type = forms.ChoiceField(label=_("险种"), choices=PolicyType.choices)
     year = forms.IntegerField(label=_("年度"), min_value=2000, max_value=2100)
-    amount = forms.DecimalField(label=_("已获补助金额（元）"), min_value=0.01, **MONEY)
+    amount = forms.DecimalField(label=_("已获补助金额（元）"), min_value=Decimal("0.01"), **MONEY)
     premium_covered = forms.DecimalField(label=_("所补保费（元）"), min_value=0, initial=0, **MONEY)
 
     def __init__(self, *args, enterprises, **kwargs):
@@ -67,6 +84,9 @@ class AuditForm(forms.Form):
     def __init__(self, *args, projects, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["project"].queryset = projects
+
+    def clean_report(self):
+        return clean_upload(self.cleaned_data.get("report"))
 
 
 class OpinionForm(forms.Form):
@@ -91,6 +111,9 @@ class BlacklistForm(forms.Form):
     def __init__(self, *args, organizations, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["organization"].queryset = organizations
+
+    def clean_evidence(self):
+        return clean_upload(self.cleaned_data.get("evidence"))
 
 
 class LiftForm(forms.Form):

@@ -90,6 +90,13 @@ def blacklist_history():
     return BlacklistEntry.objects.select_related("organization", "actor").order_by("-at", "-pk")
 
 
+def blacklist_evidence_visible(user) -> QuerySet[BlacklistEntry]:
+    """R17: the bureau's reviewers and the auditors see the evidence; nobody else (404)."""
+    if getattr(user, "is_superuser", False) or has_role(user, Role.REVIEWER, Role.AUDITOR):
+        return BlacklistEntry.objects.all()
+    return BlacklistEntry.objects.none()
+
+
 def enterprises():
     return Organization.objects.filter(kind="enterprise").order_by("name")
 

@@ -34,6 +34,7 @@ from django.utils.translation import gettext as _
 
 from core.choices import OrgKind, Role
 from core.exceptions import DomainError, PermissionDeniedError, TransitionNotAllowed
+from core.files import check_upload
 from core.models import Organization, SchemeVersion
 from core.money import ZERO, money
 from core.permissions import is_oversight, require_role
@@ -109,6 +110,8 @@ def policy_create(*, by, project: Project, insurer: Organization, type: str, pre
     if insurer.kind != OrgKind.INSURER:
         raise DomainError(_("承保机构必须是保险公司（R9）"), code="invalid_insurer", rule="R9",
                           fields={"insurer": [_("请选择保险公司")]})
+    if document:
+        check_upload(document, field="document")  # R12
     premium, cover = money(premium), money(cover)
     if premium <= 0 or cover <= 0:
         raise DomainError(_("保费和保险金额必须大于零（R9）"), code="invalid_amount", rule="R9")
@@ -184,6 +187,8 @@ def audit_save(*, by, project: Project, year: int, audited_input: Decimal, reaso
     """The auditor records (or corrects) a project's yearly evaluation; the ledger's figure is filled in."""
     if not (by.is_superuser or by.has_role(Role.AUDITOR)):
         raise PermissionDeniedError(_("只有第三方审计人员可以登记年度评价与审计（R15）"))
+    if report:
+        check_upload(report, field="report")  # R12
     audited_input = money(audited_input)
     if audited_input < 0:
         raise DomainError(_("实际投入不得为负"), code="invalid_amount", fields={"audited_input": [_("不得为负")]})

@@ -25,8 +25,11 @@ urlpatterns = [
     path("<kind:kind>/<int:pk>/pay/", views.figure_pay, name="pay"),
     path("audits/", views.audits, name="audits"),
     path("audits/<int:pk>/", views.audit_detail, name="audit"),
+    path("audits/<int:pk>/report/", views.audit_report, name="audit_report"),
     path("insurance/", views.policies, name="policies"),
     path("insurance/<int:pk>/", views.policy_detail, name="policy"),
+    path("insurance/<int:pk>/document/", views.policy_document, name="policy_document"),
     path("other/", views.other_subsidies, name="other"),
     path("blacklist/", views.blacklist, name="blacklist"),
+    path("blacklist/<int:pk>/evidence/", views.blacklist_evidence, name="blacklist_evidence"),
 ]

@@ -22,6 +22,7 @@ from . import forms, selectors, services
 from .choices import ComputationState
 from .documents import latest_per_enterprise, totals, year_workbook
 from .explain import explain_grant, explain_premium
+from .files import file_response
 from .models import GrantComputation, PremiumSubsidy
 
 KINDS = {"grant": (GrantComputation, selectors.grants_visible, explain_grant, services.grant_compute),
@@ -194,6 +195,13 @@ def audit_detail(request, pk: int):
                                                     "history": audit_history(audit)})
 
 
+@login_required
+def audit_report(request, pk: int):
+    """R12: the audit report, for those who may see the audit (another enterprise's: 404)."""
+    _may_view(request.user)
+    return file_response(get_object_or_404(selectors.audits_visible(request.user), pk=pk).report)
+
+
 # -- insurance (R9) and other policies (R20) ------------------------------------
 
 def _may_enter_insurance(user) -> bool:
@@ -236,6 +244,13 @@ def policy_detail(request, pk: int):
     return render(request, "subsidies/policy.html", {
         "policy": policy, "claims": policy.claims.select_related("milestone"), "form": form,
         "others": policy.other_subsidies.all()})
+
+
+@login_required
+def policy_document(request, pk: int):
+    """R12: the policy document, for those who may see the policy (another enterprise's: 404)."""
+    _may_view(request.user)
+    return file_response(get_object_or_404(selectors.policies_visible(request.user), pk=pk).document)
 
 
 @login_required
@@ -291,3 +306,9 @@ def blacklist(request):
     return render(request, "subsidies/blacklist.html", {
         "listed": ents.filter(blacklisted=True), "history": selectors.blacklist_history()[:500],
         "add_form": add_form, "lift_form": lift_form})
+
+
+@login_required
+def blacklist_evidence(request, pk: int):
+    """R17: evidence of a listing, for the bureau and the auditors only (anyone else: 404)."""
+    return file_response(get_object_or_404(selectors.blacklist_evidence_visible(request.user), pk=pk).evidence)

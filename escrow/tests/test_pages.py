@@ -13,7 +13,7 @@ from openpyxl import load_workbook
 from escrow import accounts as codes
 from escrow.choices import OperationKind, OperationState
 from escrow.models import Account, BankStatement, BankStatementLine, MoneyOperation, PoolTranche
-from escrow.selectors import pool_history
+from escrow.selectors import pool_history, pool_history_thinned
 from escrow.services import operation_request
 from escrow.services.reconciliation import parse_statement
 from tests.factories import make_project
@@ -232,3 +232,18 @@ def test_desk_redispatch_executes_pending_operation_once(world, client, ledger_o
     response = client.post(reverse("escrow:operation_redispatch", args=[op.pk]), follow=True)
     assert "不能重新派发" in response.content.decode()
     assert login(client, world.auditor).post(reverse("escrow:operation_redispatch", args=[op.pk])).status_code == 403
+
+
+def test_pool_history_thinned_is_a_subset_keeping_first_and_last_points(demo, ledger_ok):
+    for i in range(12):
+        b = Decimal("1000.00") * (i + 1)
+        operation_request(kind=OperationKind.ADVANCE, amount=b, memo="垫付", idempotency_key=f"t:adv:{i}", inline=True,
+                          lines=[(codes.POOL_AVAILABLE, -b), (codes.pool_advanced(100 + i), b)],
+                          ordered_by=demo.reviewer)
+    full = pool_history()
+    assert pool_history_thinned(limit=1000) == full
+    thin = pool_history_thinned(limit=4, recent=2)
+    assert len(thin) < len(full)
+    assert thin[0] == full[0] and thin[-2:] == full[-2:]
+    by_entry = {p.entry_id: p for p in full}
+    assert all(by_entry[p.entry_id] == p for p in thin)

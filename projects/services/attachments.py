@@ -7,6 +7,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from core.exceptions import DomainError
+from core.files import MAX_BYTES, sniff_content_type
 from core.models import User
 from core.services import audit_record
 
@@ -14,27 +15,6 @@ from .. import permissions as perms
 from ..choices import AttachmentKind
 from ..models import Attachment, Milestone, Project
 from ._common import check
-
-MAX_BYTES = 20 * 1024 * 1024
-
-# (magic prefix, content type); WebP is checked separately (RIFF....WEBP).
-SIGNATURES = [
-    (b"%PDF-", "application/pdf"),
-    (b"\x89PNG\r\n\x1a\n", "image/png"),
-    (b"\xff\xd8\xff", "image/jpeg"),
-    (b"GIF87a", "image/gif"),
-    (b"GIF89a", "image/gif"),
-]
-
-
-def sniff_content_type(head: bytes) -> str | None:
-    """The content type read from the file's first bytes (never from its name or the browser's claim)."""
-    for magic, content_type in SIGNATURES:
-        if head.startswith(magic):
-            return content_type
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return "image/webp"
-    return None
 
 
 @transaction.atomic

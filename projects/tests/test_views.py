@@ -152,6 +152,19 @@ def test_reviewer_queue_ranks_waitlist(demo, client):
     assert client.get(reverse("projects:queue")).status_code == 403
 
 
+def test_reviewer_queue_pages_keep_the_waitlist_rank_r13(demo, client, monkeypatch):
+    from projects import views
+
+    monkeypatch.setattr(views, "QUEUE_PAGE", 1)
+    project_at(demo, "waitlisted", title="低分", scores=(60, 60, 60))
+    project_at(demo, "waitlisted", title="高分", scores=(95, 95, 95))
+    client.force_login(demo.reviewer)
+    first = client.get(reverse("projects:queue")).content.decode().split('id="waitlist"')[1]
+    second = client.get(reverse("projects:queue") + "?wpage=2").content.decode().split('id="waitlist"')[1]
+    assert "高分" in first and "低分" not in first
+    assert "低分" in second and "<td>2</td>" in second
+
+
 def test_detail_page_query_count_does_not_grow_with_reviews_and_history(demo, client, django_assert_max_num_queries):
     project = project_at(demo, "approved")
     client.force_login(demo.reviewer)

@@ -2,8 +2,11 @@ import pytest
 
 
 @pytest.fixture
-def projects(demo):
-    """Two projects of enterprise 1 (one with a forfeited milestone) and one of enterprise 2."""
+def projects(demo, ledger_ok):
+    """Two projects of enterprise 1 (one with a forfeited milestone) and one of enterprise 2.
+
+    Their money moves through the real ledger, so every test using them ends with the ledger's
+    invariants checked (``ledger_ok``)."""
     from .builders import make_project
 
     a = make_project(enterprise=demo.ent1, platform=demo.plat1, created_by=demo.enterprise, scheme=demo.scheme,

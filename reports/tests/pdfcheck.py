@@ -56,3 +56,17 @@ def embedded_fonts(pdf: bytes) -> dict[str, bool]:
 
 def cjk_embedded(pdf: bytes) -> bool:
     return any("Noto-Sans-CJK-SC" in name and embedded for name, embedded in embedded_fonts(pdf).items())
+
+
+def filled_rects(pdf: bytes, page: int) -> list[tuple[str, str]]:
+    """(fill colour "r g b", rectangle "x y w h") of each rectangle drawn on a page, as the content stream
+    writes them: an inline SVG chart is drawn with its own coordinates, so its bars can be recognised."""
+    content = PdfReader(io.BytesIO(pdf)).pages[page].get_contents().get_data().decode("latin-1")
+    rects, colour = [], ""
+    for line in content.splitlines():
+        line = line.strip()
+        if line.endswith(" rg"):
+            colour = line[:-3]
+        elif line.endswith(" re"):
+            rects.append((colour, line[:-3]))
+    return rects

@@ -22,7 +22,7 @@ def login(page, base: str, username: str) -> None:
     page.wait_for_url(lambda u: "/accounts/login/" not in u)
 
 
-def test_report_progress_bar_polls_until_done_then_downloads(live_server, page, demo, monkeypatch):
+def test_report_progress_bar_polls_until_done_then_downloads(live_server, page, demo, monkeypatch, ledger_ok):
     from reports import tasks
     from reports.models import Report
     from reports.services import report_render

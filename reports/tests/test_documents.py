@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from reports import documents, selectors
 
-from .pdfcheck import cjk_embedded, page_texts, squeeze, text
+from .pdfcheck import cjk_embedded, filled_rects, page_texts, squeeze, text
 
 ISSUED = date(2026, 1, 15)
 
@@ -142,8 +142,28 @@ def test_subsidy_decision_from_the_subsidies_computation_capped_at_3000000_R11(p
     assert cjk_embedded(out.content)
 
 
+@pytest.fixture
+def subsidised(projects, demo):
+    """The year's grants (R11) and premium subsidy (R9) computed through the subsidies services."""
+    from subsidies import services as subsidies
+
+    year = timezone.localdate().year
+    a, b, c = projects
+    # ledger inputs (releases and forfeitures to the platform): a 5,300,000, b and c 5,000,000 each
+    subsidies.audit_save(by=demo.auditor, project=a, year=year, audited_input=Decimal("5300000.00"))
+    subsidies.audit_save(by=demo.auditor, project=b, year=year, audited_input=Decimal("5000000.00"))
+    subsidies.audit_save(by=demo.auditor, project=c, year=year, audited_input=Decimal("4000000.00"),
+                         reason="审计核减了与项目无关的支出")
+    subsidies.policy_create(by=demo.enterprise, project=a, insurer=demo.insurer, type="rd_loss",
+                            premium=Decimal("123456.78"), cover=Decimal("2000000.00"),
+                            start_date=date(year, 1, 1), end_date=date(year, 12, 31))
+    subsidies.grant_compute(year=year, by=demo.reviewer)
+    subsidies.premium_compute(year=year, by=demo.reviewer)
+    return projects
+
+
 @pytest.mark.django_db
-def test_annual_audit_has_title_number_flows_pool_and_exceptions(projects, settings):
+def test_annual_audit_has_title_number_flows_pool_subsidies_and_exceptions(subsidised, settings, ledger_ok):
     settings.REPORTS_CHUNK_SIZE = 2
     year = timezone.localdate().year
     out = documents.annual_audit(year, number=f"萧科安审〔{year}〕8号", issued_on=ISSUED)
@@ -155,11 +175,54 @@ def test_annual_audit_has_title_number_flows_pool_and_exceptions(projects, setti
     assert "¥300,000.00" in body and "¥700,000.00" in body
     assert "¥100,000,000.00" in body and "¥85,000,000.00" in body   # pool funding, available after 3 advances
     assert "保证金已罚没" in body and "样机未达到约定指标" in body       # the exception and its reason
-    for p in projects:
+    for p in subsidised:
         assert p.notice_number in body
+    # R11: enterprise 1 30 % × (5,300,000 + 5,000,000) = 3,090,000 capped at 3,000,000; enterprise 2 1,200,000
+    assert "合作经费资助（R11）¥3,090,000.00¥3,000,000.00（封顶）" in body
+    assert "合作经费资助（R11）¥1,200,000.00¥1,200,000.00" in body
+    # R9: 80 % × 123,456.78 = 98,765.424 → 98,765.42
+    assert "保费补助（R9）¥98,765.42¥98,765.42" in body
+    assert "¥4,200,000.00/¥98,765.42" in body                      # the two totals
+    assert "本年度资助与保费补助尚未测算" not in body
     assert "账务不变量1–5" in body
-    assert "<svg" not in body and "风险池使用情况" not in body  # charts are drawn, not printed as source
+    # The pool utilisation chart: its SVG text is drawn (not printed as source), its bars are vector
+    # rectangles in the chart's coordinates: available 85 % of 480 = 408, advanced 15 % = 72 (I2).
+    assert "<svg" not in body and "风险池使用情况" not in body
+    assert "风险池资金10,000.00万元，使用率15.0%" in body
+    assert "可用8,500.00万元已垫付1,500.00万元损失0.00万元" in body
+    chart_page = next(i for i, t in enumerate(pages) if "使用率" in t)
+    rects = filled_rects(out.content, chart_page)
+    assert ("0.298039 0.603922 0.415686", "0 20 408 28") in rects     # available (#4c9a6a)
+    assert ("0.85098 0.643137 0.254902", "408 20 72 28") in rects     # advanced (#d9a441)
     assert cjk_embedded(out.content)
+
+
+@pytest.mark.django_db
+def test_annual_audit_repeats_the_table_header_on_every_page_of_a_long_table(projects, demo, settings, ledger_ok):
+    from projects.models import Milestone, Project
+
+    settings.REPORTS_CHUNK_SIZE = 100   # one table for all projects, longer than a page
+    year = timezone.localdate().year
+    approved = timezone.make_aware(timezone.datetime(year, 3, 1, 10, 0))
+    for seq in range(20, 50):           # projects without money yet (no flows: the totals stay as they are)
+        project = Project.objects.create(
+            enterprise=demo.ent2, platform=demo.plat2, created_by=demo.enterprise2, scheme=demo.scheme,
+            mode="project_cooperation", title=f"新材料中试项目{seq}", total_amount=Decimal("2000000.00"),
+            budget=Decimal("1000000.00"), start_date=date(year, 3, 1), end_date=date(year + 1, 12, 31),
+            state="active", notice_number=f"萧科安〔{year}〕{seq}号", notice_year=year, notice_seq=seq,
+            approved_at=approved)
+        for ms in (1, 2):
+            Milestone.objects.create(project=project, seq=ms, title=f"第{ms}阶段中试", amount=Decimal("1000000.00"),
+                                     deposit_amount=Decimal("100000.00"), start_date=date(year, 3, 1),
+                                     due_date=date(year, 12, 1))
+    out = documents.annual_audit(year, number=f"萧科安审〔{year}〕9号", issued_on=ISSUED)
+    header = "序号立项文号/项目/企业/平台状态缴入拨付罚没退还保险赔付审计投入"
+    detail_pages = [squeeze(t) for t in page_texts(out.content) if "新材料中试项目" in t or "（截止" in t]
+    assert len(detail_pages) >= 2, "the table should span several pages for this test to mean anything"
+    for page in detail_pages:
+        assert page.count(header) == 1, page[:200]
+    body = "".join(detail_pages)
+    assert all(f"新材料中试项目{seq}" in body for seq in range(20, 50))
 
 
 def test_charts_are_svg_without_floats():

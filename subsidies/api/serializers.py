@@ -3,6 +3,7 @@ from rest_framework import serializers
 from projects.models import Milestone, Project
 
 from ..choices import InsuredParty, PolicyType
+from ..files import api_url
 from ..models import AnnualAudit, GrantComputation, InsuranceClaim, InsurancePolicy, OtherPolicySubsidy, PremiumSubsidy
 
 MONEY = {"max_digits": 18, "decimal_places": 2, "coerce_to_string": True}
@@ -16,12 +17,17 @@ class PolicySerializer(serializers.ModelSerializer):
     cover = serializers.DecimalField(**MONEY)
     year = serializers.IntegerField(read_only=True)
     enterprise = serializers.IntegerField(source="project.enterprise_id", read_only=True)
+    document = serializers.SerializerMethodField()
 
     class Meta:
         model = InsurancePolicy
         fields = ["id", "project", "enterprise", "insurer", "insured", "type", "policy_number", "premium", "cover",
                   "start_date", "end_date", "year", "document", "created_at"]
-        read_only_fields = ["document", "created_at"]
+        read_only_fields = ["created_at"]
+
+    def get_document(self, obj) -> str | None:
+        """R12: the scoped download of the policy document (insurance/policies/{id}/document/)."""
+        return api_url(self.context.get("request"), "insurance-policy-document", obj.pk, obj.document)
 
 
 class ClaimSerializer(serializers.ModelSerializer):
@@ -44,13 +50,18 @@ class AuditSerializer(serializers.ModelSerializer):
     ledger_input = serializers.DecimalField(**MONEY, read_only=True)
     enterprise = serializers.IntegerField(source="project.enterprise_id", read_only=True)
     year = serializers.IntegerField(min_value=2000, max_value=2100)
+    report = serializers.SerializerMethodField()
 
     class Meta:
         model = AnnualAudit
         fields = ["id", "project", "enterprise", "year", "ledger_input", "audited_input", "reason",
                   "expert_evaluation", "report", "opinion", "opinion_at", "recorded_by", "recorded_at"]
-        read_only_fields = ["report", "opinion", "opinion_at", "recorded_by", "recorded_at"]
+        read_only_fields = ["opinion", "opinion_at", "recorded_by", "recorded_at"]
         validators = []  # one row per project and year: a second POST corrects the first (audit_save)
+
+    def get_report(self, obj) -> str | None:
+        """R12: the scoped download of the audit report (audits/{id}/report/)."""
+        return api_url(self.context.get("request"), "audit-report", obj.pk, obj.report)
 
 
 class OpinionSerializer(serializers.Serializer):

@@ -16,6 +16,7 @@ from core.exceptions import ConflictError
 from core.models import IdempotencyRecord
 
 from .. import selectors, services
+from ..files import file_response
 from . import serializers as s
 
 
@@ -63,6 +64,11 @@ class PolicyViewSet(_Scoped, mixins.ListModelMixin, mixins.RetrieveModelMixin, m
         policy = services.policy_create(by=request.user, **ser.validated_data)
         return Response(self.get_serializer(policy).data, status=status.HTTP_201_CREATED)
 
+    @action(detail=True, methods=["get"])
+    def document(self, request, pk=None):
+        """R12: the policy document, for those who may see the policy (another enterprise's: 404)."""
+        return file_response(self.get_object().document)
+
 
 class ClaimViewSet(_Scoped, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
                    viewsets.GenericViewSet):
@@ -105,6 +111,11 @@ class AuditViewSet(_Scoped, mixins.ListModelMixin, mixins.RetrieveModelMixin, mi
         ser.is_valid(raise_exception=True)
         audit = services.audit_opinion(by=request.user, audit=audit, opinion=ser.validated_data["opinion"])
         return Response(s.AuditSerializer(audit, context=self.get_serializer_context()).data)
+
+    @action(detail=True, methods=["get"])
+    def report(self, request, pk=None):
+        """R12: the audit report, for those who may see the audit (another enterprise's: 404)."""
+        return file_response(self.get_object().report)
 
 
 class OtherSubsidyViewSet(_Scoped, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,

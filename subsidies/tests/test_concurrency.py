@@ -13,7 +13,8 @@ from subsidies.services import audit_save, figure_approve, grant_compute
 
 from .helpers import make_project
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True),
+              pytest.mark.usefixtures("ledger_ok")]  # the ledger's invariants hold after the races
 
 
 def _race(*fns):
