@@ -21,6 +21,7 @@ benchmark's own section of docs/benchmarks.md.
 from __future__ import annotations
 
 import argparse
+import datetime
 import os
 import platform
 import resource
@@ -180,7 +181,7 @@ def main() -> None:
 
     own_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     mib = 1024
-    today = date.today().isoformat()
+    today = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")  # Django sets TZ to Shanghai
     header = [
         "## Annual audit report: rendering in parts vs one pass (bench/reports.py)",
         "",
