@@ -23,8 +23,8 @@ def _nice_max(value: Decimal) -> Decimal:
         return Decimal(1)
     exp = len(str(int(value))) - 1
     step = Decimal(10) ** exp
-    for m in (1, 2, 2.5, 5, 10):
-        top = Decimal(str(m)) * step
+    for m in ("1", "2", "2.5", "5", "10"):
+        top = Decimal(m) * step
         if top >= value:
             return top
     return 10 * step
@@ -60,8 +60,9 @@ def pool_chart(points, *, width: int = 860, height: int = 280) -> dict | None:
             return left + plot_w * (i / (len(points) - 1) if len(points) > 1 else 0.5)
         return left + plot_w * (points[i].at.timestamp() - t0) / span
 
-    def y(v: Decimal) -> float:
-        return top + plot_h - float((v - ymin) / (ymax - ymin)) * plot_h
+    def y(v: Decimal) -> Decimal:
+        """Pixel row of an amount, computed in Decimal (the amounts are money)."""
+        return top + plot_h - (v - ymin) * plot_h / (ymax - ymin)
 
     series = []
     for key, label, colour in (("available", _("可用"), "#2f855a"), ("advanced", _("已垫付"), "#b7791f"),
