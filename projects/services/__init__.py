@@ -4,7 +4,7 @@ The milestone services (deposits, release, forfeit, close) live in
 ``projects.services.milestones``.
 """
 from .approval import notice_counter_lock, project_approve, project_queue, project_reject
-from .attachments import attachment_add, sniff_content_type
+from .attachments import attachment_add, store_attachment
 from .proposals import (
     project_accept,
     project_create,
@@ -21,5 +21,5 @@ __all__ = [
     "project_create", "project_update", "project_submit", "project_validate", "project_platform_sign",
     "project_platform_decline", "project_accept", "project_return_for_changes", "project_start_review",
     "experts_draw", "review_submit", "review_declare_conflict", "project_approve", "project_queue",
-    "project_reject", "notice_counter_lock", "attachment_add", "sniff_content_type",
+    "project_reject", "notice_counter_lock", "attachment_add", "store_attachment",
 ]

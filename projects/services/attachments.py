@@ -7,7 +7,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from core.exceptions import DomainError
-from core.files import MAX_BYTES, sniff_content_type
+from core.files import check_upload
 from core.models import User
 from core.services import audit_record
 
@@ -15,6 +15,24 @@ from .. import permissions as perms
 from ..choices import AttachmentKind
 from ..models import Attachment, Milestone, Project
 from ._common import check
+
+
+def store_attachment(*, project: Project, milestone: Milestone | None, kind: str, file, actor: User) -> Attachment:
+    """Check the file (R12: PDF or image by its bytes, at most 20 MB), hash it and store it.
+
+    The one place an Attachment row is written; callers check who may upload and audit the step.
+    """
+    content_type = check_upload(file)
+    digest = hashlib.sha256()
+    for chunk in file.chunks():
+        digest.update(chunk)
+    file.seek(0)
+    name = (getattr(file, "name", "") or "file").rsplit("/", 1)[-1][:255]
+    attachment = Attachment(project=project, milestone=milestone, kind=kind, original_name=name,
+                            content_type=content_type, size=file.size, sha256=digest.hexdigest(), uploaded_by=actor)
+    attachment.file.save(name, file, save=False)
+    attachment.save()
+    return attachment
 
 
 @transaction.atomic
@@ -25,28 +43,8 @@ def attachment_add(*, project: Project, actor: User, kind: str, file, milestone:
         raise DomainError(_("附件类型无效"), code="invalid_kind", fields={"kind": [_("附件类型无效")]})
     if milestone is not None and milestone.project_id != project.pk:
         raise DomainError(_("里程碑不属于该项目"), code="invalid_milestone")
-    size = file.size
-    if size is None or size <= 0:
-        raise DomainError(_("文件为空"), code="empty_file", fields={"file": [_("文件为空")]})
-    if size > MAX_BYTES:
-        raise DomainError(_("R12：文件超过 20 MB"), code="file_too_large", rule="R12",
-                          fields={"file": [_("R12：文件不能超过 20 MB")]})
-    file.seek(0)
-    head = file.read(16)
-    content_type = sniff_content_type(head)
-    if content_type is None:
-        raise DomainError(_("R12：只接受 PDF 或图片文件（按文件内容判断）"), code="file_type", rule="R12",
-                          fields={"file": [_("R12：只接受 PDF 或图片（PNG、JPEG、GIF、WebP）")]})
-    digest = hashlib.sha256()
-    file.seek(0)
-    for chunk in file.chunks():
-        digest.update(chunk)
-    file.seek(0)
-    name = (getattr(file, "name", "") or "file").rsplit("/", 1)[-1][:255]
-    attachment = Attachment(project=project, milestone=milestone, kind=kind, original_name=name,
-                            content_type=content_type, size=size, sha256=digest.hexdigest(), uploaded_by=actor)
-    attachment.file.save(name, file, save=False)
-    attachment.save()
+    attachment = store_attachment(project=project, milestone=milestone, kind=kind, file=file, actor=actor)
     audit_record(actor=actor, target=project, action="attachment_added",
-                 data={"attachment": attachment.pk, "kind": kind, "name": name, "sha256": attachment.sha256})
+                 data={"attachment": attachment.pk, "kind": kind, "name": attachment.original_name,
+                       "sha256": attachment.sha256})
     return attachment

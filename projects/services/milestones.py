@@ -9,7 +9,6 @@ same transaction as the operation's ledger entry.
 """
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable
 from datetime import date, timedelta
 from decimal import Decimal
@@ -44,9 +43,6 @@ MILESTONE_PURPOSES = (P_DEPOSIT, P_BALANCE, P_RELEASE, P_FORFEIT)
 
 PENDING_STATES = (OperationState.REQUESTED, OperationState.AWAITING_CONFIRMATION, OperationState.EXECUTING)
 
-RECEIPT_TYPES = {"application/pdf": b"%PDF", "image/png": b"\x89PNG", "image/jpeg": b"\xff\xd8\xff"}
-EVIDENCE_MAX_BYTES = 20 * 1024 * 1024
-RECEIPT_MAX_BYTES = 10 * 1024 * 1024
 
 
 # -- helpers ------------------------------------------------------------------
@@ -149,39 +145,10 @@ def _scheme(project: Project):
     return project.scheme
 
 
-def _check_file(upload, *, allowed: dict[str, bytes] | None, max_bytes: int) -> tuple[str, str]:
-    """Return (content_type, sha256); refuse types whose bytes do not match what they claim."""
-    size = getattr(upload, "size", 0) or 0
-    if size <= 0:
-        raise DomainError(_("文件为空"), code="file_empty", fields={"file": [_("文件为空")]})
-    if size > max_bytes:
-        raise DomainError(_("文件过大（上限 %(mb)s MB）") % {"mb": max_bytes // (1024 * 1024)}, code="file_too_large",
-                          fields={"file": [_("文件过大")]})
-    upload.seek(0)
-    head = upload.read(8)
-    upload.seek(0)
-    content_type = None
-    for ctype, magic in RECEIPT_TYPES.items():
-        if head.startswith(magic):
-            content_type = ctype
-            break
-    if allowed is not None and content_type is None:
-        raise DomainError(_("银行回单须为 PDF 或图片（PNG/JPEG）文件"), code="file_type",
-                          fields={"file": [_("仅接受 PDF、PNG、JPEG")]})
-    digest = hashlib.sha256()
-    for chunk in upload.chunks():
-        digest.update(chunk)
-    upload.seek(0)
-    return content_type or (getattr(upload, "content_type", "") or "application/octet-stream"), digest.hexdigest()
+def _attach(*, project: Project, milestone: Milestone, kind: str, upload, actor) -> Attachment:
+    from .attachments import store_attachment
 
-
-def _attach(*, project: Project, milestone: Milestone, kind: str, upload, actor, allowed, max_bytes) -> Attachment:
-    content_type, sha = _check_file(upload, allowed=allowed, max_bytes=max_bytes)
-    att = Attachment(project=project, milestone=milestone, kind=kind, original_name=upload.name[:255],
-                     content_type=content_type[:100], size=upload.size, sha256=sha, uploaded_by=actor)
-    att.file.save(upload.name, upload, save=False)
-    att.save()
-    return att
+    return store_attachment(project=project, milestone=milestone, kind=kind, file=upload, actor=actor)
 
 
 # -- opening ------------------------------------------------------------------
@@ -266,8 +233,7 @@ def milestone_upload_receipt(*, milestone: Milestone, actor, file) -> Attachment
     _require_party(actor, project, Role.ENTERPRISE)
     project, milestone = _lock_milestone(milestone)
     _require_state(milestone, _("上传银行回单"), M.DEPOSIT_DUE, M.BALANCE_DUE)
-    att = _attach(project=project, milestone=milestone, kind=AttachmentKind.RECEIPT, upload=file, actor=actor,
-                  allowed=RECEIPT_TYPES, max_bytes=RECEIPT_MAX_BYTES)
+    att = _attach(project=project, milestone=milestone, kind=AttachmentKind.RECEIPT, upload=file, actor=actor)
     audit_record(actor=actor, target=milestone, action="upload_receipt", data={"attachment": att.pk,
                                                                               "sha256": att.sha256})
     notify(users=users_with_role(Role.CUSTODIAN), verb="receipt_uploaded",
@@ -371,8 +337,7 @@ def milestone_report_completion(*, milestone: Milestone, actor, description: str
         raise DomainError(_("R7：须逐项说明目标完成情况，缺：%(t)s") % {"t": pgettext("标点", "；").join(missing)},
                           code="target_notes_required", rule="R7", fields={"target_notes": missing})
     for upload in files:
-        _attach(project=project, milestone=milestone, kind=AttachmentKind.EVIDENCE, upload=upload, actor=actor,
-                allowed=None, max_bytes=EVIDENCE_MAX_BYTES)
+        _attach(project=project, milestone=milestone, kind=AttachmentKind.EVIDENCE, upload=upload, actor=actor)
     if not milestone.attachments.filter(kind=AttachmentKind.EVIDENCE).exists():
         raise DomainError(_("须上传至少一份成果证明材料"), code="evidence_required", fields={"files": [_("必填")]})
     lines = [description] + [f"【{t}】{target_notes[t]}" for t in targets]

@@ -155,6 +155,22 @@ def test_receipt_must_be_pdf_or_image_and_from_the_enterprise(demo):
     assert Attachment.objects.filter(milestone=m, kind="receipt").count() == 1
 
 
+def test_evidence_must_be_pdf_or_image_r12(demo, ledger_ok):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    p = approved_project(demo, tranches=[("1200000.00", "120000.00")])
+    ms.project_open_escrow(project=p, actor=demo.reviewer)
+    m = p.milestones.get()
+    pay_deposit(demo, m, "120000.00")
+    m = fresh(m)
+    exe = SimpleUploadedFile("成果.pdf", b"MZ\x90\x00 an executable", content_type="application/pdf")
+    with pytest.raises(DomainError) as exc:
+        ms.milestone_report_completion(milestone=m, actor=demo.platform, description="按计划完成",
+                                       target_notes={t: "已完成" for t in ms.target_list(m)}, files=[exe])
+    assert exc.value.rule == "R12"
+    assert fresh(m).state == M.IN_PROGRESS and not fresh(m).attachments.filter(kind="evidence").exists()
+
+
 def test_release_needs_second_custodian_above_threshold_first_gets_403(demo, ledger_ok):
     p = approved_project(demo, tranches=[("1500000.00", "150000.00")], budget="1500000.00")
     ms.project_open_escrow(project=p, actor=demo.reviewer)

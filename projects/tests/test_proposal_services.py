@@ -259,7 +259,7 @@ def test_each_step_notifies_whoever_acts_next_in_app_and_by_mail(demo, mailoutbo
 
 
 def test_attachment_over_20_mb_or_not_pdf_or_image_refused_r12(demo, settings):
-    from projects.services.attachments import MAX_BYTES
+    from core.files import MAX_BYTES
     from projects.tests.factories import pdf_file
 
     project = project_at(demo, "draft")
