@@ -22,7 +22,7 @@ from django.utils.translation import pgettext
 from core.choices import Role
 from core.exceptions import ConflictError, DomainError, PermissionDeniedError, TransitionNotAllowed
 from core.money import format_cny, money
-from core.permissions import require_role
+from core.permissions import require, require_role
 from core.services import audit_record, notify, users_of, users_with_role
 from escrow import accounts as codes
 from escrow.choices import OperationKind, OperationState
@@ -141,6 +141,13 @@ def custody_code(milestone: Milestone) -> str:
     return codes.custody(milestone.project_id, milestone.seq)
 
 
+def _require_bureau(actor, project: Project) -> None:
+    """The bureau's decisions on a project: reviewers only, never on their own organisation's project."""
+    from .. import permissions as perms
+
+    require(perms.can_review_act(actor, project))
+
+
 def _scheme(project: Project):
     return project.scheme
 
@@ -155,7 +162,7 @@ def _attach(*, project: Project, milestone: Milestone, kind: str, upload, actor)
 @transaction.atomic
 def project_open_escrow(*, project: Project, actor, reason: str = "") -> Project:
     """approved → active; milestone 1 → deposit_due: the deposit channel opens (R14)."""
-    require_role(actor, Role.REVIEWER)
+    _require_bureau(actor, project)
     first = Milestone.objects.filter(project_id=project.pk).order_by("seq").first()
     if first is None:
         raise DomainError(_("项目没有里程碑，无法开通保证金通道（R4）"), code="no_milestones", rule="R4")
@@ -188,7 +195,7 @@ def _notify_deposit_due(milestone: Milestone) -> None:
 @transaction.atomic
 def milestone_request_deposit(*, milestone: Milestone, actor, reason: str = "") -> Milestone:
     """planned → deposit_due, once the milestone before it is settled (R7)."""
-    require_role(actor, Role.REVIEWER)
+    _require_bureau(actor, milestone.project)
     ids = list(Milestone.objects.filter(project_id=milestone.project_id, seq__lte=milestone.seq)
                .values_list("pk", flat=True))
     project, rows = _lock(milestone.project_id, *ids)
@@ -363,9 +370,14 @@ def _require_expert_scores(milestone: Milestone, project: Project) -> None:
 @transaction.atomic
 def milestone_assign_expert(*, milestone: Milestone, actor, expert) -> ExpertAssignment:
     """The bureau draws an expert for a milestone's acceptance (R16)."""
-    require_role(actor, Role.REVIEWER)
+    _require_bureau(actor, milestone.project)
     if not expert.has_role(Role.EXPERT):
         raise DomainError(_("所选人员不是专家"), code="not_an_expert", rule="R16")
+    from .reviews import experts_without_conflict
+
+    if not experts_without_conflict(milestone.project).filter(pk=expert.pk).exists():
+        raise DomainError(_("回避：该专家受雇于项目一方或已声明与其存在利益冲突（R16）"), code="expert_conflict",
+                          rule="R16")
     project, milestone = _lock_milestone(milestone)
     _require_state(milestone, _("指派专家"), M.REPORTED, M.IN_PROGRESS, M.OVERDUE)
     assignment, _created = ExpertAssignment.objects.get_or_create(project=project, milestone=milestone, expert=expert)
@@ -405,7 +417,7 @@ def milestone_expert_score(*, milestone: Milestone, actor, feasibility: int, ter
 @transaction.atomic
 def milestone_review_met(*, milestone: Milestone, actor, reason: str) -> Milestone:
     """The bureau finds the milestone met: balance due = T − paid_in; 0 → releasable directly (R7)."""
-    require_role(actor, Role.REVIEWER)
+    _require_bureau(actor, milestone.project)
     project, milestone = _lock_milestone(milestone)
     _require_state(milestone, _("审核通过"), M.REPORTED)
     _require_expert_scores(milestone, project)
@@ -434,7 +446,7 @@ def milestone_review_met(*, milestone: Milestone, actor, reason: str) -> Milesto
 @transaction.atomic
 def milestone_review_not_met(*, milestone: Milestone, actor, reason: str) -> Milestone:
     """The bureau finds the milestone not met (reported, in progress or overdue, I7) → failed (R8)."""
-    require_role(actor, Role.REVIEWER)
+    _require_bureau(actor, milestone.project)
     if not (reason or "").strip():
         raise DomainError(_("认定未达标须说明理由（R8）"), code="reason_required", rule="R8",
                           fields={"reason": [_("必填")]})
@@ -617,7 +629,7 @@ def on_forfeit_done(op: MoneyOperation) -> None:
 @transaction.atomic
 def project_continue(*, project: Project, actor, reason: str = "") -> Milestone:
     """After a forfeiture the bureau lets the project go on: milestone k+1 → deposit_due."""
-    require_role(actor, Role.REVIEWER)
+    _require_bureau(actor, project)
     ids = list(Milestone.objects.filter(project_id=project.pk).values_list("pk", flat=True))
     project, rows = _lock(project.pk, *ids)
     if project.state != ProjectState.ACTIVE:
@@ -677,7 +689,7 @@ def _settle_advance(*, project: Project, actor, repaid_amount, reason: str) -> d
 @transaction.atomic
 def project_close(*, project: Project, actor, repaid_amount=None, reason: str = "") -> Project:
     """After the last release: active → completed, and the pool advance is repaid (or written off) (I2)."""
-    require_role(actor, Role.REVIEWER)
+    _require_bureau(actor, project)
     ids = list(Milestone.objects.filter(project_id=project.pk).values_list("pk", flat=True))
     project, rows = _lock(project.pk, *ids)
     if project.state != ProjectState.ACTIVE:
@@ -702,7 +714,7 @@ def project_terminate(*, project: Project, actor, reason: str, repaid_amount=Non
     """approved|active → terminated; custody must be settled first; the advance is settled as at close (I2)."""
     from escrow.selectors import account_balance
 
-    require_role(actor, Role.REVIEWER)
+    _require_bureau(actor, project)
     if not (reason or "").strip():
         raise DomainError(_("终止项目须说明原因"), code="reason_required", fields={"reason": [_("必填")]})
     ids = list(Milestone.objects.filter(project_id=project.pk).values_list("pk", flat=True))
@@ -733,7 +745,7 @@ def _cycle_end(milestone: Milestone, project: Project) -> date:
 @transaction.atomic
 def milestone_extend(*, milestone: Milestone, actor, due_date: date, reason: str = "") -> Milestone:
     """The bureau extends an overdue milestone; the whole cycle stays within the scheme's maximum (R7, I7)."""
-    require_role(actor, Role.REVIEWER)
+    _require_bureau(actor, milestone.project)
     project, milestone = _lock_milestone(milestone)
     _require_state(milestone, _("延期"), M.OVERDUE)
     limit = _cycle_end(milestone, project)

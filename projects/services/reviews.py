@@ -23,14 +23,19 @@ A = ExpertAssignment.Status
 _rng = random.SystemRandom()
 
 
-def eligible_experts(project: Project):
-    """The expert pool minus 回避: nobody employed by either party, nobody who declared a conflict
-    with either, nobody already drawn for this project (including those who withdrew)."""
+def experts_without_conflict(project: Project):
+    """The expert pool minus 回避: nobody employed by either party, nobody who declared a conflict with either."""
     parties = [project.enterprise_id, project.platform_id]
     conflicted = ConflictDeclaration.objects.filter(organization_id__in=parties).values("expert_id")
-    drawn = ExpertAssignment.objects.filter(project=project, milestone__isnull=True).values("expert_id")
     return (users_with_role(Role.EXPERT).exclude(Q(organization_id__in=parties))
-            .exclude(pk__in=conflicted).exclude(pk__in=drawn).distinct().order_by("pk"))
+            .exclude(pk__in=conflicted).distinct().order_by("pk"))
+
+
+def eligible_experts(project: Project):
+    """Experts who may be drawn for the approval review: no conflict (回避), and not drawn before
+    for this project (including those who withdrew)."""
+    drawn = ExpertAssignment.objects.filter(project=project, milestone__isnull=True).values("expert_id")
+    return experts_without_conflict(project).exclude(pk__in=drawn)
 
 
 def experts_draw(*, project: Project, actor: User | None, count: int | None = None,

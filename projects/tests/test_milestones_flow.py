@@ -223,6 +223,40 @@ def test_expert_scores_required_when_scheme_asks_R16(demo):
     assert ms.milestone_review_met(milestone=fresh(m), actor=demo.reviewer, reason="ok").state == M.RELEASABLE
 
 
+def test_milestone_experts_respect_recusal_R16(demo):
+    from projects.models import ConflictDeclaration
+    from tests.factories import make_user
+
+    p = approved_project(demo, tranches=[("1200000.00", "1200000.00")])
+    ms.project_open_escrow(project=p, actor=demo.reviewer)
+    m = p.milestones.get()
+    pay_deposit(demo, m, "1200000.00")
+    report(demo, m)
+    ConflictDeclaration.objects.create(expert=demo.expert1, organization=p.enterprise, reason="曾任该企业顾问")
+    staff_expert = make_user("platform_expert", p.platform, "expert")
+    for expert in (demo.expert1, staff_expert):
+        with pytest.raises(DomainError) as exc:
+            ms.milestone_assign_expert(milestone=fresh(m), actor=demo.reviewer, expert=expert)
+        assert exc.value.code == "expert_conflict"
+    assert ms.milestone_assign_expert(milestone=fresh(m), actor=demo.reviewer, expert=demo.expert2).expert == demo.expert2
+
+
+def test_nobody_decides_a_milestone_of_their_own_organisations_project(demo):
+    from tests.factories import make_user
+
+    p = approved_project(demo, tranches=[("1200000.00", "1200000.00")])
+    ms.project_open_escrow(project=p, actor=demo.reviewer)
+    m = p.milestones.get()
+    pay_deposit(demo, m, "1200000.00")
+    report(demo, m)
+    insider = make_user("platform_reviewer", p.platform, "reviewer")
+    with pytest.raises(PermissionDeniedError):
+        ms.milestone_review_met(milestone=fresh(m), actor=insider, reason="ok")
+    with pytest.raises(PermissionDeniedError):
+        ms.milestone_review_not_met(milestone=fresh(m), actor=insider, reason="no")
+    assert fresh(m).state == M.REPORTED
+
+
 def test_overdue_by_beat_task_then_extension_beyond_a_year_refused_R7(demo):
     from django.conf import settings
 
