@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, transition
 
 from core.models import Organization, SchemeVersion
-from core.money import MoneyField
+from core.money import MoneyField, money
 from projects.models import Milestone, Project
 
 from .choices import ComputationState, InsuredParty, PolicyType, RunKind
@@ -179,10 +179,14 @@ class SubsidyFigure(models.Model):
 
     @property
     def due(self):
-        """What this version still asks to pay: its amount less what earlier paid versions paid."""
-        from decimal import Decimal
+        """What this version still asks to pay: its amount less what the other versions of the same
+        enterprise and year have been paid. Read from the paid rows now, never from the trace (which
+        records what had been paid when the figure was computed: a version paid later counts too)."""
+        from django.db.models import Sum
 
-        return self.amount - Decimal(self.trace.get("previously_paid", "0.00"))
+        paid = (type(self).objects.filter(enterprise_id=self.enterprise_id, year=self.year, state=CS.PAID)
+                .exclude(pk=self.pk).aggregate(s=Sum("paid_amount"))["s"])
+        return self.amount - money(paid or 0)
 
     @transition(field=state, source=CS.COMPUTED, target=CS.APPROVED)
     def approve(self, *, by) -> None:

@@ -544,7 +544,11 @@ def figure_pay(*, figure: SubsidyFigure, by, amount: Decimal, paid_on: date, vou
     """The finance officer records the payment of an approved figure (amount, date, voucher)."""
     require_role(by, Role.FINANCE)
     model = type(figure)
-    fig = model.objects.select_for_update().select_related("enterprise").get(pk=figure.pk)
+    # Lock every version of this enterprise and year (pk order): two payments cannot both see
+    # "nothing paid yet", and ``due`` counts a version paid after this one was computed.
+    list(model.objects.select_for_update().filter(enterprise_id=figure.enterprise_id, year=figure.year)
+         .order_by("pk").values_list("pk", flat=True))
+    fig = model.objects.select_related("enterprise").get(pk=figure.pk)
     if fig.state != CS.APPROVED:
         raise TransitionNotAllowed(_("当前状态为“%(s)s”，只有已审定的金额可以登记拨付") % {"s": fig.get_state_display()})
     amount = money(amount)

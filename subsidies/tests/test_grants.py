@@ -200,6 +200,24 @@ def test_paid_version_stays_paid_and_new_version_pays_the_difference(demo):
     assert v1.state == "paid"
 
 
+def test_version_paid_after_a_recompute_is_not_paid_twice(demo):
+    p = make_project(demo)
+    _audited(demo, p, 2025, "1000000.00", reason="首次审计")
+    grant_compute(year=2025, by=demo.reviewer)
+    v1 = figure_approve(figure=GrantComputation.objects.get(), by=demo.reviewer)
+    _audited(demo, p, 2025, "2000000.00", reason="补充审计")
+    grant_compute(year=2025, by=demo.reviewer)  # v2 computed while v1 is approved but not yet paid
+    figure_pay(figure=v1, by=demo.finance, amount=Decimal("300000.00"), paid_on=date(2026, 2, 1), voucher="财付001")
+    v2 = figure_approve(figure=GrantComputation.objects.get(version=2), by=demo.reviewer)
+    assert v2.amount == Decimal("600000.00") and v2.due == Decimal("300000.00")
+    with pytest.raises(DomainError) as exc:
+        figure_pay(figure=v2, by=demo.finance, amount=Decimal("600000.00"), paid_on=date(2026, 3, 1), voucher="x")
+    assert exc.value.code == "amount_mismatch"
+    figure_pay(figure=v2, by=demo.finance, amount=Decimal("300000.00"), paid_on=date(2026, 3, 1), voucher="财付002")
+    total = sum(g.paid_amount for g in GrantComputation.objects.filter(state="paid"))
+    assert total == Decimal("600000.00")
+
+
 def test_approve_by_reviewer_pay_by_finance_only(demo):
     p = make_project(demo)
     _audited(demo, p, 2025, "1000000.00", reason="审计")
