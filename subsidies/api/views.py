@@ -1,47 +1,16 @@
 """The subsidies part of the API (api.md): each view validates input and calls one service."""
 from __future__ import annotations
 
-import hashlib
-import json
-from functools import wraps
-
-from django.db import transaction
 from django.http import Http404
-from django.utils.translation import gettext as _
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from core.exceptions import ConflictError
-from core.models import IdempotencyRecord
+from core.idempotency import idempotent
 
 from .. import selectors, services
 from ..files import file_response
 from . import serializers as s
-
-
-def idempotent(view):
-    """api.md: a repeated POST with the same Idempotency-Key and body returns the first response."""
-
-    @wraps(view)
-    def wrapper(self, request, *args, **kwargs):
-        key = request.headers.get("Idempotency-Key")
-        if not key:
-            return view(self, request, *args, **kwargs)
-        digest = hashlib.sha256(json.dumps(request.data, sort_keys=True, default=str).encode()).hexdigest()
-        with transaction.atomic():
-            record = IdempotencyRecord.objects.select_for_update().filter(user=request.user, key=key).first()
-            if record is not None:
-                if record.request_hash != digest or record.path != request.path:
-                    raise ConflictError(_("同一 Idempotency-Key 已用于另一请求"), code="idempotency_conflict")
-                return Response(record.response_body, status=record.status_code)
-            response = view(self, request, *args, **kwargs)
-            IdempotencyRecord.objects.create(user=request.user, key=key, method=request.method, path=request.path,
-                                             request_hash=digest, status_code=response.status_code,
-                                             response_body=json.loads(json.dumps(response.data, default=str)))
-            return response
-
-    return wrapper
 
 
 class _Scoped:
