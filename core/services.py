@@ -9,9 +9,11 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from .choices import Role
 from .exceptions import DomainError
 from .files import check_upload
 from .models import AuditEvent, BlacklistEntry, Notification, Organization, User
+from .permissions import require_role
 
 
 def audit_record(*, actor, target, action: str, from_state: str = "", to_state: str = "",
@@ -70,7 +72,8 @@ def user_create(*, username: str, password: str, organization: Organization | No
 
 @transaction.atomic
 def organization_blacklist(*, organization: Organization, actor: User, reason: str, evidence=None) -> BlacklistEntry:
-    """R17: bar an enterprise from the scheme, keeping the history."""
+    """R17: bar an enterprise from the scheme, keeping the history. The bureau's reviewers only."""
+    require_role(actor, Role.REVIEWER)
     if not reason.strip():
         raise DomainError(_("列入黑名单必须说明原因（R17）"), code="reason_required", rule="R17")
     if evidence:
@@ -87,6 +90,7 @@ def organization_blacklist(*, organization: Organization, actor: User, reason: s
 
 @transaction.atomic
 def organization_lift_blacklist(*, organization: Organization, actor: User, reason: str) -> BlacklistEntry:
+    require_role(actor, Role.REVIEWER)
     if not reason.strip():
         raise DomainError(_("移出黑名单必须说明原因（R17）"), code="reason_required", rule="R17")
     org = Organization.objects.select_for_update().get(pk=organization.pk)

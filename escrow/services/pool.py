@@ -19,10 +19,9 @@ from .operations import operation_request
 
 @transaction.atomic
 def pool_top_up(*, amount: Decimal, decided_on: date, actor, idempotency_key: str,
-                decision_ref: str = "", note: str = "", check_role: bool = True) -> PoolTranche:
+                decision_ref: str = "", note: str = "") -> PoolTranche:
     """Record a tranche or top-up: pool:funding → pool:available."""
-    if check_role:
-        require_role(actor, Role.POOL_MANAGER)
+    require_role(actor, Role.POOL_MANAGER)
     existing = PoolTranche.objects.filter(operation__idempotency_key=idempotency_key).first()
     if existing:
         return existing
