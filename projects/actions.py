@@ -1,13 +1,9 @@
 """Action name → service, shared by the API's ``projects/{id}/{action}/`` and the project page.
 
 ``open_escrow``, ``close`` and ``terminate`` belong to the milestone services
-(``projects.services.milestones.project_open_escrow`` / ``project_close`` /
-``project_terminate``), imported lazily so this module works before they exist.
+(``projects.services.milestones``).
 """
 from __future__ import annotations
-
-import importlib
-import inspect
 
 from django.utils.translation import gettext as _
 
@@ -15,6 +11,7 @@ from core.exceptions import DomainError
 
 from . import services
 from .models import Project
+from .services import milestones
 
 PROPOSAL_ACTIONS = {
     "submit": (services.project_submit, False),
@@ -27,30 +24,8 @@ PROPOSAL_ACTIONS = {
     "queue": (services.project_queue, True),
     "reject": (services.project_reject, True),
 }
-MILESTONE_MODULE_ACTIONS = {
-    "open_escrow": "project_open_escrow",
-    "close": "project_close",
-    "terminate": "project_terminate",
-}
+MILESTONE_MODULE_ACTIONS = ("open_escrow", "close", "terminate")
 ALL_ACTIONS = [*PROPOSAL_ACTIONS, *MILESTONE_MODULE_ACTIONS]
-
-
-def _call_flexibly(func, *, project: Project, actor, reason: str, data: dict):
-    """Call another module's service by name, passing only the keywords it declares."""
-    params = inspect.signature(func).parameters
-    kwargs = {}
-    for name in ("project", "project_id"):
-        if name in params:
-            kwargs[name] = project if name == "project" else project.pk
-    for name in ("actor", "by", "user"):
-        if name in params:
-            kwargs[name] = actor
-    if "reason" in params:
-        kwargs["reason"] = reason
-    for name, value in data.items():
-        if name in params and name not in kwargs:
-            kwargs[name] = value
-    return func(**kwargs)
 
 
 def run_action(*, project: Project, action: str, actor, reason: str = "", data: dict | None = None):
@@ -61,13 +36,12 @@ def run_action(*, project: Project, action: str, actor, reason: str = "", data: 
         if takes_reason is False:
             return func(project=project, actor=actor)
         return func(project=project, actor=actor, reason=reason)
-    if action in MILESTONE_MODULE_ACTIONS:
-        try:
-            module = importlib.import_module("projects.services.milestones")
-        except ModuleNotFoundError:
-            module = None
-        func = getattr(module, MILESTONE_MODULE_ACTIONS[action], None) if module else None
-        if func is None:
-            raise DomainError(_("该操作尚未开放：%(a)s") % {"a": action}, code="action_unavailable")
-        return _call_flexibly(func, project=project, actor=actor, reason=reason, data=data)
+    if action == "open_escrow":
+        return milestones.project_open_escrow(project=project, actor=actor, reason=reason)
+    if action == "close":
+        return milestones.project_close(project=project, actor=actor, reason=reason,
+                                        repaid_amount=data.get("repaid_amount"))
+    if action == "terminate":
+        return milestones.project_terminate(project=project, actor=actor, reason=reason,
+                                            repaid_amount=data.get("repaid_amount"))
     raise DomainError(_("未知操作：%(a)s") % {"a": action}, code="unknown_action")

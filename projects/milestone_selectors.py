@@ -1,46 +1,18 @@
-"""Reads for milestones, scoped by role and organisation (another organisation's milestone → 404).
-
-Once ``projects.selectors.projects_visible_to`` exists the scope follows it;
-until then the same rule is stated here: oversight roles see every project,
-enterprise and platform staff their own organisation's, experts those they
-are assigned to.
-"""
+"""Reads for milestones, scoped like projects (``projects_visible_to``: another organisation's milestone → 404)."""
 from __future__ import annotations
 
-from django.db.models import CharField, OuterRef, Q, Subquery, Value
+from django.db.models import CharField, OuterRef, Subquery, Value
 from django.db.models.functions import Cast, Concat
 
-from core.choices import Role
 from core.models import AuditEvent
-from core.permissions import has_role, is_oversight
 from escrow.models import Account, MoneyOperation
 
-from .models import Milestone, Project
-
-
-def _own_projects(user):
-    try:
-        from .selectors import projects_visible_to  # the proposals' scope, when present
-    except ImportError:
-        projects_visible_to = None
-    if projects_visible_to is not None:
-        return projects_visible_to(user)
-    if not getattr(user, "is_authenticated", False):
-        return Project.objects.none()
-    if is_oversight(user):
-        return Project.objects.all()
-    q = Q(pk__in=[])
-    if user.organization_id and has_role(user, Role.ENTERPRISE):
-        q |= Q(enterprise_id=user.organization_id)
-    if user.organization_id and has_role(user, Role.PLATFORM):
-        q |= Q(platform_id=user.organization_id)
-    if has_role(user, Role.EXPERT):
-        q |= Q(assignments__expert=user)
-    return Project.objects.filter(q).distinct()
+from .models import Milestone
+from .selectors import projects_visible_to
 
 
 def projects_for_milestones(user):
-    return _own_projects(user)
+    return projects_visible_to(user)
 
 
 def with_custody_balance(qs):
@@ -50,7 +22,7 @@ def with_custody_balance(qs):
 
 
 def milestones_visible_to(user):
-    return with_custody_balance(Milestone.objects.filter(project__in=_own_projects(user).values("pk"))
+    return with_custody_balance(Milestone.objects.filter(project__in=projects_visible_to(user).values("pk"))
                                 .select_related("project", "project__enterprise", "project__platform",
                                                 "project__scheme"))
 

@@ -37,7 +37,7 @@ from core.exceptions import DomainError, PermissionDeniedError, TransitionNotAll
 from core.files import check_upload
 from core.models import Organization, SchemeVersion
 from core.money import ZERO, money
-from core.permissions import is_oversight, require_role
+from core.permissions import require_role
 from core.services import audit_record, notify, users_of, users_with_role
 from projects.models import Milestone, Project
 
@@ -568,10 +568,6 @@ def figure_pay(*, figure: SubsidyFigure, by, amount: Decimal, paid_on: date, vou
            text=_("%(year)s 年度%(what)s已拨付 ¥%(a)s") % {"year": fig.year, "what": _label(model),
                                                          "a": f"{amount:,.2f}"})
     return fig
-
-
-def may_see_all(user) -> bool:
-    return is_oversight(user)
 
 
 __all__ = [

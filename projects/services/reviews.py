@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import random
-from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import Q
@@ -159,11 +158,5 @@ def review_declare_conflict(*, project: Project, expert: User, reason: str = "",
     return replacement
 
 
-def mean_of(assignments) -> Decimal | None:
-    scores = [a.score for a in assignments if a.status == A.SCORED and a.score is not None]
-    if not scores:
-        return None
-    return (sum(scores, Decimal(0)) / len(scores)).quantize(Decimal("0.01"))
-
-
-__all__ = ["experts_draw", "eligible_experts", "project_start_review", "review_submit", "review_declare_conflict"]
+__all__ = ["experts_draw", "eligible_experts", "experts_without_conflict", "project_start_review", "review_submit",
+           "review_declare_conflict"]
