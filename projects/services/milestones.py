@@ -13,7 +13,6 @@ from collections.abc import Iterable
 from datetime import date, timedelta
 from decimal import Decimal
 
-from dateutil.relativedelta import relativedelta
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -739,7 +738,9 @@ def project_terminate(*, project: Project, actor, reason: str, repaid_amount=Non
 
 # -- overdue (I7) -------------------------------------------------------------------------
 def _cycle_end(milestone: Milestone, project: Project) -> date:
-    return milestone.start_date + relativedelta(months=_scheme(project).max_milestone_months)
+    from .validation import add_months  # the same R7 cycle end that submission checks
+
+    return add_months(milestone.start_date, _scheme(project).max_milestone_months)
 
 
 @transaction.atomic
