@@ -21,12 +21,6 @@ class TopUpForm(forms.Form):
 class StatementUploadForm(forms.Form):
     file = forms.FileField(label=_("银行对账单（CSV：date, amount, direction, bank_ref, counterparty）"))
 
-    def clean_file(self):
-        f = self.cleaned_data["file"]
-        if f.size > 5 * 1024 * 1024:
-            raise forms.ValidationError(_("文件不得超过 5 MB"))
-        return f
-
 
 class AccountFilterForm(forms.Form):
     kind = forms.ChoiceField(label=_("类型"), choices=[("", _("全部"))] + list(AccountKind.choices), required=False)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -118,6 +119,9 @@ def parse_statement(raw: bytes) -> list[ParsedLine]:
     return lines
 
 
+MAX_STATEMENT_BYTES = 5 * 1024 * 1024
+
+
 def _amounts_of(op: MoneyOperation) -> set[Decimal]:
     """An operation shows on the bank statement as its total or as one transfer per outside account."""
     amounts = {op.amount}
@@ -131,13 +135,17 @@ def _match(lines: list[BankStatementLine]) -> None:
     candidates = list(selectors.custody_operations()
                       .filter(Q(bank_ref__in=refs) | Q(reference__in=refs)).exclude(pk__in=already)
                       .order_by("pk"))
+    by_ref: dict[str, list[MoneyOperation]] = defaultdict(list)
+    for op in candidates:  # pk order kept within each reference
+        for ref in {op.bank_ref, op.reference} - {""}:
+            by_ref[ref].append(op)
     used: set[int] = set()
     for line in lines:
         wanted = selectors.CUSTODY_IN if line.direction == "in" else selectors.CUSTODY_OUT
-        for op in candidates:
+        for op in by_ref.get(line.bank_ref, ()):
             if op.pk in used or op.kind not in wanted:
                 continue
-            if line.bank_ref in (op.bank_ref, op.reference) and line.amount in _amounts_of(op):
+            if line.amount in _amounts_of(op):
                 line.operation = op
                 used.add(op.pk)
                 break
@@ -147,6 +155,8 @@ def _match(lines: list[BankStatementLine]) -> None:
 def statement_import(*, filename: str, raw: bytes, by) -> BankStatement:
     """Store a statement and match its lines; all or nothing."""
     require_role(by, Role.CUSTODIAN)
+    if len(raw) > MAX_STATEMENT_BYTES:
+        raise DomainError(_("对账单文件不得超过 5 MB"), code="file_too_large", fields={"file": [_("文件不得超过 5 MB")]})
     parsed = parse_statement(raw)
     digest = hashlib.sha256(raw).hexdigest()
     if BankStatement.objects.filter(sha256=digest).exists():

@@ -247,3 +247,14 @@ def test_pool_history_thinned_is_a_subset_keeping_first_and_last_points(demo, le
     assert thin[0] == full[0] and thin[-2:] == full[-2:]
     by_entry = {p.entry_id: p for p in full}
     assert all(by_entry[p.entry_id] == p for p in thin)
+
+
+def test_reconciliation_over_5_mb_refused_by_the_service(world):
+    from core.exceptions import DomainError
+    from escrow.models import BankStatement
+    from escrow.services.reconciliation import MAX_STATEMENT_BYTES, statement_import
+
+    raw = csv_ok().encode() + b"#" * MAX_STATEMENT_BYTES
+    with pytest.raises(DomainError) as exc:
+        statement_import(filename="big.csv", raw=raw, by=world.custodian)
+    assert exc.value.code == "file_too_large" and not BankStatement.objects.exists()
