@@ -21,9 +21,9 @@ from core.choices import OrgKind, Role
 from core.models import Organization
 from core.money import ZERO
 from core.permissions import has_role, is_oversight
-from escrow.choices import OperationKind
 from escrow.models import Account, Posting
-from escrow.selectors import pool_summary
+from escrow.selectors import Flows, custody_project_id, pool_summary
+from escrow.selectors import custody_flows as escrow_custody_flows
 from projects.choices import MilestoneState, ProjectState
 from projects.models import ExpertAssignment, Milestone, Project
 
@@ -82,33 +82,6 @@ def reports_visible_to(user) -> QuerySet[Report]:
 # -- ledger figures -------------------------------------------------------
 
 
-@dataclass
-class Flows:
-    """Money through a project's Anxinbao custody accounts (workflow.md's ledger)."""
-
-    inputs: Decimal = ZERO       # ext:enterprise → custody (deposits and balances)
-    releases: Decimal = ZERO     # custody → ext:platform on release (R7)
-    forfeitures: Decimal = ZERO  # custody → ext:platform on forfeiture (R8)
-    refunds: Decimal = ZERO      # custody → ext:enterprise (I3)
-
-    @property
-    def held(self) -> Decimal:
-        return self.inputs - self.releases - self.forfeitures - self.refunds
-
-    def add(self, other: Flows) -> None:
-        self.inputs += other.inputs
-        self.releases += other.releases
-        self.forfeitures += other.forfeitures
-        self.refunds += other.refunds
-
-
-def _custody_project(code: str) -> int | None:
-    parts = code.split(":")
-    if len(parts) == 3 and parts[0] == "custody":
-        return int(parts[1])
-    return None
-
-
 def _year_range(year: int) -> tuple[datetime, datetime]:
     tz = timezone.get_current_timezone()
     return (timezone.make_aware(datetime.combine(date(year, 1, 1), time.min), tz),
@@ -116,51 +89,11 @@ def _year_range(year: int) -> tuple[datetime, datetime]:
 
 
 def custody_flows(*, project_ids=None, year: int | None = None, by_month: bool = False):
-    """Classify every entry that touches a custody account by its counterpart postings.
-
-    Returns {project_id: Flows}, or with ``by_month`` {month: Flows} for the whole scheme.
-    """
-    entries = Posting.objects.filter(account__code__startswith="custody:")
-    if project_ids is not None:
-        prefixes = Q(pk__in=[])
-        for pid in project_ids:
-            prefixes |= Q(account__code__startswith=f"custody:{pid}:")
-        entries = entries.filter(prefixes)
-    if year is not None:
-        start, end = _year_range(year)
-        entries = entries.filter(entry__created_at__gte=start, entry__created_at__lt=end)
-    entry_ids = entries.values("entry_id")
-    postings = (Posting.objects.filter(entry_id__in=entry_ids)
-                .select_related("account", "entry", "entry__operation")
-                .order_by("entry_id", "pk"))
-    by_entry: dict[int, list[Posting]] = defaultdict(list)
-    for p in postings:
-        by_entry[p.entry_id].append(p)
-    out: dict[int, Flows] = defaultdict(Flows)
-    for plist in by_entry.values():
-        project_id = next((_custody_project(p.account.code) for p in plist
-                           if p.account.code.startswith("custody:")), None)
-        if project_id is None:
-            continue
-        entry = plist[0].entry
-        operation = getattr(entry, "operation", None)
-        forfeit = operation is not None and (operation.kind == OperationKind.FORFEIT
-                                             or operation.purpose == "milestone_forfeit")
-        key = timezone.localtime(entry.created_at).month if by_month else project_id
-        flows = out[key]
-        for p in plist:
-            code = p.account.code
-            if code.startswith("ext:enterprise:"):
-                if p.amount < 0:
-                    flows.inputs += -p.amount
-                else:
-                    flows.refunds += p.amount
-            elif code.startswith("ext:platform:") and p.amount > 0:
-                if forfeit:
-                    flows.forfeitures += p.amount
-                else:
-                    flows.releases += p.amount
-    return dict(out)
+    """``escrow.selectors.custody_flows`` for ``year``: {project_id: Flows}, or with ``by_month``
+    {month: Flows} for the whole scheme."""
+    start, end = _year_range(year) if year is not None else (None, None)
+    return escrow_custody_flows(project_ids=project_ids, start=start, end=end,
+                                by="month" if by_month else "project")
 
 
 @dataclass
@@ -238,7 +171,7 @@ def projects_of_year(year: int) -> QuerySet[Project]:
             & ~Q(state__in=[ProjectState.DRAFT, ProjectState.REJECTED]))
     with_flows = Posting.objects.filter(account__code__startswith="custody:",
                                         entry__created_at__gte=start, entry__created_at__lt=end)
-    flow_ids = {_custody_project(c) for c in with_flows.values_list("account__code", flat=True).distinct()}
+    flow_ids = {custody_project_id(c) for c in with_flows.values_list("account__code", flat=True).distinct()}
     return (Project.objects.filter(live | Q(pk__in=[i for i in flow_ids if i]))
             .select_related("enterprise", "platform").order_by("notice_year", "notice_seq", "pk"))
 
