@@ -10,12 +10,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import datetime
 from decimal import Decimal
 
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
-from django.utils import timezone
 
 from core.choices import OrgKind, Role
 from core.models import Organization
@@ -26,6 +25,7 @@ from escrow.selectors import Flows, custody_project_id, pool_summary
 from escrow.selectors import custody_flows as escrow_custody_flows
 from projects.choices import MilestoneState, ProjectState
 from projects.models import ExpertAssignment, Milestone, Project
+from subsidies.selectors import year_bounds
 
 from .models import Report
 
@@ -82,16 +82,10 @@ def reports_visible_to(user) -> QuerySet[Report]:
 # -- ledger figures -------------------------------------------------------
 
 
-def _year_range(year: int) -> tuple[datetime, datetime]:
-    tz = timezone.get_current_timezone()
-    return (timezone.make_aware(datetime.combine(date(year, 1, 1), time.min), tz),
-            timezone.make_aware(datetime.combine(date(year + 1, 1, 1), time.min), tz))
-
-
 def custody_flows(*, project_ids=None, year: int | None = None, by_month: bool = False):
     """``escrow.selectors.custody_flows`` for ``year``: {project_id: Flows}, or with ``by_month``
     {month: Flows} for the whole scheme."""
-    start, end = _year_range(year) if year is not None else (None, None)
+    start, end = year_bounds(year) if year is not None else (None, None)
     return escrow_custody_flows(project_ids=project_ids, start=start, end=end,
                                 by="month" if by_month else "project")
 
@@ -166,7 +160,7 @@ def project_history(project: Project) -> list:
 
 def projects_of_year(year: int) -> QuerySet[Project]:
     """Every project the scheme carried in ``year``: approved by its end, not closed before its start."""
-    start, end = _year_range(year)
+    start, end = year_bounds(year)
     live = (Q(approved_at__lt=end) & (Q(closed_at__isnull=True) | Q(closed_at__gte=start))
             & ~Q(state__in=[ProjectState.DRAFT, ProjectState.REJECTED]))
     with_flows = Posting.objects.filter(account__code__startswith="custody:",
@@ -259,7 +253,7 @@ def annual_audit_rows(project_ids: list[int], year: int, figures: SubsidyFigures
 
 def annual_exceptions(year: int, project_ids: list[int], figures: SubsidyFigures) -> list[dict]:
     """Exceptions of the year: milestones not met / forfeited / overdue, terminations, audit differences."""
-    start, end = _year_range(year)
+    start, end = year_bounds(year)
     out = []
     for m in (Milestone.objects.filter(project_id__in=project_ids,
                                        state__in=[MilestoneState.FAILED, MilestoneState.FORFEITED,
@@ -280,7 +274,7 @@ def annual_exceptions(year: int, project_ids: list[int], figures: SubsidyFigures
 
 def pool_year(year: int) -> dict:
     """The pool's state now (pool_summary, as on the pool page) and its movements during ``year``."""
-    start, end = _year_range(year)
+    start, end = year_bounds(year)
     moves = defaultdict(lambda: ZERO)
     for code, amount in (Posting.objects.filter(entry__created_at__gte=start, entry__created_at__lt=end,
                                                 account__code__startswith="pool:")
