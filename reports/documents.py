@@ -208,12 +208,9 @@ def approval_notice(project_id: int, *, issued_on: date | None = None) -> Output
 def _history_rows(project) -> list[dict]:
     from projects.choices import MilestoneState, ProjectState
     from projects.models import Project
+    from projects.views import ACTION_LABELS as action_labels
 
     labels = {**dict(ProjectState.choices), **dict(MilestoneState.choices)}
-    try:
-        from projects.views import ACTION_LABELS as action_labels
-    except ImportError:
-        action_labels = {}
     project_type = ContentType.objects.get_for_model(Project).pk
     milestones = {str(m.pk): m for m in project.milestones.all()}
     rows = []
