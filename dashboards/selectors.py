@@ -22,7 +22,7 @@ from core.money import ZERO
 from escrow import accounts as codes
 from escrow.choices import AccountKind, OperationKind, OperationState
 from escrow.models import BankStatementLine, Posting
-from escrow.selectors import accounts_visible_to, operations_visible_to, pool_history_thinned, pool_summary
+from escrow.selectors import accounts_visible_to, custody_flows, operations_visible_to, pool_history_thinned, pool_summary
 from projects.choices import MilestoneState as M
 from projects.choices import ProjectState as S
 from projects.models import ExpertAssignment, Milestone, Project
@@ -189,20 +189,16 @@ def year_at_a_glance(year: int) -> dict:
     from subsidies.selectors import ledger_inputs, year_bounds
 
     start, end = year_bounds(year)
-    moved = dict(Posting.objects.filter(entry__created_at__gte=start, entry__created_at__lt=end, amount__gt=0,
-                                        account__kind=AccountKind.EXTERNAL,
-                                        entry__operation__kind__in=[OperationKind.RELEASE, OperationKind.FORFEIT,
-                                                                    OperationKind.REFUND])
-                 .order_by().values_list("entry__operation__kind").annotate(s=Sum("amount")))
+    flows = custody_flows(start=start, end=end, by=None)
     inputs = sum(ledger_inputs(year).values(), ZERO)
     grants = GrantComputation.objects.filter(year=year, state__in=[CS.APPROVED, CS.PAID]).aggregate(
         s=Sum("amount"), paid=Sum("paid_amount"))
     premiums = PremiumSubsidy.objects.filter(year=year, state__in=[CS.APPROVED, CS.PAID]).aggregate(
         s=Sum("amount"), paid=Sum("paid_amount"))
     rows = [(_("研发投入（I5）"), inputs),
-            (_("拨付平台"), moved.get(OperationKind.RELEASE, ZERO)),
-            (_("保证金罚没"), moved.get(OperationKind.FORFEIT, ZERO)),
-            (_("退还企业"), moved.get(OperationKind.REFUND, ZERO)),
+            (_("拨付平台"), flows.releases),
+            (_("保证金罚没"), flows.forfeitures),
+            (_("退还企业"), flows.refunds),
             (_("研发投入资助"), grants["s"] or ZERO),
             (_("保费补助"), premiums["s"] or ZERO)]
     return {"year": year, "rows": rows, "grants_paid": (grants["paid"] or ZERO) + (premiums["paid"] or ZERO)}

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from django.db.models import Prefetch, Q, QuerySet, Sum
+from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import ExtractMonth
 from django.utils import timezone
 from django.utils.translation import pgettext
 
@@ -294,3 +295,88 @@ def reconciliation(statement: BankStatement) -> dict:
 
 def statements_list() -> QuerySet[BankStatement]:
     return BankStatement.objects.select_related("uploaded_by").order_by("-uploaded_at", "-pk")
+
+
+# -- custody flows --------------------------------------------------------------
+@dataclass
+class Flows:
+    """Money through custody accounts (workflow.md's ledger), classified by the counterpart postings."""
+
+    inputs: Decimal = ZERO       # ext:enterprise → custody (deposits and balances)
+    releases: Decimal = ZERO     # custody → ext:platform in a release (R7)
+    forfeitures: Decimal = ZERO  # custody → ext:platform in a forfeit (R8)
+    refunds: Decimal = ZERO      # custody → ext:enterprise (I3), a forfeit's remainder included
+
+    @property
+    def held(self) -> Decimal:
+        return self.inputs - self.releases - self.forfeitures - self.refunds
+
+    def add(self, other: Flows) -> None:
+        self.inputs += other.inputs
+        self.releases += other.releases
+        self.forfeitures += other.forfeitures
+        self.refunds += other.refunds
+
+
+def custody_project_id(code: str) -> int | None:
+    parts = code.split(":")
+    if len(parts) == 3 and parts[0] == "custody":
+        return int(parts[1])
+    return None
+
+
+_TO_ENTERPRISE = Q(account__code__startswith="ext:enterprise:")
+_TO_PLATFORM = Q(account__code__startswith="ext:platform:", amount__gt=0)
+_FORFEIT = Q(entry__operation__kind=OperationKind.FORFEIT) | Q(entry__operation__purpose="milestone_forfeit")
+_FLOW_SUMS = {"inputs": Sum("amount", filter=_TO_ENTERPRISE & Q(amount__lt=0)),
+              "refunds": Sum("amount", filter=_TO_ENTERPRISE & Q(amount__gt=0)),
+              "platform": Sum("amount", filter=_TO_PLATFORM),
+              "forfeitures": Sum("amount", filter=_TO_PLATFORM & _FORFEIT)}
+
+
+def _flows(row: dict) -> Flows:
+    platform = row["platform"] or ZERO
+    forfeitures = row["forfeitures"] or ZERO
+    return Flows(inputs=-(row["inputs"] or ZERO), releases=platform - forfeitures, forfeitures=forfeitures,
+                 refunds=row["refunds"] or ZERO)
+
+
+def custody_flows(*, project_ids=None, start: datetime | None = None, end: datetime | None = None,
+                  by: str | None = "project"):
+    """Every journal entry that touches a custody account, classified by its counterpart postings:
+    ext:enterprise → custody = input, custody → ext:enterprise = refund, custody → ext:platform =
+    forfeiture in a forfeit operation (R8; its refund of the remainder counts as a refund, I3),
+    release otherwise (R7). Entries dated in [start, end).
+
+    ``by="project"`` → {project_id: Flows}; ``by="month"`` → {month: Flows} (local calendar);
+    ``by=None`` → one Flows for everything. One grouped query, whatever the journal's size.
+    """
+    custody = Posting.objects.filter(account__code__startswith="custody:")
+    if project_ids is not None:
+        prefixes = Q(pk__in=[])
+        for pid in project_ids:
+            prefixes |= Q(account__code__startswith=f"custody:{pid}:")
+        custody = custody.filter(prefixes)
+    if start is not None:
+        custody = custody.filter(entry__created_at__gte=start)
+    if end is not None:
+        custody = custody.filter(entry__created_at__lt=end)
+    counterparts = Posting.objects.filter(entry_id__in=custody.values("entry_id"),
+                                          account__code__startswith="ext:").order_by()
+    if by is None:
+        return _flows(counterparts.aggregate(**_FLOW_SUMS))
+    if by == "project":
+        key = Subquery(Posting.objects.filter(entry_id=OuterRef("entry_id"), account__code__startswith="custody:")
+                       .order_by("pk").values("account__code")[:1])
+    elif by == "month":
+        key = ExtractMonth("entry__created_at", tzinfo=timezone.get_current_timezone())
+    else:
+        raise ValueError(by)
+    out: dict[int, Flows] = {}
+    for row in counterparts.annotate(key=key).values("key").annotate(**_FLOW_SUMS):
+        k = custody_project_id(row["key"]) if by == "project" else row["key"]
+        if k is None:
+            continue
+        flows = out.setdefault(k, Flows())
+        flows.add(_flows(row))
+    return out

@@ -32,6 +32,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
 from django.contrib.staticfiles import finders
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -206,16 +207,15 @@ def approval_notice(project_id: int, *, issued_on: date | None = None) -> Output
 
 def _history_rows(project) -> list[dict]:
     from projects.choices import MilestoneState, ProjectState
+    from projects.models import Project
+    from projects.views import ACTION_LABELS as action_labels
 
     labels = {**dict(ProjectState.choices), **dict(MilestoneState.choices)}
-    try:
-        from projects.views import ACTION_LABELS as action_labels
-    except ImportError:
-        action_labels = {}
+    project_type = ContentType.objects.get_for_model(Project).pk
     milestones = {str(m.pk): m for m in project.milestones.all()}
     rows = []
     for e in selectors.project_history(project):
-        target = "项目" if e.content_type.model == "project" else (
+        target = "项目" if e.content_type_id == project_type else (
             f"里程碑 {milestones[e.object_id].seq}" if e.object_id in milestones else "里程碑")
         rows.append({"at": e.at, "target_label": target, "action": str(action_labels.get(e.action, e.action)),
                      "from_label": labels.get(e.from_state, e.from_state),

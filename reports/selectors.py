@@ -10,22 +10,22 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import datetime
 from decimal import Decimal
 
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
-from django.utils import timezone
 
 from core.choices import OrgKind, Role
 from core.models import Organization
 from core.money import ZERO
 from core.permissions import has_role, is_oversight
-from escrow.choices import OperationKind
 from escrow.models import Account, Posting
-from escrow.selectors import pool_summary
+from escrow.selectors import Flows, custody_project_id, pool_summary
+from escrow.selectors import custody_flows as escrow_custody_flows
 from projects.choices import MilestoneState, ProjectState
 from projects.models import ExpertAssignment, Milestone, Project
+from subsidies.selectors import year_bounds
 
 from .models import Report
 
@@ -82,85 +82,12 @@ def reports_visible_to(user) -> QuerySet[Report]:
 # -- ledger figures -------------------------------------------------------
 
 
-@dataclass
-class Flows:
-    """Money through a project's Anxinbao custody accounts (workflow.md's ledger)."""
-
-    inputs: Decimal = ZERO       # ext:enterprise → custody (deposits and balances)
-    releases: Decimal = ZERO     # custody → ext:platform on release (R7)
-    forfeitures: Decimal = ZERO  # custody → ext:platform on forfeiture (R8)
-    refunds: Decimal = ZERO      # custody → ext:enterprise (I3)
-
-    @property
-    def held(self) -> Decimal:
-        return self.inputs - self.releases - self.forfeitures - self.refunds
-
-    def add(self, other: Flows) -> None:
-        self.inputs += other.inputs
-        self.releases += other.releases
-        self.forfeitures += other.forfeitures
-        self.refunds += other.refunds
-
-
-def _custody_project(code: str) -> int | None:
-    parts = code.split(":")
-    if len(parts) == 3 and parts[0] == "custody":
-        return int(parts[1])
-    return None
-
-
-def _year_range(year: int) -> tuple[datetime, datetime]:
-    tz = timezone.get_current_timezone()
-    return (timezone.make_aware(datetime.combine(date(year, 1, 1), time.min), tz),
-            timezone.make_aware(datetime.combine(date(year + 1, 1, 1), time.min), tz))
-
-
 def custody_flows(*, project_ids=None, year: int | None = None, by_month: bool = False):
-    """Classify every entry that touches a custody account by its counterpart postings.
-
-    Returns {project_id: Flows}, or with ``by_month`` {month: Flows} for the whole scheme.
-    """
-    entries = Posting.objects.filter(account__code__startswith="custody:")
-    if project_ids is not None:
-        prefixes = Q(pk__in=[])
-        for pid in project_ids:
-            prefixes |= Q(account__code__startswith=f"custody:{pid}:")
-        entries = entries.filter(prefixes)
-    if year is not None:
-        start, end = _year_range(year)
-        entries = entries.filter(entry__created_at__gte=start, entry__created_at__lt=end)
-    entry_ids = entries.values("entry_id")
-    postings = (Posting.objects.filter(entry_id__in=entry_ids)
-                .select_related("account", "entry", "entry__operation")
-                .order_by("entry_id", "pk"))
-    by_entry: dict[int, list[Posting]] = defaultdict(list)
-    for p in postings:
-        by_entry[p.entry_id].append(p)
-    out: dict[int, Flows] = defaultdict(Flows)
-    for plist in by_entry.values():
-        project_id = next((_custody_project(p.account.code) for p in plist
-                           if p.account.code.startswith("custody:")), None)
-        if project_id is None:
-            continue
-        entry = plist[0].entry
-        operation = getattr(entry, "operation", None)
-        forfeit = operation is not None and (operation.kind == OperationKind.FORFEIT
-                                             or operation.purpose == "milestone_forfeit")
-        key = timezone.localtime(entry.created_at).month if by_month else project_id
-        flows = out[key]
-        for p in plist:
-            code = p.account.code
-            if code.startswith("ext:enterprise:"):
-                if p.amount < 0:
-                    flows.inputs += -p.amount
-                else:
-                    flows.refunds += p.amount
-            elif code.startswith("ext:platform:") and p.amount > 0:
-                if forfeit:
-                    flows.forfeitures += p.amount
-                else:
-                    flows.releases += p.amount
-    return dict(out)
+    """``escrow.selectors.custody_flows`` for ``year``: {project_id: Flows}, or with ``by_month``
+    {month: Flows} for the whole scheme."""
+    start, end = year_bounds(year) if year is not None else (None, None)
+    return escrow_custody_flows(project_ids=project_ids, start=start, end=end,
+                                by="month" if by_month else "project")
 
 
 @dataclass
@@ -233,12 +160,12 @@ def project_history(project: Project) -> list:
 
 def projects_of_year(year: int) -> QuerySet[Project]:
     """Every project the scheme carried in ``year``: approved by its end, not closed before its start."""
-    start, end = _year_range(year)
+    start, end = year_bounds(year)
     live = (Q(approved_at__lt=end) & (Q(closed_at__isnull=True) | Q(closed_at__gte=start))
             & ~Q(state__in=[ProjectState.DRAFT, ProjectState.REJECTED]))
     with_flows = Posting.objects.filter(account__code__startswith="custody:",
                                         entry__created_at__gte=start, entry__created_at__lt=end)
-    flow_ids = {_custody_project(c) for c in with_flows.values_list("account__code", flat=True).distinct()}
+    flow_ids = {custody_project_id(c) for c in with_flows.values_list("account__code", flat=True).distinct()}
     return (Project.objects.filter(live | Q(pk__in=[i for i in flow_ids if i]))
             .select_related("enterprise", "platform").order_by("notice_year", "notice_seq", "pk"))
 
@@ -326,7 +253,7 @@ def annual_audit_rows(project_ids: list[int], year: int, figures: SubsidyFigures
 
 def annual_exceptions(year: int, project_ids: list[int], figures: SubsidyFigures) -> list[dict]:
     """Exceptions of the year: milestones not met / forfeited / overdue, terminations, audit differences."""
-    start, end = _year_range(year)
+    start, end = year_bounds(year)
     out = []
     for m in (Milestone.objects.filter(project_id__in=project_ids,
                                        state__in=[MilestoneState.FAILED, MilestoneState.FORFEITED,
@@ -347,7 +274,7 @@ def annual_exceptions(year: int, project_ids: list[int], figures: SubsidyFigures
 
 def pool_year(year: int) -> dict:
     """The pool's state now (pool_summary, as on the pool page) and its movements during ``year``."""
-    start, end = _year_range(year)
+    start, end = year_bounds(year)
     moves = defaultdict(lambda: ZERO)
     for code, amount in (Posting.objects.filter(entry__created_at__gte=start, entry__created_at__lt=end,
                                                 account__code__startswith="pool:")

@@ -142,3 +142,24 @@ def test_platform_dashboard_shows_money_received_and_enterprise_sees_its_custody
     assert 'id="enterprise-custody">¥12.34<' in client.get(reverse("home")).content.decode()
     client.force_login(demo.enterprise2)
     assert 'id="enterprise-custody">¥0.00<' in client.get(reverse("home")).content.decode()
+
+
+@pytest.mark.django_db
+def test_auditor_year_at_a_glance_counts_a_forfeits_refund_as_refund_R8_I3(demo, ledger_ok):
+    """Worked example 5: 2,000,000.00 paid in, deposit 200,000.00 forfeited to the platform (R8) and
+    the rest refunded to the enterprise (I3) by the same forfeit operation."""
+    from dashboards.selectors import year_at_a_glance
+
+    project = make_project(demo, title="罚没退还项目")
+    custody = codes.custody(project.pk, 1)
+    paid, deposit = Decimal("2000000.00"), Decimal("200000.00")
+    operation_request(kind=OperationKind.DEPOSIT, amount=paid, memo="入账", idempotency_key="ex5:in",
+                      lines=[(codes.ext_enterprise(project.enterprise_id), -paid), (custody, paid)],
+                      ordered_by=demo.custodian, context={"project": project.pk}, inline=True)
+    operation_request(kind=OperationKind.FORFEIT, amount=paid, memo="保证金罚没", idempotency_key="ex5:f",
+                      lines=[(custody, -paid), (codes.ext_platform(project.platform_id), deposit),
+                             (codes.ext_enterprise(project.enterprise_id), paid - deposit)],
+                      ordered_by=demo.custodian, context={"project": project.pk}, inline=True)
+    rows = dict(year_at_a_glance(timezone.localdate().year)["rows"])
+    assert [rows[k] for k in ("研发投入（I5）", "拨付平台", "保证金罚没", "退还企业")] == [
+        Decimal("200000.00"), Decimal("0.00"), Decimal("200000.00"), Decimal("1800000.00")]

@@ -64,6 +64,33 @@ def test_project_dossier_has_terms_milestones_transitions_ledger_and_attachments
 
 
 @pytest.mark.django_db
+def test_project_dossier_history_queries_do_not_grow_with_the_events(projects, demo):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from core.services import audit_record
+
+    project = projects[0]
+    milestone = project.milestones.order_by("seq").first()
+
+    def count() -> tuple[int, list[dict]]:
+        with CaptureQueriesContext(connection) as ctx:
+            rows = documents._history_rows(project)
+        return len(ctx), rows
+
+    few, _ = count()
+    for i in range(10):
+        audit_record(actor=demo.reviewer, target=project, action=f"note{i}")
+        audit_record(actor=demo.reviewer, target=milestone, action=f"note{i}")
+    many, rows = count()
+    assert many == few
+    labels = {r["action"]: set() for r in rows}
+    for r in rows:
+        labels[r["action"]].add(r["target_label"])
+    assert labels["note3"] == {"项目", f"里程碑 {milestone.seq}"}
+
+
+@pytest.mark.django_db
 def test_custody_statement_has_running_balances(projects):
     project = projects[0]
     out = documents.custody_statement(project.pk, number="萧科安账〔2026〕4号", issued_on=ISSUED)
