@@ -74,6 +74,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "core.context_processors.navigation",
             ],
+            "builtins": ["core.templatetags.money"],
         },
     },
 ]

@@ -1,15 +1,8 @@
 from django import template
 
-from core.money import format_cny
 from reports.capitals import amount_in_capitals
 
 register = template.Library()
-
-
-@register.filter
-def cny(value):
-    """¥1,200,000.00"""
-    return format_cny(value)
 
 
 @register.filter
