@@ -205,7 +205,9 @@ def test_one_project_from_filing_to_close_through_every_role(demo, live_server, 
     scored = 0
     for username in ("expert1", "expert2", "expert3", "expert4"):
         login(page, base, username)
-        page.click("nav.mainnav a[href='/projects/reviews/']")
+        with page.expect_navigation():  # count() does not wait: be on 我的评审 before counting its tasks
+            page.click("nav.mainnav a[href='/projects/reviews/']")
+        page.wait_for_selector("#my-reviews")
         task = page.locator("#my-reviews a.btn")
         if task.count() == 0:
             continue
