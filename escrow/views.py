@@ -1,6 +1,7 @@
 """Browser pages of the escrow app: the custodian's desk, the pool, accounts and statements, reconciliation."""
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -36,6 +37,7 @@ def desk(request, upload_form=None):
         **queues,
         "upload_form": upload_form or StatementUploadForm(),
         "statements": selectors.statements_list()[:10],
+        "max_attempts": settings.ANXINBAO_OPERATION_MAX_ATTEMPTS,
     })
 
 

@@ -52,3 +52,6 @@ ANXINBAO_MILESTONE_REMIND_DAYS = env.int("ANXINBAO_MILESTONE_REMIND_DAYS", defau
 # Operations still requested or executing this long after their last dispatch
 # are dispatched again by the sweep.
 ANXINBAO_OPERATION_STUCK_AFTER = timedelta(minutes=env.int("ANXINBAO_OPERATION_STUCK_MINUTES", default=5))
+# After this many deliveries that raised an unexpected error, the sweep stops re-sending an operation
+# and the custodian operators are notified (a person redispatches it from the desk once it is fixed).
+ANXINBAO_OPERATION_MAX_ATTEMPTS = env.int("ANXINBAO_OPERATION_MAX_ATTEMPTS", default=5)

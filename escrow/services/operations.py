@@ -13,8 +13,10 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from decimal import Decimal
 
-from django.db import IntegrityError, transaction
+from django.conf import settings
+from django.db import IntegrityError, InterfaceError, OperationalError, transaction
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -22,7 +24,7 @@ from core.choices import Role
 from core.exceptions import ConflictError, DomainError, PermissionDeniedError
 from core.money import money
 from core.permissions import require_role
-from core.services import audit_record
+from core.services import audit_record, notify, users_with_role
 
 from ..choices import OperationKind, OperationState
 from ..models import MoneyOperation
@@ -214,25 +216,67 @@ def _complete(op: MoneyOperation, *, actor=None, raise_on_failure: bool = False)
 
 
 def operation_execute(*, operation_id: int) -> MoneyOperation | None:
-    """Execute one operation; safe to call any number of times (idempotent)."""
+    """Execute one operation; safe to call any number of times (idempotent).
+
+    Every delivery that finds the operation requested or executing counts as an attempt. An error that is
+    not a domain error (a bug in a completion hook, say) rolls the posting back and leaves the operation
+    executing; it is recorded on the operation and in the audit trail, and after
+    ``ANXINBAO_OPERATION_MAX_ATTEMPTS`` attempts the sweep stops re-sending it and the custodian operators
+    are told (``_execution_error``). Database connection errors are left to Celery's retry.
+    """
     with transaction.atomic():
         op = MoneyOperation.objects.select_for_update().filter(pk=operation_id).first()
         if op is None or op.state not in (OperationState.REQUESTED, OperationState.EXECUTING):
             return op
         if op.state == OperationState.REQUESTED:
             _start(op)
-    with transaction.atomic():
-        op = MoneyOperation.objects.select_for_update().get(pk=operation_id)
-        if op.state != OperationState.EXECUTING:
-            return op
-        return _complete(op, actor=op.executed_by)
+        else:  # delivered again (a redispatch, or a worker lost mid-way): one more attempt
+            op.attempts += 1
+            op.save(update_fields=["attempts"])
+    try:
+        with transaction.atomic():
+            op = MoneyOperation.objects.select_for_update().get(pk=operation_id)
+            if op.state != OperationState.EXECUTING:
+                return op
+            return _complete(op, actor=op.executed_by)
+    except (OperationalError, InterfaceError):
+        raise
+    except Exception as exc:
+        _execution_error(operation_id, exc)
+        raise
+
+
+def _max_attempts() -> int:
+    return settings.ANXINBAO_OPERATION_MAX_ATTEMPTS
+
+
+@transaction.atomic
+def _execution_error(operation_id: int, exc: Exception) -> None:
+    """Record an unexpected error on the executing operation; at the last attempt, alert the custodians."""
+    op = MoneyOperation.objects.select_for_update().get(pk=operation_id)
+    reason = _("第 %(n)s 次执行出错：%(e)s") % {"n": op.attempts, "e": f"{type(exc).__name__}: {exc}"}
+    op.failure_reason = reason[:2000]
+    op.save(update_fields=["failure_reason"])
+    audit_record(actor=None, target=op, action="execution_error", from_state=op.state, to_state=op.state,
+                 reason=op.failure_reason, data={"attempts": op.attempts})
+    log.error("operation %s: attempt %s raised %r", op.pk, op.attempts, exc)
+    if op.attempts == _max_attempts():
+        notify(users=users_with_role(Role.CUSTODIAN), verb="operation_stuck",
+               text=_("资金操作 #%(id)s（%(memo)s）已连续 %(n)s 次执行出错，定时巡检不再自动重发；"
+                      "未记账，资金未动。请技术人员排查后在监管操作台重新派发。") % {
+                   "id": op.pk, "memo": op.memo, "n": op.attempts},
+               url=reverse("escrow:desk") + f"#op-{op.pk}")
 
 
 def operations_stuck(*, older_than) -> list[int]:
-    """Operations still requested or executing ``older_than`` after their last dispatch."""
+    """Operations still requested or executing ``older_than`` after their last dispatch.
+
+    Those that have used up their attempts are left for a person (see ``operation_execute``).
+    """
     cutoff = timezone.now() - older_than
     return list(MoneyOperation.objects.filter(state__in=[OperationState.REQUESTED, OperationState.EXECUTING])
                 .filter(Q(dispatched_at__lt=cutoff) | Q(dispatched_at__isnull=True, created_at__lt=cutoff))
+                .filter(attempts__lt=_max_attempts())
                 .values_list("pk", flat=True))
 
 
