@@ -134,6 +134,9 @@ class MoneyOperation(models.Model):
     dispatched_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveIntegerField(default=0)
+    # Unexpected errors while executing (not domain refusals); the sweep stops at
+    # ANXINBAO_OPERATION_MAX_ATTEMPTS and a person redispatches (docs/escrow.md, "The sweep").
+    execution_errors = models.PositiveIntegerField(_("执行出错次数"), default=0)
 
     class Meta:
         verbose_name = _("资金操作")

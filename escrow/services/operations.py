@@ -218,11 +218,11 @@ def _complete(op: MoneyOperation, *, actor=None, raise_on_failure: bool = False)
 def operation_execute(*, operation_id: int) -> MoneyOperation | None:
     """Execute one operation; safe to call any number of times (idempotent).
 
-    Every delivery that finds the operation requested or executing counts as an attempt. An error that is
-    not a domain error (a bug in a completion hook, say) rolls the posting back and leaves the operation
-    executing; it is recorded on the operation and in the audit trail, and after
-    ``ANXINBAO_OPERATION_MAX_ATTEMPTS`` attempts the sweep stops re-sending it and the custodian operators
-    are told (``_execution_error``). Database connection errors are left to Celery's retry.
+    An error that is not a domain error (a bug in a completion hook, say) rolls the posting back and
+    leaves the operation executing; it is counted and recorded on the operation and in the audit trail,
+    and after ``ANXINBAO_OPERATION_MAX_ATTEMPTS`` such errors the sweep stops re-sending it and the
+    custodian operators are told (``_execution_error``). Database connection errors are left to Celery's
+    retry.
     """
     with transaction.atomic():
         op = MoneyOperation.objects.select_for_update().filter(pk=operation_id).first()
@@ -230,9 +230,6 @@ def operation_execute(*, operation_id: int) -> MoneyOperation | None:
             return op
         if op.state == OperationState.REQUESTED:
             _start(op)
-        else:  # delivered again (a redispatch, or a worker lost mid-way): one more attempt
-            op.attempts += 1
-            op.save(update_fields=["attempts"])
     try:
         with transaction.atomic():
             op = MoneyOperation.objects.select_for_update().get(pk=operation_id)
@@ -254,29 +251,31 @@ def _max_attempts() -> int:
 def _execution_error(operation_id: int, exc: Exception) -> None:
     """Record an unexpected error on the executing operation; at the last attempt, alert the custodians."""
     op = MoneyOperation.objects.select_for_update().get(pk=operation_id)
-    reason = _("第 %(n)s 次执行出错：%(e)s") % {"n": op.attempts, "e": f"{type(exc).__name__}: {exc}"}
+    op.execution_errors += 1
+    reason = _("第 %(n)s 次执行出错：%(e)s") % {"n": op.execution_errors, "e": f"{type(exc).__name__}: {exc}"}
     op.failure_reason = reason[:2000]
-    op.save(update_fields=["failure_reason"])
+    op.save(update_fields=["execution_errors", "failure_reason"])
     audit_record(actor=None, target=op, action="execution_error", from_state=op.state, to_state=op.state,
-                 reason=op.failure_reason, data={"attempts": op.attempts})
-    log.error("operation %s: attempt %s raised %r", op.pk, op.attempts, exc)
-    if op.attempts == _max_attempts():
+                 reason=op.failure_reason, data={"errors": op.execution_errors})
+    log.error("operation %s: execution error %s: %r", op.pk, op.execution_errors, exc)
+    if op.execution_errors == _max_attempts():
         notify(users=users_with_role(Role.CUSTODIAN), verb="operation_stuck",
                text=_("资金操作 #%(id)s（%(memo)s）已连续 %(n)s 次执行出错，定时巡检不再自动重发；"
                       "未记账，资金未动。请技术人员排查后在监管操作台重新派发。") % {
-                   "id": op.pk, "memo": op.memo, "n": op.attempts},
+                   "id": op.pk, "memo": op.memo, "n": op.execution_errors},
                url=reverse("escrow:desk") + f"#op-{op.pk}")
 
 
 def operations_stuck(*, older_than) -> list[int]:
     """Operations still requested or executing ``older_than`` after their last dispatch.
 
-    Those that have used up their attempts are left for a person (see ``operation_execute``).
+    Those that raised ``ANXINBAO_OPERATION_MAX_ATTEMPTS`` unexpected errors are left for a person (see
+    ``operation_execute``).
     """
     cutoff = timezone.now() - older_than
     return list(MoneyOperation.objects.filter(state__in=[OperationState.REQUESTED, OperationState.EXECUTING])
                 .filter(Q(dispatched_at__lt=cutoff) | Q(dispatched_at__isnull=True, created_at__lt=cutoff))
-                .filter(attempts__lt=_max_attempts())
+                .filter(execution_errors__lt=_max_attempts())
                 .values_list("pk", flat=True))
 
 

@@ -60,7 +60,7 @@ def test_hook_error_is_recorded_bounded_and_reported_to_custodians(demo, ledger_
             operation_execute(operation_id=op.pk)
         op = MoneyOperation.objects.get(pk=op.pk)
         # Nothing posted, still executing, the error on the row: no money moved on a half-run hook.
-        assert (op.state, op.attempts) == (OperationState.EXECUTING, attempt)
+        assert (op.state, op.attempts, op.execution_errors) == (OperationState.EXECUTING, 1, attempt)
         assert f"第 {attempt} 次执行出错" in op.failure_reason and "KeyError" in op.failure_reason
         assert Posting.objects.count() == postings and balance(codes.custody(1, 1)) == Decimal("100.00")
         # Until the last attempt the sweep sends it again; after it, it is left for a person.
@@ -82,7 +82,7 @@ def test_hook_error_is_recorded_bounded_and_reported_to_custodians(demo, ledger_
     with mock.patch("escrow.services.operations._send"):  # the test delivers it itself
         operation_redispatch(operation=op, by=demo.custodian)
     op = operation_execute(operation_id=op.pk)
-    assert op.state == OperationState.DONE and op.attempts == 4
+    assert op.state == OperationState.DONE and op.execution_errors == 3
     assert balance(codes.custody(1, 1)) == Decimal("60.00")
     assert Notification.objects.filter(verb="operation_stuck").count() == 2  # no new alert
 
@@ -99,4 +99,4 @@ def test_connection_error_is_left_to_celery_retry_not_counted_as_a_bug(demo, led
     assert op.state == OperationState.EXECUTING and op.failure_reason == ""
     assert not AuditEvent.objects.filter(object_id=str(op.pk), action="execution_error").exists()
     assert operation_execute(operation_id=op.pk).state == OperationState.DONE
-    assert MoneyOperation.objects.get(pk=op.pk).attempts == 2
+    assert MoneyOperation.objects.get(pk=op.pk).execution_errors == 0
