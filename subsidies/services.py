@@ -267,7 +267,7 @@ def grant_figure(*, rate: Decimal, cap: Decimal, projects: list[dict]) -> Figure
         rows.append({**{k: v for k, v in p.items() if k not in ("input", "claims")},
                      "input": _s(p["input"]), "claims_paid": _s(p["claims"]), "base": _s(base),
                      "share": _s(share)})
-    capped = total > cap
+    capped = money(total) > cap  # at the fen: a cut that rounds to ¥0.00 is no cut (I4)
     amount = money(min(total, cap))
     uncapped = money(total)
     trace = {"rule": "R11", "rate": _s(rate), "projects": rows, "uncapped_sum": _s(total), "cap": _s(cap),
@@ -309,12 +309,12 @@ def premium_figure(*, rate: Decimal, cap: Decimal, policies: list[dict], others:
         due_total += due
         type_rows.append({
             "type": type_, "premium": _s(t["premium"]), "share": _s(rate * t["premium"]),
-            "alone": _s(alone), "alone_capped": rate * t["premium"] > cap,
+            "alone": _s(alone), "alone_capped": money(rate * t["premium"]) > cap,
             "others": [{"name": o["name"], "issuer": o["issuer"], "amount": _s(o["amount"])} for o in t["others"]],
             "others_total": _s(others_total), "best_single": _s(best), "due": _s(due),
         })
-    capped = due_total > cap or any(r["alone_capped"] for r in type_rows)
-    year_capped = due_total > cap
+    year_capped = money(due_total) > cap  # at the fen, as the grant's cap (I4)
+    capped = year_capped or any(r["alone_capped"] for r in type_rows)
     amount = money(min(due_total, cap))
     trace = {"rule": "R9/I6/I8", "rate": _s(rate), "policies": policy_rows, "types": type_rows,
              "raw_sum": _s(raw_total), "due_sum": _s(due_total), "cap": _s(cap), "capped": capped,

@@ -174,3 +174,19 @@ def test_blacklisted_enterprise_cannot_file_a_policy_r17(demo):
         _policy(demo, p, "100000.00")
     assert err.value.rule == "R17"
     assert not InsurancePolicy.objects.exists()
+
+
+def test_cap_flag_is_decided_at_the_fen_i4():
+    """30 % × 10,000,000.01 = 3,000,000.003: the grant is the cap, and a cut that rounds to ¥0.00 is no cut
+    (the figure is not flagged capped). The premium subsidy decides its flag at the fen too."""
+    at_cap = grant_figure(rate=GRATE, cap=GCAP, projects=[{"input": Decimal("10000000.01"), "claims": Decimal(0)}])
+    assert (at_cap.amount, at_cap.uncapped, at_cap.capped) == (GCAP, GCAP, False)
+    assert at_cap.trace["cap_cut"] == "0.00"
+    over = grant_figure(rate=GRATE, cap=GCAP, projects=[{"input": Decimal("10000000.02"), "claims": Decimal(0)}])
+    assert (over.amount, over.capped, over.trace["cap_cut"]) == (GCAP, True, "0.01")
+
+    def premium(amount):
+        return premium_figure(rate=RATE, cap=CAP, policies=[{"type": "rd_loss", "premium": Decimal(amount)}], others=[])
+
+    assert (premium("625000.00").amount, premium("625000.00").capped) == (CAP, False)  # 80 % is exactly the cap
+    assert premium("625000.01").capped  # 500,000.008 → 500,000.01 > cap
