@@ -5,11 +5,18 @@ import os
 
 import pytest
 from django.db import connection
+from hypothesis import settings as hypothesis_settings
 
 from escrow.invariants import assert_ledger_invariants  # noqa: F401
 
 # A real Celery worker subprocess, for tests marked ``redis``.
 pytest_plugins = ["tests.conftest_celery"]
+
+# Property tests: random examples locally (new inputs each run, to find new bugs); the same examples on
+# every CI run (HYPOTHESIS_PROFILE=ci, set by .ci/run), so a merge gate never fails on an input that no
+# change of the branch introduced. A failure found locally is kept in .hypothesis/ and replayed first.
+hypothesis_settings.register_profile("ci", derandomize=True, print_blob=True)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
 def pytest_collection_modifyitems(config, items):
