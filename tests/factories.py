@@ -58,7 +58,24 @@ def make_project(ns: SimpleNamespace, *, enterprise: Organization | None = None,
 
     from projects.models import Project
 
-    return Project.objects.create(
+    project = Project.objects.create(
         enterprise=enterprise or ns.ent1, platform=platform or ns.plat1, created_by=ns.enterprise,
         scheme=ns.scheme, mode="project_cooperation", title=title, total_amount=Decimal("5000000.00"),
         budget=Decimal("1200000.00"), start_date=date(2025, 4, 1), end_date=date(2026, 3, 31), state=state)
+    post_advance(project)
+    return project
+
+
+def post_advance(project, actor=None) -> None:
+    """An approved or active project has had its budget B advanced by the pool (I2), as approval does;
+    the ledger invariants check that ``pool:advanced:P`` holds it."""
+    from escrow import accounts as codes
+    from escrow.choices import OperationKind
+    from escrow.services import operation_request
+
+    if project.state not in ("approved", "active"):
+        return
+    operation_request(kind=OperationKind.ADVANCE, amount=project.budget, memo=f"风险池垫付 项目{project.pk}",
+                      lines=[(codes.POOL_AVAILABLE, -project.budget), (codes.pool_advanced(project.pk), project.budget)],
+                      idempotency_key=f"test:advance:{project.pk}", ordered_by=actor, executed_by=actor,
+                      context={"project": project.pk}, inline=True)

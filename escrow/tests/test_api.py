@@ -25,7 +25,8 @@ def client_for(user) -> APIClient:
 
 @pytest.fixture
 def world(demo):
-    """Two projects of two enterprises, each with money in custody and one pending release."""
+    """Two active projects of two enterprises, each with its budget of 1,200,000.00 advanced by the pool (so
+    97,600,000.00 is left available), money in custody and one pending release."""
     demo.p1 = make_project(demo)
     demo.p2 = make_project(demo, enterprise=demo.ent2, platform=demo.plat2, title="新材料中试")
     deposit(demo, project=demo.p1.pk, seq=1, amount="120000.00")
@@ -49,7 +50,8 @@ def test_accounts_oversight_sees_all_with_money_strings(world, django_assert_max
         response = client.get("/api/v1/ledger/accounts/")
     assert response.status_code == 200
     rows = {r["code"]: r for r in response.json()["results"]}
-    assert rows[codes.POOL_AVAILABLE]["balance"] == "100000000.00"
+    assert rows[codes.POOL_AVAILABLE]["balance"] == "97600000.00"
+    assert rows[codes.pool_advanced(world.p1.pk)]["balance"] == "1200000.00"
     assert rows[codes.custody(world.p1.pk, 1)]["balance"] == "120000.00"
     assert rows[codes.custody(world.p2.pk, 1)]["project"] == world.p2.pk
     assert set(response.json()) == {"count", "next", "previous", "results"}
@@ -64,7 +66,7 @@ def test_accounts_enterprise_sees_own_and_its_projects_custody_only(world):
 
 def test_accounts_platform_sees_its_receipts_and_projects(world):
     response = client_for(world.platform2).get("/api/v1/ledger/accounts/")
-    assert codes_of(response) == {codes.custody(world.p2.pk, 1)}
+    assert codes_of(response) == {codes.custody(world.p2.pk, 1), codes.pool_advanced(world.p2.pk)}
 
 
 def test_accounts_expert_sees_nothing(world):
@@ -83,7 +85,7 @@ def test_entries_have_postings_and_are_scoped(world, django_assert_max_num_queri
     with django_assert_max_num_queries(6):
         response = client.get("/api/v1/ledger/entries/")
     results = response.json()["results"]
-    assert response.json()["count"] == 8
+    assert response.json()["count"] == 10  # tranche, 2 advances, 2 deposits, 5 more deposits
     assert all(sum(Decimal(p["amount"]) for p in e["postings"]) == 0 for e in results)
     assert {"account": codes.POOL_AVAILABLE, "amount": "100000000.00"} in results[-1]["postings"]
 
@@ -95,15 +97,16 @@ def test_entries_have_postings_and_are_scoped(world, django_assert_max_num_queri
 
 def test_pool_figures_for_oversight_403_for_enterprise(world):
     body = client_for(world.poolmanager).get("/api/v1/pool/").json()
-    assert body == {"funding": "100000000.00", "available": "100000000.00", "advanced": "0.00",
-                    "losses": "0.00", "utilisation": "0.0000"}
+    assert body == {"funding": "100000000.00", "available": "97600000.00", "advanced": "2400000.00",
+                    "losses": "0.00", "utilisation": "0.0240"}
     response = client_for(world.enterprise).get("/api/v1/pool/")
     assert response.status_code == 403 and response.json()["code"] == "permission_denied"
 
 
 def test_pool_history_lists_points(world):
     body = client_for(world.auditor).get("/api/v1/pool/history/").json()
-    assert body[-1]["available"] == "100000000.00" and body[-1]["funding"] == "100000000.00"
+    assert body[-1]["available"] == "97600000.00" and body[-1]["funding"] == "100000000.00"
+    assert body[-1]["advanced"] == "2400000.00"
 
 
 def test_topup_by_pool_manager_creates_tranche_and_posts(world, ledger_ok):
@@ -113,7 +116,7 @@ def test_topup_by_pool_manager_creates_tranche_and_posts(world, ledger_ok):
     assert response.status_code == 201, response.json()
     assert response.json()["amount"] == "5000000.00"
     assert response.json()["operation"]["state"] == OperationState.DONE
-    assert balance(codes.POOL_AVAILABLE) == Decimal("105000000.00")
+    assert balance(codes.POOL_AVAILABLE) == Decimal("102600000.00")  # 97,600,000.00 + 5,000,000.00
     assert client.get("/api/v1/pool/topups/").json()["count"] == 2
 
 
@@ -132,7 +135,7 @@ def test_topup_idempotency_key_replay_returns_first_response_once(world, ledger_
     assert first.status_code == second.status_code == 201
     assert second.json() == first.json() and second["Idempotent-Replayed"] == "true"
     assert PoolTranche.objects.count() == 2
-    assert balance(codes.POOL_AVAILABLE) == Decimal("100000300.00")
+    assert balance(codes.POOL_AVAILABLE) == Decimal("97600300.00")
 
 
 def test_topup_same_key_other_body_is_409(world, ledger_ok):

@@ -227,6 +227,7 @@ def test_annual_audit_has_title_number_flows_pool_subsidies_and_exceptions(subsi
 @pytest.mark.django_db
 def test_annual_audit_repeats_the_table_header_on_every_page_of_a_long_table(projects, demo, settings, ledger_ok):
     from projects.models import Milestone, Project
+    from tests.factories import post_advance
 
     settings.REPORTS_CHUNK_SIZE = 100   # one table for all projects, longer than a page
     year = timezone.localdate().year
@@ -238,6 +239,7 @@ def test_annual_audit_repeats_the_table_header_on_every_page_of_a_long_table(pro
             budget=Decimal("1000000.00"), start_date=date(year, 3, 1), end_date=date(year + 1, 12, 31),
             state="active", notice_number=f"萧科安〔{year}〕{seq}号", notice_year=year, notice_seq=seq,
             approved_at=approved)
+        post_advance(project)  # its budget advanced by the pool at approval (I2)
         for ms in (1, 2):
             Milestone.objects.create(project=project, seq=ms, title=f"第{ms}阶段中试", amount=Decimal("1000000.00"),
                                      deposit_amount=Decimal("100000.00"), start_date=date(year, 3, 1),
