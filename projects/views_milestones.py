@@ -5,8 +5,6 @@ the services and scoped by the selectors (another organisation's project → 404
 """
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404
@@ -108,13 +106,6 @@ def _back(request, project_id: int, anchor: str = ""):
     return redirect(nxt + anchor)
 
 
-def _money(value: str):
-    try:
-        return Decimal((value or "").replace(",", "").strip())
-    except InvalidOperation:
-        raise DomainError(_("金额格式不正确"), code="invalid_amount", fields={"amount": [_("格式不正确")]}) from None
-
-
 @login_required
 @require_POST
 def milestone_action(request, pk: int, action: str):
@@ -130,7 +121,7 @@ def milestone_action(request, pk: int, action: str):
             messages.success(request, _("银行回单已上传，等待监管账户操作员核对"))
         elif action in ("confirm_deposit", "confirm_balance"):
             fn = ms.milestone_confirm_deposit if action == "confirm_deposit" else ms.milestone_confirm_balance
-            op = fn(milestone=milestone, actor=user, amount=_money(p.get("amount")), bank_ref=p.get("bank_ref", ""))
+            op = fn(milestone=milestone, actor=user, amount=p.get("amount"), bank_ref=p.get("bank_ref", ""))
             messages.success(request, _("已登记到账，资金操作 #%(id)s") % {"id": op.pk})
         elif action == "report_completion":
             targets = ms.target_list(milestone)
@@ -175,7 +166,7 @@ def project_action(request, project_id: int, action: str):
     p = request.POST
     user = request.user
     try:
-        repaid = _money(p["repaid_amount"]) if p.get("repaid_amount") else None
+        repaid = p.get("repaid_amount") or None
         if action == "open_escrow":
             ms.project_open_escrow(project=project, actor=user, reason=p.get("reason", ""))
             messages.success(request, _("已开通保证金通道（R14）"))

@@ -14,7 +14,7 @@ import io
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import Q
@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 
 from core.choices import Role
 from core.exceptions import DomainError
-from core.money import has_at_most_two_places
+from core.money import parse_money
 from core.permissions import require_role
 from core.services import audit_record
 
@@ -98,11 +98,11 @@ def parse_statement(raw: bytes) -> list[ParsedLine]:
         except ValueError:
             raise _refuse(line_no, _("日期无效：%(v)r（格式 YYYY-MM-DD）") % {"v": cell["date"]}) from None
         try:
-            amount = Decimal(cell["amount"].replace(",", ""))
-        except InvalidOperation:
-            raise _refuse(line_no, _("金额无效：%(v)r") % {"v": cell["amount"]}) from None
-        if not amount.is_finite() or amount <= 0 or not has_at_most_two_places(amount):
-            raise _refuse(line_no, _("金额须为正数且最多两位小数（I4）：%(v)r") % {"v": cell["amount"]})
+            amount = parse_money(cell["amount"])
+        except DomainError as exc:
+            raise _refuse(line_no, exc.detail) from None
+        if amount <= 0:
+            raise _refuse(line_no, _("金额须为正数：%(v)r") % {"v": cell["amount"]})
         direction = DIRECTIONS.get(cell["direction"].lower())
         if direction is None:
             raise _refuse(line_no, _("收支方向无效：%(v)r（应为 in/out 或 收/支）") % {"v": cell["direction"]})

@@ -20,7 +20,7 @@ from django.utils.translation import pgettext
 
 from core.choices import Role
 from core.exceptions import ConflictError, DomainError, PermissionDeniedError, TransitionNotAllowed
-from core.money import format_cny, money
+from core.money import format_cny, money, parse_money
 from core.permissions import require, require_role
 from core.services import audit_record, notify, users_of, users_with_role
 from escrow import accounts as codes
@@ -274,7 +274,7 @@ def _receipt_operation(*, milestone: Milestone, project: Project, actor, amount:
 def milestone_confirm_deposit(*, milestone: Milestone, actor, amount, bank_ref: str) -> MoneyOperation:
     """The custodian confirms the deposit received: D ≤ amount ≤ T (R5 for milestone 1, R7 after)."""
     require_role(actor, Role.CUSTODIAN)
-    amount = money(amount)
+    amount = parse_money(amount)  # as the bank shows it: a third decimal is refused (I4), never rounded
     project, milestone = _lock_milestone(milestone)
     _require_state(milestone, _("确认保证金到账"), M.DEPOSIT_DUE)
     _refuse_if_pending(milestone, [P_DEPOSIT])
@@ -300,7 +300,7 @@ def milestone_confirm_deposit(*, milestone: Milestone, actor, amount, bank_ref: 
 def milestone_confirm_balance(*, milestone: Milestone, actor, amount, bank_ref: str) -> MoneyOperation:
     """The custodian confirms (part of) the balance T − paid_in received (R7)."""
     require_role(actor, Role.CUSTODIAN)
-    amount = money(amount)
+    amount = parse_money(amount)
     project, milestone = _lock_milestone(milestone)
     _require_state(milestone, _("确认尾款到账"), M.BALANCE_DUE)
     _refuse_if_pending(milestone, [P_BALANCE])
@@ -656,11 +656,7 @@ def _settle_advance(*, project: Project, actor, repaid_amount, reason: str) -> d
     from escrow.selectors import account_balance
 
     advanced = account_balance(codes.pool_advanced(project.pk))
-    try:
-        repaid = advanced if repaid_amount in (None, "") else money(str(repaid_amount).replace(",", ""))
-    except (ArithmeticError, ValueError):
-        raise DomainError(_("归还金额格式不正确"), code="invalid_amount",
-                          fields={"repaid_amount": [_("格式不正确")]}) from None
+    repaid = advanced if repaid_amount in (None, "") else parse_money(repaid_amount, field="repaid_amount")
     if repaid < 0 or repaid > advanced:
         raise DomainError(_("I2：归还金额须在 0 与垫付余额 %(b)s 之间") % {"b": format_cny(advanced)},
                           code="repayment_amount", rule="I2", fields={"repaid_amount": [_("超出垫付余额")]})

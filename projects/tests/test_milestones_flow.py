@@ -369,3 +369,26 @@ def test_who_decided_a_milestone_never_moves_its_money(demo, ledger_ok):
     assert fresh(m).state == M.RELEASABLE
     release(demo, m)
     assert fresh(m).state == M.RELEASED
+
+
+def test_typed_amounts_with_a_third_decimal_are_refused_not_rounded_i4(demo, ledger_ok):
+    p = approved_project(demo, tranches=[("1000000.00", "100000.00")], budget="1000000.00")
+    ms.project_open_escrow(project=p, actor=demo.reviewer)
+    m = p.milestones.get()
+    ms.milestone_upload_receipt(milestone=m, actor=demo.enterprise, file=pdf())
+    with pytest.raises(DomainError) as err:
+        ms.milestone_confirm_deposit(milestone=fresh(m), actor=demo.custodian, amount="100000.005",
+                                     bank_ref=bank_ref())
+    assert err.value.rule == "I4" and err.value.fields == {"amount": ["最多两位小数"]}
+    assert not MoneyOperation.objects.filter(purpose=ms.P_DEPOSIT).exists() and fresh(m).paid_in == 0
+    ms.milestone_confirm_deposit(milestone=fresh(m), actor=demo.custodian, amount="100,000.00", bank_ref=bank_ref())
+    assert fresh(m).paid_in == d("100000.00")
+    report(demo, m)
+    ms.milestone_review_not_met(milestone=fresh(m), actor=demo.reviewer, reason="未达标")
+    forfeit(demo, m)
+    with pytest.raises(DomainError) as err:  # money() would have made it 999,999.99 without a word
+        ms.project_terminate(project=Project.objects.get(pk=p.pk), actor=demo.reviewer, reason="终止",
+                             repaid_amount="999999.994")
+    assert err.value.rule == "I4" and "repaid_amount" in err.value.fields
+    assert Project.objects.get(pk=p.pk).state == ProjectState.ACTIVE
+    assert account_balance(codes.pool_advanced(p.pk)) == d("1000000.00")
