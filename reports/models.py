@@ -51,6 +51,9 @@ class Report(models.Model):
         ordering = ["-pk"]
         constraints = [
             models.CheckConstraint(condition=Q(progress__gte=0) & Q(progress__lte=100), name="report_progress_range"),
+            # A number is issued once; approval notices print their project's notice number each time.
+            models.UniqueConstraint(fields=["number"], condition=~Q(number="") & ~Q(kind="approval_notice"),
+                                    name="report_number_unique"),
         ]
 
     def __str__(self) -> str:
@@ -83,3 +86,20 @@ class Report(models.Model):
     def retry(self) -> None:
         self.progress = 0
         self.error = ""
+
+
+class DocumentCounter(models.Model):
+    """One row per document prefix and year, locked to number documents 萧科安审〔YYYY〕N号 with no gap and
+    no duplicate (the approval notice has its own counter in projects). Kinds that share a prefix share a
+    sequence."""
+
+    prefix = models.CharField(max_length=20)
+    year = models.PositiveSmallIntegerField()
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["prefix", "year"], name="document_counter_prefix_year")]
+
+    def __str__(self) -> str:
+        return f"{self.prefix}〔{self.year}〕{self.last}"
+

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -19,7 +19,7 @@ from core.services import audit_record
 
 from . import selectors
 from .choices import KIND_PARAMS, NUMBER_PREFIX, ReportKind, ReportState
-from .models import Report
+from .models import DocumentCounter, Report
 
 log = logging.getLogger(__name__)
 
@@ -119,12 +119,32 @@ def reports_redispatch(ids: list[int]) -> int:
 
 
 def document_number(report: Report) -> str:
+    """The document's number, printed on it: the approval notice's own 萧科安〔YYYY〕N号; for the other kinds
+    the next number of the prefix's sequence for the year the report was requested in.
+
+    Called once per report, in the transaction that claims it for rendering (``_claim``): if that
+    transaction rolls back, so does the counter, so numbers have no gap. A report whose rendering fails
+    keeps its number, and its retry prints the same one.
+    """
     if report.kind == ReportKind.APPROVAL_NOTICE:
         from projects.models import Project
 
         return Project.objects.values_list("notice_number", flat=True).get(pk=report.params["project"])
+    prefix = NUMBER_PREFIX[report.kind]
     year = timezone.localdate(report.created_at).year
-    return f"{NUMBER_PREFIX[report.kind]}〔{year}〕{report.pk}号"
+    counter = _counter_locked(prefix, year)
+    counter.last += 1
+    counter.save(update_fields=["last"])
+    return f"{prefix}〔{year}〕{counter.last}号"
+
+
+def _counter_locked(prefix: str, year: int) -> DocumentCounter:
+    try:
+        with transaction.atomic():  # the year's first document: create the row, or find a concurrent one's
+            DocumentCounter.objects.get_or_create(prefix=prefix, year=year)
+    except IntegrityError:
+        pass
+    return DocumentCounter.objects.select_for_update().get(prefix=prefix, year=year)
 
 
 def _stale_after() -> timedelta:
