@@ -9,6 +9,7 @@ nothing. Another organisation's object is simply not found (404).
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -156,20 +157,25 @@ def pool_tranches() -> QuerySet[PoolTranche]:
 
 
 # -- scoping ------------------------------------------------------------------
+# escrow knows projects only as ids (``project_ref``). Which projects an organisation is party to is told by
+# the app that owns projects, registered in its ready() (projects.selectors.party_project_ids): escrow
+# depends on nothing above it. With no provider, enterprise and platform users see no project's money.
+PartyProjects = Callable[[object], tuple[Iterable[int], Iterable[int]]]
+_party_provider: PartyProjects | None = None
+
+
+def register_party_projects(provider: PartyProjects) -> None:
+    global _party_provider
+    _party_provider = provider
+
+
 def _party_projects(user):
-    """Ids of the projects of the user's organisation (as enterprise or as platform), or None for all."""
+    """Ids of the projects of the user's organisation (as enterprise, as platform), or (None, None) for all."""
     if is_oversight(user):
         return None, None
-    from projects.models import Project
-
-    org = getattr(user, "organization", None)
-    if org is None or not user.has_role(Role.ENTERPRISE, Role.PLATFORM):
-        return Project.objects.none().values("pk"), Project.objects.none().values("pk")
-    as_enterprise = Project.objects.filter(enterprise=org).values("pk") if user.has_role(Role.ENTERPRISE) \
-        else Project.objects.none().values("pk")
-    as_platform = Project.objects.filter(platform=org).values("pk") if user.has_role(Role.PLATFORM) \
-        else Project.objects.none().values("pk")
-    return as_enterprise, as_platform
+    if _party_provider is None:
+        return [], []
+    return _party_provider(user)
 
 
 def accounts_visible_to(user) -> QuerySet[Account]:

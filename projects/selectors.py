@@ -44,6 +44,18 @@ def projects_visible_to(user) -> QuerySet[Project]:
     return base.filter(cond)
 
 
+def party_project_ids(user):
+    """The projects the user's organisation is party to, as enterprise and as platform (by role): pk
+    subqueries for escrow's scoping of accounts and operations (registered in ProjectsConfig.ready)."""
+    none = Project.objects.none().values("pk")
+    org = getattr(user, "organization", None)
+    if org is None or not user.has_role(Role.ENTERPRISE, Role.PLATFORM):
+        return none, none
+    as_enterprise = Project.objects.filter(enterprise=org).values("pk") if user.has_role(Role.ENTERPRISE) else none
+    as_platform = Project.objects.filter(platform=org).values("pk") if user.has_role(Role.PLATFORM) else none
+    return as_enterprise, as_platform
+
+
 def project_get_visible(user, pk) -> Project:
     """One project, or 404 when unknown or not visible to ``user``."""
     project = projects_visible_to(user).filter(pk=pk).first()
