@@ -1,7 +1,8 @@
 """Money is CNY with two decimals (I4): Decimal, half-up at the fen, never float."""
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+import re
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import models
 from django.utils.translation import gettext as _
@@ -21,22 +22,30 @@ def has_at_most_two_places(value: Decimal) -> bool:
     return Decimal(value) == Decimal(value).quantize(FEN)
 
 
+_TYPED_AMOUNT = re.compile(r"^[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?$")
+MAX_INTEGER_DIGITS = 16  # MoneyField: 18 digits, 2 of them decimals
+
+
 def parse_money(value: Decimal | int | str | None, *, field: str = "amount") -> Decimal:
     """An amount a person typed or sent: "1,200,000.00", "¥1200000", " 12.5 " → Decimal with two places.
 
-    Unlike ``money`` it never rounds: an amount of a bank transfer with a third decimal is a typing
-    mistake, refused under I4 rather than silently changed. The error names ``field`` for the form.
+    Unlike ``money`` it never changes what was typed: a third decimal (I4), thousands separators not in
+    groups of three ("12,34", "1.000,00"), exponents and amounts beyond the 16 integer digits a MoneyField
+    holds are refused, naming ``field`` for the form, rather than read as some other amount.
     """
     if isinstance(value, float):
         raise TypeError("money must not be a float")
-    text = str(value if value is not None else "").strip().replace(",", "").replace("，", "")
-    text = text.removeprefix("¥").removeprefix("￥").strip()
-    try:
-        amount = Decimal(text)
-    except InvalidOperation:
-        amount = None
-    if amount is None or not amount.is_finite():
+    if isinstance(value, Decimal):
+        text = format(value, "f") if value.is_finite() else str(value)
+    elif isinstance(value, int):
+        text = str(value)
+    else:
+        text = str(value or "").strip().replace("，", ",").removeprefix("¥").removeprefix("￥").strip()
+    if not _TYPED_AMOUNT.match(text):
         raise _amount_error(_("金额格式不正确：%(v)s") % {"v": str(value or "")[:40] or "—"}, field, _("格式不正确"))
+    amount = Decimal(text.replace(",", ""))
+    if len(text.lstrip("+-").split(".")[0].replace(",", "")) > MAX_INTEGER_DIGITS:
+        raise _amount_error(_("金额格式不正确：%(v)s") % {"v": text[:40]}, field, _("格式不正确"))
     if not has_at_most_two_places(amount):
         raise _amount_error(_("I4：金额最多两位小数（精确到分）：%(v)s") % {"v": text[:40]}, field,
                             _("最多两位小数"), rule="I4")

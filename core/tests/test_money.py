@@ -24,7 +24,10 @@ def test_parse_money_refuses_a_third_decimal_instead_of_rounding_i4(typed):
     assert err.value.fields == {"repaid_amount": ["最多两位小数"]} and "I4" in err.value.detail
 
 
-@pytest.mark.parametrize("typed", ["", None, "abc", "1.2.3", "NaN", "Infinity", "¥"])
+@pytest.mark.parametrize("typed", ["", None, "abc", "1.2.3", "NaN", "Infinity", "¥", "1e30", "1E3",
+                                   # separators not in thousands groups are not read as some other amount
+                                   "12,34", "1,000,00", "1.000,00", "600.000,00", ",100", "1,0000.00",
+                                   "12345678901234567.00", Decimal("1E+17"), Decimal("NaN")])
 def test_parse_money_refuses_what_is_not_an_amount(typed):
     with pytest.raises(DomainError) as err:
         parse_money(typed)

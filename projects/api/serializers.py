@@ -139,6 +139,8 @@ class ReviewInputSerializer(serializers.Serializer):
 
 class ActionInputSerializer(serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, default="")
+    # close / terminate: what the platform repaid of the pool's advance (I2); absent → all of it.
+    repaid_amount = money_in(required=False, allow_null=True)
 
 
 class HistorySerializer(serializers.Serializer):

@@ -177,7 +177,7 @@ class ProjectActionView(APIView):
             raise Http404
         serializer = ActionInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        extra = {k: v for k, v in request.data.items() if k != "reason"} if hasattr(request.data, "items") else {}
+        extra = {k: v for k, v in serializer.validated_data.items() if k != "reason"}  # typed, never a float
 
         def handler():
             result = run_action(project=project, action=action_name, actor=request.user,
