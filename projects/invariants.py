@@ -27,8 +27,11 @@ def milestone_custody_violations() -> list[str]:
 
     problems: list[str] = []
     balances = dict(Account.objects.filter(kind=AccountKind.CUSTODY).values_list("code", "balance"))
+    # Money received: positive custody postings, leaving out a mistaken entry and its reversal (both stay
+    # in the journal; workflow.md) — once reversed, the row must show the receipt undone.
     received = {code: money(s) for code, s in
-                Posting.objects.filter(account__kind=AccountKind.CUSTODY, amount__gt=0)
+                Posting.objects.filter(account__kind=AccountKind.CUSTODY, amount__gt=0,
+                                       entry__reverses__isnull=True, entry__reversed_by__isnull=True)
                 .values_list("account__code").annotate(s=Sum("amount")).values_list("account__code", "s")}
     rows = Milestone.objects.values_list("pk", "project_id", "seq", "paid_in", "released_amount",
                                          "forfeited_amount", "refunded_amount")

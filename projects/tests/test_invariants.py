@@ -66,3 +66,21 @@ def test_an_active_project_without_its_advance_is_reported_i2(demo):
     Project.objects.filter(pk=p.pk).update(state="active")  # a row put back by hand, the ledger not
     assert ledger_violations() == [f"invariant 5 (I2): project {p.pk} is active, pool:advanced:{p.pk} should hold "
                                    f"1000000.00 but holds 0.00"]
+
+
+def test_a_reversed_receipt_is_consistent_once_the_row_is_corrected(demo):
+    """A mistaken deposit is corrected by a reversing entry (both stay in the journal); with the milestone row
+    corrected too, the check passes — neither the mistake nor its reversal counts as money received."""
+    from escrow.models import JournalEntry, MoneyOperation
+    from escrow.services import reverse_entry
+
+    p = approved_project(demo, tranches=[("1000000.00", "100000.00")], budget="1000000.00")
+    ms.project_open_escrow(project=p, actor=demo.reviewer)
+    m = p.milestones.get()
+    pay_deposit(demo, m, "100000.00")
+    entry = JournalEntry.objects.get(operation=MoneyOperation.objects.get(purpose=ms.P_DEPOSIT))
+    reverse_entry(entry=entry, actor=demo.custodian, memo="冲正误记的到账")
+    problems = ledger_violations()  # the row still says 100,000.00 paid in: reported
+    assert problems and all(f"milestone {m.pk} " in line for line in problems)
+    Milestone.objects.filter(pk=m.pk).update(paid_in=Decimal("0.00"))
+    assert ledger_violations() == []
