@@ -165,6 +165,7 @@ class MoneyOperation(models.Model):
     def finish(self, *, entry: JournalEntry) -> None:
         self.entry = entry
         self.finished_at = timezone.now()
+        self.failure_reason = ""  # an earlier attempt's error (its audit row stays) no longer describes it
 
     @transition(field=state, source=[OperationState.REQUESTED, OperationState.EXECUTING,
                                      OperationState.AWAITING_CONFIRMATION], target=OperationState.FAILED)

@@ -52,7 +52,7 @@ class OperationSerializer(serializers.ModelSerializer):
         model = MoneyOperation
         fields = ["id", "kind", "amount", "state", "memo", "purpose", "context", "project", "reference", "bank_ref",
                   "requires_confirmation", "failure_reason", "ordered_by", "executed_by", "confirmed_by", "entry",
-                  "attempts", "created_at", "dispatched_at", "finished_at"]
+                  "attempts", "execution_errors", "created_at", "dispatched_at", "finished_at"]
         read_only_fields = fields
 
 

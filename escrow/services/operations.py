@@ -195,7 +195,7 @@ def _complete(op: MoneyOperation, *, actor=None, raise_on_failure: bool = False)
             entry = post_entry(memo=op.memo, idempotency_key=f"op:{op.idempotency_key}",
                                lines=[(code, Decimal(a)) for code, a in op.lines], actor=actor)
             op.finish(entry=entry)
-            op.save(update_fields=["state", "entry", "finished_at"])
+            op.save(update_fields=["state", "entry", "finished_at", "failure_reason"])
             audit_record(actor=actor, target=op, action="finish", from_state=OperationState.EXECUTING,
                          to_state=op.state, data={"entry": entry.pk})
             for hook in _done_hooks.get(op.purpose, []):
@@ -222,7 +222,9 @@ def operation_execute(*, operation_id: int) -> MoneyOperation | None:
     leaves the operation executing; it is counted and recorded on the operation and in the audit trail,
     and after ``ANXINBAO_OPERATION_MAX_ATTEMPTS`` such errors the sweep stops re-sending it and the
     custodian operators are told (``_execution_error``). Database connection errors are left to Celery's
-    retry.
+    retry. The error is recorded in its own transaction, which commits when a worker calls this (no outer
+    transaction); inside a caller's atomic block it is a savepoint that the propagating exception rolls
+    back with the rest.
     """
     with transaction.atomic():
         op = MoneyOperation.objects.select_for_update().filter(pk=operation_id).first()
@@ -258,9 +260,9 @@ def _execution_error(operation_id: int, exc: Exception) -> None:
     audit_record(actor=None, target=op, action="execution_error", from_state=op.state, to_state=op.state,
                  reason=op.failure_reason, data={"errors": op.execution_errors})
     log.error("operation %s: execution error %s: %r", op.pk, op.execution_errors, exc)
-    if op.execution_errors == _max_attempts():
+    if op.execution_errors >= _max_attempts():  # the sweep has stopped (or a person's redispatch failed again)
         notify(users=users_with_role(Role.CUSTODIAN), verb="operation_stuck",
-               text=_("资金操作 #%(id)s（%(memo)s）已连续 %(n)s 次执行出错，定时巡检不再自动重发；"
+               text=_("资金操作 #%(id)s（%(memo)s）已 %(n)s 次执行出错，定时巡检不再自动重发；"
                       "未记账，资金未动。请技术人员排查后在监管操作台重新派发。") % {
                    "id": op.pk, "memo": op.memo, "n": op.execution_errors},
                url=reverse("escrow:desk") + f"#op-{op.pk}")

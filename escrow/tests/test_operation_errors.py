@@ -83,6 +83,10 @@ def test_hook_error_is_recorded_bounded_and_reported_to_custodians(demo, ledger_
         operation_redispatch(operation=op, by=demo.custodian)
     op = operation_execute(operation_id=op.pk)
     assert op.state == OperationState.DONE and op.execution_errors == 3
+    assert op.failure_reason == ""  # the errors stay in the audit trail, not on a done operation
+    from escrow.api.serializers import OperationSerializer
+
+    assert OperationSerializer(op).data["execution_errors"] == 3
     assert balance(codes.custody(1, 1)) == Decimal("60.00")
     assert Notification.objects.filter(verb="operation_stuck").count() == 2  # no new alert
 
@@ -100,3 +104,18 @@ def test_connection_error_is_left_to_celery_retry_not_counted_as_a_bug(demo, led
     assert not AuditEvent.objects.filter(object_id=str(op.pk), action="execution_error").exists()
     assert operation_execute(operation_id=op.pk).state == OperationState.DONE
     assert MoneyOperation.objects.get(pk=op.pk).execution_errors == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_error_record_commits_on_its_own_as_in_a_worker(demo):
+    """A worker calls operation_execute with no transaction around it: the error record is committed by its
+    own transaction (the row lock it takes needs one), while the failed posting is rolled back."""
+    BROKEN["on"] = True
+    deposit(demo, project=1, seq=1, amount="100.00")
+    op = _order(demo)
+    with pytest.raises(KeyError):
+        operation_execute(operation_id=op.pk)
+    op = MoneyOperation.objects.get(pk=op.pk)
+    assert (op.state, op.execution_errors) == (OperationState.EXECUTING, 1) and "KeyError" in op.failure_reason
+    assert AuditEvent.objects.filter(object_id=str(op.pk), action="execution_error").count() == 1
+    assert not Posting.objects.filter(entry__operation=op).exists()
