@@ -52,8 +52,13 @@ def _lock(project_id: int, *milestone_ids: int) -> tuple[Project, dict[int, Mile
     return project, {m.pk: m for m in rows}
 
 
-def _lock_milestone(milestone: Milestone) -> tuple[Project, Milestone]:
+def _lock_milestone(milestone: Milestone, *, require_active: bool = True) -> tuple[Project, Milestone]:
+    """Lock the project and the milestone. A person's milestone action needs the project in implementation:
+    after it is completed or terminated, a milestone left waiting for its deposit takes no more money."""
     project, rows = _lock(milestone.project_id, milestone.pk)
+    if require_active and project.state != ProjectState.ACTIVE:
+        raise TransitionNotAllowed(_("项目当前状态为“%(s)s”，其里程碑不能再办理") % {"s": project.get_state_display()},
+                                   code="project_not_active")
     return project, rows[milestone.pk]
 
 
@@ -542,7 +547,7 @@ def _hook_target(op: MoneyOperation) -> Milestone | None:
 
 def _hook_milestone(op: MoneyOperation) -> tuple[Project, Milestone] | tuple[None, None]:
     m = _hook_target(op)
-    return _lock_milestone(m) if m is not None else (None, None)
+    return _lock_milestone(m, require_active=False) if m is not None else (None, None)
 
 
 def on_receipt_done(op: MoneyOperation) -> None:
@@ -770,7 +775,7 @@ def milestones_mark_overdue(*, today: date | None = None) -> list[int]:
     done = []
     for m in Milestone.objects.filter(state=M.IN_PROGRESS, due_date__lt=today).only("pk", "project_id"):
         with transaction.atomic():
-            project, milestone = _lock_milestone(m)
+            project, milestone = _lock_milestone(m, require_active=False)
             if milestone.state != M.IN_PROGRESS or milestone.due_date >= today:
                 continue
             milestone.mark_overdue()
@@ -793,7 +798,7 @@ def milestones_remind(*, today: date | None = None, days: int = 14) -> list[int]
                                   reminded_at__isnull=True).only("pk", "project_id")
     for m in qs:
         with transaction.atomic():
-            project, milestone = _lock_milestone(m)
+            project, milestone = _lock_milestone(m, require_active=False)
             if milestone.reminded_at is not None or milestone.state != M.IN_PROGRESS:
                 continue
             milestone.reminded_at = timezone.now()

@@ -392,3 +392,22 @@ def test_typed_amounts_with_a_third_decimal_are_refused_not_rounded_i4(demo, led
     assert err.value.rule == "I4" and "repaid_amount" in err.value.fields
     assert Project.objects.get(pk=p.pk).state == ProjectState.ACTIVE
     assert account_balance(codes.pool_advanced(p.pk)) == d("1000000.00")
+
+
+def test_after_termination_a_milestone_waiting_for_its_deposit_takes_no_money(demo, ledger_ok):
+    p = approved_project(demo, tranches=[("1000000.00", "100000.00"), ("2000000.00", "200000.00")],
+                         budget="1000000.00")
+    ms.project_open_escrow(project=p, actor=demo.reviewer)
+    m1 = p.milestones.get(seq=1)
+    ms.milestone_upload_receipt(milestone=m1, actor=demo.enterprise, file=pdf())  # before: allowed
+    ms.project_terminate(project=Project.objects.get(pk=p.pk), actor=demo.reviewer, reason="企业放弃合作",
+                         repaid_amount="1000000.00")
+    assert fresh(m1).state == M.DEPOSIT_DUE  # left as it was, but closed to business with the project
+    with pytest.raises(TransitionNotAllowed) as err:
+        ms.milestone_confirm_deposit(milestone=fresh(m1), actor=demo.custodian, amount="100000.00",
+                                     bank_ref=bank_ref())
+    assert err.value.code == "project_not_active" and "已终止" in err.value.detail
+    with pytest.raises(TransitionNotAllowed):
+        ms.milestone_upload_receipt(milestone=fresh(m1), actor=demo.enterprise, file=pdf())
+    assert not MoneyOperation.objects.filter(purpose=ms.P_DEPOSIT).exists()
+    assert account_balance(codes.custody(p.pk, 1)) == 0
