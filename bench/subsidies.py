@@ -93,7 +93,9 @@ def build(n_enterprises: int) -> None:
                         enterprise=e, platform=platforms[(e.pk + k) % len(platforms)], created_by=user,
                         scheme=scheme, mode="project_cooperation", title=f"{e.name} 项目{k + 1}",
                         total_amount=Decimal("6000000.00"), budget=Decimal("6000000.00"),
-                        start_date=date(2025, 4, 1), end_date=date(2027, 3, 31), state="active"))
+                        # completed: the one milestone is released below; an approved or active project
+                        # would hold its budget in pool:advanced:P (I2), which this world does not post
+                        start_date=date(2025, 4, 1), end_date=date(2027, 3, 31), state="completed"))
             Project.objects.bulk_create(projects)
             milestones, accounts, ops, entries, postings, audits, policies = [], [], [], [], [], [], []
             for idx, p in enumerate(projects):
