@@ -1,10 +1,13 @@
-"""Uploaded files (R12): PDF or image only, judged by their bytes, at most 20 MB.
+"""Stored files: uploads (R12: PDF or image only, judged by their bytes, at most 20 MB) and downloads.
 
 Shared by every app that stores an uploaded file (project attachments, insurance
-policies, audit reports, blacklist evidence).
+policies, audit reports, blacklist evidence) or a rendered one (reports).
 """
 from __future__ import annotations
 
+import posixpath
+
+from django.http import FileResponse, Http404
 from django.utils.translation import gettext as _
 
 from .exceptions import DomainError
@@ -49,3 +52,27 @@ def check_upload(file, *, field: str = "file", max_bytes: int = MAX_BYTES) -> st
         raise DomainError(_("R12：只接受 PDF 或图片文件（按文件内容判断）"), code="file_type", rule="R12",
                           fields={field: [_("R12：只接受 PDF 或图片（PNG、JPEG、GIF、WebP）")]})
     return content_type
+
+
+def file_response(fieldfile, *, filename: str | None = None, content_type: str | None = None) -> FileResponse:
+    """A stored file as a confidential download, served only after the caller's permission check.
+
+    The display name defaults to the stored file's base name (non-ASCII names are sent as RFC 5987
+    filename*). Without a content type it is read from the file's bytes, else guessed from the name.
+    A file missing from storage is a 404, not a 500.
+    """
+    missing = _("文件不存在或已被移除")
+    if not fieldfile:
+        raise Http404(missing)
+    try:
+        handle = fieldfile.open("rb")
+    except FileNotFoundError as exc:
+        raise Http404(missing) from exc
+    if content_type is None:
+        content_type = sniff_content_type(handle.read(16))
+        handle.seek(0)
+    response = FileResponse(handle, as_attachment=True, filename=filename or posixpath.basename(fieldfile.name),
+                            content_type=content_type)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response

@@ -11,7 +11,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 
 from core.choices import Role
 from core.exceptions import DomainError, PermissionDeniedError
+from core.files import file_response
 from core.permissions import require, require_role
 from core.services import audit_history
 
@@ -232,10 +233,7 @@ def attachment_upload(request, pk: int):
 def attachment_download(request, pk: int):
     """Served only after the visibility check: another organisation's file is a 404."""
     attachment = selectors.attachment_get_visible(request.user, pk)
-    response = FileResponse(attachment.file.open("rb"), as_attachment=True, filename=attachment.original_name,
-                            content_type=attachment.content_type)
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return file_response(attachment.file, filename=attachment.original_name, content_type=attachment.content_type)
 
 
 @page

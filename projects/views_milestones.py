@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.dateparse import parse_date
@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 
 from core.choices import Role
 from core.exceptions import DomainError
+from core.files import file_response
 from core.permissions import has_role
 from escrow.choices import OperationState
 from escrow.models import MoneyOperation
@@ -204,6 +205,5 @@ def operation_confirm_view(request, op_id: int):
 def attachment_download(request, att_id: int):
     att = get_object_or_404(Attachment, pk=att_id, milestone__isnull=False)
     get_object_or_404(milestones_visible_to(request.user), pk=att.milestone_id)
-    return FileResponse(att.file.open("rb"), as_attachment=True, filename=att.original_name,
-                        content_type=att.content_type)
+    return file_response(att.file, filename=att.original_name, content_type=att.content_type)
 

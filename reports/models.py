@@ -60,8 +60,9 @@ class Report(models.Model):
         return f"{self.get_kind_display()} {self.number}"
 
     @property
-    def is_pdf(self) -> bool:
-        return self.kind != ReportKind.DOSSIER_EXPORT
+    def content_type(self) -> str:
+        """Every report is a PDF but the dossier export, a zip of the dossier and its attachments."""
+        return "application/zip" if self.kind == ReportKind.DOSSIER_EXPORT else "application/pdf"
 
     # Transitions change fields in memory only; services lock, save and audit.
     @transition(field=state, source=[S.QUEUED, S.RUNNING], target=S.RUNNING)

@@ -5,9 +5,9 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from core.exceptions import DomainError, PermissionDeniedError
+from core.files import file_response
 
 from . import selectors, services
-from .api.views import file_response
 from .choices import KIND_PARAMS, ReportKind
 from .forms import ReportRequestForm
 
@@ -48,7 +48,7 @@ def download(request, pk):
     report = selectors.report_for(request.user, pk)
     if report.state != "done" or not report.file:
         return redirect("reports:detail", pk=report.pk)
-    return file_response(report)
+    return file_response(report.file, filename=report.filename, content_type=report.content_type)
 
 
 @login_required

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from core.choices import Role
 from core.exceptions import DomainError, PermissionDeniedError
+from core.files import file_response
 from core.models import Organization
 from core.permissions import has_role, is_oversight
 from core.services import audit_history, organization_blacklist, organization_lift_blacklist
@@ -22,7 +23,6 @@ from . import forms, selectors, services
 from .choices import ComputationState
 from .documents import latest_per_enterprise, totals, year_workbook
 from .explain import explain_grant, explain_premium
-from .files import file_response
 from .models import GrantComputation, PremiumSubsidy
 
 KINDS = {"grant": (GrantComputation, selectors.grants_visible, explain_grant, services.grant_compute),

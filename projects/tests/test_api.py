@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from urllib.parse import quote
 
 import pytest
 from rest_framework.test import APIClient
@@ -110,6 +111,11 @@ def test_enterprise_b_gets_404_for_enterprise_a_project_and_attachment(demo, cli
     client.force_login(demo.enterprise)
     r = client.get(f"/projects/attachments/{attachment.pk}/")
     assert r.status_code == 200 and b"".join(r.streaming_content).startswith(b"%PDF")
+    assert r["Content-Disposition"] == f"attachment; filename*=utf-8''{quote(attachment.original_name)}"
+    assert r["Content-Type"] == "application/pdf" and r["X-Content-Type-Options"] == "nosniff"
+    assert r["Cache-Control"] == "private, no-store"
+    attachment.file.storage.delete(attachment.file.name)   # gone from storage: a 404, not a 500
+    assert client.get(f"/projects/attachments/{attachment.pk}/").status_code == 404
 
 
 def test_platform_sees_no_drafts_and_other_platform_sees_nothing(demo):

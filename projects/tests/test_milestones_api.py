@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from urllib.parse import quote
 
 import pytest
 from rest_framework.test import APIClient
@@ -128,6 +129,27 @@ def test_milestone_page_shows_timeline_with_bounded_queries(demo, django_assert_
     assert c.get(f"/milestones/project/{p.pk}/").status_code == 404
     c.force_login(demo.enterprise)
     assert 'data-action="upload_receipt"' not in c.get(f"/milestones/project/{p.pk}/").content.decode()
+
+
+def test_milestone_attachment_download_is_private_and_scoped(demo):
+    from django.test import Client
+
+    p = approved_project(demo, tranches=[("1200000.00", "120000.00")])
+    ms.project_open_escrow(project=p, actor=demo.reviewer)
+    att = ms.milestone_upload_receipt(milestone=p.milestones.get(), actor=demo.enterprise, file=pdf("银行回单.pdf"))
+    c = Client()
+    c.force_login(demo.custodian)
+    assert f"/milestones/attachments/{att.pk}/" in c.get(f"/milestones/project/{p.pk}/").content.decode()
+    r = c.get(f"/milestones/attachments/{att.pk}/")
+    assert r.status_code == 200 and b"".join(r.streaming_content).startswith(b"%PDF")
+    assert r["Content-Disposition"] == f"attachment; filename*=utf-8''{quote('银行回单.pdf')}"
+    assert r["Content-Type"] == "application/pdf" and r["X-Content-Type-Options"] == "nosniff"
+    assert r["Cache-Control"] == "private, no-store"
+    c.force_login(demo.enterprise2)
+    assert c.get(f"/milestones/attachments/{att.pk}/").status_code == 404
+    c.force_login(demo.custodian)
+    att.file.storage.delete(att.file.name)   # gone from storage: a 404, not a 500
+    assert c.get(f"/milestones/attachments/{att.pk}/").status_code == 404
 
 
 def test_page_forms_call_services_and_redirect_only_inside(demo):

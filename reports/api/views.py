@@ -1,20 +1,13 @@
-from django.http import FileResponse
 from django.utils.translation import gettext as _
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from core.files import file_response
 from core.idempotency import idempotent
 
 from .. import selectors, services
 from .serializers import ReportRequestSerializer, ReportSerializer
-
-
-def file_response(report):
-    response = FileResponse(report.file.open("rb"), as_attachment=True, filename=report.filename or None,
-                            content_type="application/zip" if not report.is_pdf else "application/pdf")
-    response["Cache-Control"] = "private, no-store"
-    return response
 
 
 class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -47,7 +40,7 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         report = self.get_object()
         if report.state != "done" or not report.file:
             return Response({"code": "not_ready", "detail": _("报告尚未生成完成")}, status=status.HTTP_409_CONFLICT)
-        return file_response(report)
+        return file_response(report.file, filename=report.filename, content_type=report.content_type)
 
     @action(detail=True, methods=["post"])
     @idempotent

@@ -1,6 +1,7 @@
 """POST reports/ → 202; GET reports/{id}/ → state, progress, download; other organisations get 404."""
 import io
 import zipfile
+from urllib.parse import quote
 
 import pytest
 from django.core.files.base import ContentFile
@@ -41,8 +42,16 @@ def test_post_answers_202_and_get_shows_progress_and_download(projects, demo, dj
     assert got["download"].endswith(f"/api/v1/reports/{rid}/download/")
     pdf = client_for(demo.enterprise).get(got["download"])
     assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
+    filename = Report.objects.get(pk=rid).filename
+    assert filename.startswith("准予立项通知书")
+    assert pdf["Content-Disposition"] == f"attachment; filename*=utf-8''{quote(filename)}"
+    assert pdf["X-Content-Type-Options"] == "nosniff" and pdf["Cache-Control"] == "private, no-store"
     content = b"".join(pdf.streaming_content)
     assert "准予立项通知书" in squeeze(text(content)) and cjk_embedded(content)
+    stored = Report.objects.get(pk=rid).file
+    stored.storage.delete(stored.name)   # gone from storage: a 404 in the API's shape, not a 500
+    gone = client_for(demo.enterprise).get(got["download"])
+    assert gone.status_code == 404 and gone.json()["code"] == "not_found"
 
 
 @pytest.mark.django_db
@@ -147,7 +156,7 @@ def test_dossier_export_zip_has_pdf_attachments_and_csv(projects, demo, django_c
     got = client_for(demo.enterprise).get(f"/api/v1/reports/{resp.json()['id']}/").json()
     assert got["state"] == "done"
     data = client_for(demo.enterprise).get(got["download"])
-    assert data["Content-Type"] == "application/zip"
+    assert data["Content-Type"] == "application/zip" and data["X-Content-Type-Options"] == "nosniff"
     zf = zipfile.ZipFile(io.BytesIO(b"".join(data.streaming_content)))
     names = zf.namelist()
     assert f"项目档案-{project.pk}.pdf" in names
@@ -244,6 +253,12 @@ def test_requesting_from_the_page_renders_and_redirects_to_the_progress_page(pro
     assert report.state == "done" and report.requested_by == demo.enterprise
     page = browser.get("/reports/").content.decode()
     assert report.number in page and f"/reports/{report.pk}/download/" in page
+    got = browser.get(f"/reports/{report.pk}/download/")
+    assert got.status_code == 200 and b"".join(got.streaming_content)[:5] == b"%PDF-"
+    assert got["Content-Disposition"] == f"attachment; filename*=utf-8''{quote(report.filename)}"
+    assert got["X-Content-Type-Options"] == "nosniff" and got["Cache-Control"] == "private, no-store"
+    report.file.storage.delete(report.file.name)   # gone from storage: a 404, not a 500
+    assert browser.get(f"/reports/{report.pk}/download/").status_code == 404
     resp = browser.post("/reports/", {"kind": "custody_statement", "project": projects[2].pk})
     assert resp.status_code == 200 and Report.objects.count() == 1   # not among the choices offered
 

@@ -6,10 +6,10 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from core.files import file_response
 from core.idempotency import idempotent
 
 from .. import selectors, services
-from ..files import file_response
 from . import serializers as s
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from urllib.parse import quote
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -110,19 +111,24 @@ def test_owner_downloads_policy_document_and_audit_report_on_pages_and_api(clien
     r = client.get(f"/subsidies/insurance/{policy.pk}/document/")
     assert r.status_code == 200 and b"".join(r.streaming_content) == PDF
     assert r["Content-Type"] == "application/pdf" and r["X-Content-Type-Options"] == "nosniff"
+    assert r["Cache-Control"] == "private, no-store"
+    assert r["Content-Disposition"] == f"attachment; filename*=utf-8''{quote('保单.pdf')}"
     assert f"/subsidies/audits/{audit.pk}/report/" in client.get(f"/subsidies/audits/{audit.pk}/").content.decode()
     r = client.get(f"/subsidies/audits/{audit.pk}/report/")
     assert r.status_code == 200 and b"".join(r.streaming_content) == PNG and r["Content-Type"] == "image/png"
+    assert r["X-Content-Type-Options"] == "nosniff" and r["Cache-Control"] == "private, no-store"
 
     api = api_for(demo.enterprise)
     body = api.get(f"/api/v1/insurance/policies/{policy.pk}/").json()
     assert body["document"] == f"http://testserver/api/v1/insurance/policies/{policy.pk}/document/"
     r = api.get(body["document"])
     assert r.status_code == 200 and b"".join(r.streaming_content) == PDF
+    assert r["X-Content-Type-Options"] == "nosniff" and r["Cache-Control"] == "private, no-store"
     body = api.get(f"/api/v1/audits/{audit.pk}/").json()
     assert body["report"] == f"http://testserver/api/v1/audits/{audit.pk}/report/"
     r = api.get(body["report"])
     assert r.status_code == 200 and b"".join(r.streaming_content) == PNG
+    assert r["X-Content-Type-Options"] == "nosniff" and r["Cache-Control"] == "private, no-store"
 
 
 def test_oversight_downloads_any_enterprise_files(client, demo, files_of_a):
@@ -163,6 +169,7 @@ def test_blacklist_evidence_only_for_bureau_and_auditors_r17(client, demo):
         client.force_login(user)
         r = client.get(url)
         assert r.status_code == 200 and b"".join(r.streaming_content) == PDF
+        assert r["X-Content-Type-Options"] == "nosniff" and r["Cache-Control"] == "private, no-store"
     for user in (demo.enterprise2, demo.enterprise, demo.platform, demo.finance):
         client.force_login(user)
         assert client.get(url).status_code == 404, user
