@@ -1,8 +1,10 @@
 """Who may do what in the subsidies app: one role × action matrix over the demo users.
 
-The permission functions answer the matrix, and the services enforce it (403 with the decision's
-reason). Each action is tried on the objects of both demo enterprises, so enterprise staff are
-checked on their own organisation's objects and on the other's.
+The same matrix is checked four times: the permission functions answer it; the services enforce it
+(403 with the decision's reason); the API refuses alike; and the pages show a form or button exactly
+when the action would succeed, and refuse it otherwise. Each action is tried on the objects of both
+demo enterprises, so enterprise staff are checked on their own organisation's objects and on the
+other's.
 """
 from __future__ import annotations
 
@@ -11,7 +13,9 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from django.contrib.messages import get_messages
 from django.db import transaction
+from rest_framework.test import APIClient
 
 from core.exceptions import PermissionDeniedError
 from core.models import Organization, User
@@ -178,3 +182,128 @@ def test_every_service_enforces_the_decision_with_its_reason(demo, world, owner)
             elif refused is not None and action != "manage_blacklist" and refused != decision.reason:
                 wrong.append((action, name, refused, decision.reason))  # the blacklist's service lives in core
     assert not wrong
+
+
+def api_calls(o: Owned, demo) -> dict:
+    """action → (path, body) of the API's write endpoints."""
+    return {
+        "record_policy": ("/api/v1/insurance/policies/", {
+            "project": o.project.pk, "insurer": demo.insurer.pk, "type": "transformation", "premium": "1000.00",
+            "cover": "2000.00", "start_date": "2025-05-01", "end_date": "2026-04-30"}),
+        "record_other_subsidy": ("/api/v1/subsidies/other/", {
+            "enterprise": o.org.pk, "policy_name": "余杭区科技保险补助", "issuer": "余杭区", "type": "rd_loss",
+            "year": 2025, "amount": "100.00"}),
+        "record_audit": ("/api/v1/audits/", {"project": o.project.pk, "year": 2025, "audited_input": "900000.00",
+                                            "reason": "复核调整"}),
+        "give_opinion": (f"/api/v1/audits/{o.audit.pk}/opinion/", {"opinion": "同意"}),
+        "compute": ("/api/v1/subsidies/grants/compute/", {"year": 2025}),
+        "approve": (f"/api/v1/subsidies/grants/{o.grant.pk}/approve/", {}),
+        "pay": (f"/api/v1/subsidies/premiums/{o.premium.pk}/pay/", {
+            "amount": str(o.premium.due), "paid_on": "2026-02-01", "voucher": "财付2026-01"}),
+    }
+
+
+def test_the_api_refuses_as_the_decisions_do(demo, world):
+    """403 with the decision's reason; another enterprise's object is not found (404) before that."""
+    o = world["ent1"]
+    wrong = []
+    for action, (path, body) in api_calls(o, demo).items():
+        for name in USERS:
+            client = APIClient()
+            client.force_authenticate(user(name))
+            r = undone(lambda: client.post(path, body, format="json"))  # noqa: B023 - called at once
+            allowed = expected(action, name, o)
+            if allowed and r.status_code not in (200, 201):
+                wrong.append((action, name, r.status_code, r.json()))
+            elif not allowed and r.status_code == 403 and r.json()["detail"] != DECIDE[action](user(name), o).reason:
+                wrong.append((action, name, r.json()))
+            elif not allowed and r.status_code not in (403, 404):
+                wrong.append((action, name, r.status_code))
+    assert not wrong
+
+
+def _succeeded(r) -> bool:
+    return r.status_code == 302 and any(m.level_tag == "success" for m in get_messages(r.wsgi_request))
+
+
+def page_actions(o: Owned, demo) -> dict:
+    """action → (page that offers it, how the page shows it, POST path, POST data)."""
+    def form(r):
+        return r.context["form"] is not None
+
+    def offers(field, obj):
+        """The page's form offers ``obj`` as a choice (enterprise staff get the form for their own)."""
+        return lambda r: r.context["form"] is not None and r.context["form"].fields[field].queryset.filter(
+            pk=obj.pk).exists()
+
+    return {
+        "compute": ("/subsidies/?year=2025", lambda r: b"/subsidies/compute/grant/" in r.content,
+                    "/subsidies/compute/grant/", {"year": 2025}),
+        "approve": (f"/subsidies/grant/{o.grant.pk}/", lambda r: r.context["can_approve"],
+                    f"/subsidies/grant/{o.grant.pk}/approve/", {}),
+        "pay": (f"/subsidies/premium/{o.premium.pk}/", lambda r: r.context["can_pay"],
+                f"/subsidies/premium/{o.premium.pk}/pay/",
+                {"amount": str(o.premium.due), "paid_on": "2026-02-01", "voucher": "财付2026-01"}),
+        "record_policy": ("/subsidies/insurance/", offers("project", o.project), "/subsidies/insurance/", {
+            "project": o.project.pk, "insurer": demo.insurer.pk, "insured": "enterprise", "type": "transformation",
+            "premium": "1000.00", "cover": "2000.00", "start_date": "2025-05-01", "end_date": "2026-04-30"}),
+        "record_claim": (f"/subsidies/insurance/{o.policy.pk}/", form, f"/subsidies/insurance/{o.policy.pk}/",
+                         {"assessed_loss": "10.00", "paid_amount": "0.00"}),
+        "record_other_subsidy": ("/subsidies/other/", offers("enterprise", o.org), "/subsidies/other/", {
+            "enterprise": o.org.pk, "policy_name": "余杭区科技保险补助", "issuer": "余杭区", "type": "rd_loss",
+            "year": 2025, "amount": "100.00", "premium_covered": "0.00"}),
+        "record_audit": ("/subsidies/audits/?year=2025", offers("project", o.project), "/subsidies/audits/", {
+            "project": o.project.pk, "year": 2025, "audited_input": "900000.00", "reason": "复核调整"}),
+        "give_opinion": (f"/subsidies/audits/{o.audit.pk}/", lambda r: r.context["opinion_form"] is not None,
+                         f"/subsidies/audits/{o.audit.pk}/", {"opinion": "同意"}),
+        "manage_blacklist": ("/subsidies/", lambda r: b'href="/subsidies/blacklist/"' in r.content,
+                             "/subsidies/blacklist/", {"action": "add", "add-organization": o.org.pk,
+                                                       "add-reason": "虚报研发投入"}),
+    }
+
+
+@pytest.mark.parametrize("owner", ["ent1", "ent2"])
+def test_pages_show_an_action_exactly_when_it_would_succeed(client, demo, world, owner):
+    """Shown and accepted, or hidden and refused: never a button the service refuses, nor a refusal
+    of what the service accepts. Pages nobody of the role may see answer 403; another enterprise's
+    object 404."""
+    o = world[owner]
+    wrong = []
+    for name in USERS:
+        client.force_login(user(name))
+        may_view = expected("view", name, o)
+        for action, (page, shown, path, data) in page_actions(o, demo).items():
+            allowed = expected(action, name, o)
+            r = client.get(page)
+            if r.status_code == 200:
+                if bool(shown(r)) != allowed:
+                    wrong.append(("shown", action, name))
+            elif allowed or r.status_code != (403 if not may_view else 404):
+                wrong.append(("page", action, name, r.status_code))
+            r = undone(lambda: client.post(path, data))  # noqa: B023 - called at once
+            if _succeeded(r) != allowed:
+                wrong.append(("post", action, name, r.status_code))
+            elif not may_view and r.status_code != 403:
+                wrong.append(("post", action, name, r.status_code))
+        for action, page in (("record_policies", "/subsidies/insurance/"), ("record_other_subsidies", "/subsidies/other/")):
+            r = client.get(page)
+            if (r.status_code == 200 and r.context["form"] is not None) != expected(action, name, o):
+                wrong.append(("form", action, name, r.status_code))
+        r = client.get("/subsidies/?year=2025")
+        export_shown = r.status_code == 200 and b"/subsidies/export/2025/" in r.content
+        if export_shown != expected("export", name, o):
+            wrong.append(("shown", "export", name))
+        if (client.get("/subsidies/export/2025/").status_code == 200) != expected("export", name, o):
+            wrong.append(("get", "export", name))
+    assert not wrong
+
+
+def test_the_administrator_computes_and_records_on_pages_as_the_services_allow(client, demo, world):
+    """The services let the administrator compute and record insurance, other subsidies and audits;
+    the pages used to hide those forms and refuse them (403)."""
+    client.force_login(demo.admin)
+    o = world["ent1"]
+    assert b"/subsidies/compute/grant/" in client.get("/subsidies/?year=2025").content
+    for action in ("compute", "record_policy", "record_claim", "record_other_subsidy", "record_audit"):
+        _page, _shown, path, data = page_actions(o, demo)[action]
+        assert _succeeded(client.post(path, data)), action
