@@ -33,14 +33,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.choices import OrgKind, Role
-from core.exceptions import DomainError, PermissionDeniedError, TransitionNotAllowed
+from core.exceptions import DomainError, TransitionNotAllowed
 from core.files import check_upload
 from core.models import Organization, SchemeVersion
 from core.money import ZERO, money
-from core.permissions import require_role
+from core.permissions import require
 from core.services import audit_record, notify, users_of, users_with_role
 from projects.models import Milestone, Project
 
+from . import permissions as perms
 from .choices import ComputationState, InsuredParty, RunKind
 from .models import (
     AnnualAudit,
@@ -59,15 +60,6 @@ CS = ComputationState
 
 def _s(value: Decimal) -> str:
     return format(value, "f")
-
-
-def _own_project(user, project: Project) -> None:
-    """Enterprise staff act on their own enterprise's projects only; the reviewer on any."""
-    if user.is_superuser or user.has_role(Role.REVIEWER):
-        return
-    if user.has_role(Role.ENTERPRISE) and user.organization_id == project.enterprise_id:
-        return
-    raise PermissionDeniedError(_("只有本企业人员或科技局审核人员可以登记该项目的保险信息"))
 
 
 def _check_not_blacklisted(org: Organization) -> None:
@@ -105,7 +97,7 @@ def _scheme_trace(scheme: SchemeVersion, year: int, *fields: str) -> dict:
 def policy_create(*, by, project: Project, insurer: Organization, type: str, premium: Decimal, cover: Decimal,
                   start_date: date, end_date: date, insured: str = InsuredParty.ENTERPRISE,
                   policy_number: str = "", document=None) -> InsurancePolicy:
-    _own_project(by, project)
+    require(perms.can_record_policy(by, project))
     _check_not_blacklisted(project.enterprise)  # R17: a barred enterprise files nothing new
     if insurer.kind != OrgKind.INSURER:
         raise DomainError(_("承保机构必须是保险公司（R9）"), code="invalid_insurer", rule="R9",
@@ -130,7 +122,7 @@ def policy_create(*, by, project: Project, insurer: Organization, type: str, pre
 def claim_create(*, by, policy: InsurancePolicy, assessed_loss: Decimal, paid_amount: Decimal = ZERO,
                  paid_on: date | None = None, milestone: Milestone | None = None,
                  description: str = "") -> InsuranceClaim:
-    _own_project(by, policy.project)
+    require(perms.can_record_claim(by, policy))
     assessed_loss, paid_amount = money(assessed_loss), money(paid_amount)
     if assessed_loss < 0 or paid_amount < 0:
         raise DomainError(_("金额不得为负"), code="invalid_amount")
@@ -156,9 +148,7 @@ def other_subsidy_create(*, by, enterprise: Organization, policy_name: str, issu
                          amount: Decimal, premium_covered: Decimal = ZERO,
                          policy: InsurancePolicy | None = None) -> OtherPolicySubsidy:
     """R20, I8: register a same-type subsidy another policy already paid."""
-    if not (by.is_superuser or by.has_role(Role.REVIEWER)
-            or (by.has_role(Role.ENTERPRISE) and by.organization_id == enterprise.pk)):
-        raise PermissionDeniedError(_("只有本企业人员或科技局审核人员可以登记其他政策补助"))
+    require(perms.can_record_other_subsidy(by, enterprise))
     amount = money(amount)
     if amount <= 0:
         raise DomainError(_("补助金额必须大于零"), code="invalid_amount", fields={"amount": [_("必须大于零")]})
@@ -185,8 +175,7 @@ def _check_audit_reason(audited: Decimal, ledger: Decimal, reason: str) -> None:
 def audit_save(*, by, project: Project, year: int, audited_input: Decimal, reason: str = "",
                expert_evaluation: str = "", report=None) -> AnnualAudit:
     """The auditor records (or corrects) a project's yearly evaluation; the ledger's figure is filled in."""
-    if not (by.is_superuser or by.has_role(Role.AUDITOR)):
-        raise PermissionDeniedError(_("只有第三方审计人员可以登记年度评价与审计（R15）"))
+    require(perms.can_record_audit(by))
     if report:
         check_upload(report, field="report")  # R12
     audited_input = money(audited_input)
@@ -218,8 +207,7 @@ def audit_save(*, by, project: Project, year: int, audited_input: Decimal, reaso
 def audit_opinion(*, by, audit: AnnualAudit, opinion: str) -> AnnualAudit:
     """R15: the enterprise's acceptance opinion on the year's evaluation."""
     audit = AnnualAudit.objects.select_for_update().select_related("project").get(pk=audit.pk)
-    if not (by.has_role(Role.ENTERPRISE) and by.organization_id == audit.project.enterprise_id):
-        raise PermissionDeniedError(_("只有本项目企业人员可以填写验收意见（R15）"))
+    require(perms.can_give_acceptance_opinion(by, audit))
     if not opinion.strip():
         raise DomainError(_("验收意见不能为空"), code="opinion_required", fields={"opinion": [_("请填写")]})
     audit.opinion = opinion
@@ -389,8 +377,8 @@ def _lock_year(kind: str, year: int) -> None:
 
 
 def _may_compute(by) -> None:
-    if by is not None and not (by.is_superuser or by.has_role(Role.REVIEWER)):
-        raise PermissionDeniedError(_("只有科技局审核人员可以发起测算"))
+    if by is not None:  # the yearly job runs without a user
+        require(perms.can_compute(by))
 
 
 @transaction.atomic
@@ -508,7 +496,7 @@ def _label(model) -> str:
 @transaction.atomic
 def figure_approve(*, figure: SubsidyFigure, by) -> SubsidyFigure:
     """The bureau approves a computed figure; an older approved, unpaid version is superseded."""
-    require_role(by, Role.REVIEWER)
+    require(perms.can_approve_figure(by))
     model = type(figure)
     rows = list(model.objects.select_for_update().filter(enterprise_id=figure.enterprise_id, year=figure.year)
                 .select_related("enterprise").order_by("pk"))
@@ -542,7 +530,7 @@ def figure_approve(*, figure: SubsidyFigure, by) -> SubsidyFigure:
 @transaction.atomic
 def figure_pay(*, figure: SubsidyFigure, by, amount: Decimal, paid_on: date, voucher: str) -> SubsidyFigure:
     """The finance officer records the payment of an approved figure (amount, date, voucher)."""
-    require_role(by, Role.FINANCE)
+    require(perms.can_pay_figure(by))
     model = type(figure)
     # Lock every version of this enterprise and year (pk order): two payments cannot both see
     # "nothing paid yet", and ``due`` counts a version paid after this one was computed.

@@ -1,4 +1,8 @@
-"""Browser pages: validate input, call one service, render. Scoping through selectors (404 / 403)."""
+"""Browser pages: validate input, call one service, render.
+
+Scoping through selectors (404); who may act through ``permissions`` (403), the same decisions the
+services enforce, so a page shows a form or button only when the service would accept it.
+"""
 from __future__ import annotations
 
 from django.contrib import messages
@@ -11,15 +15,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from core.choices import Role
 from core.exceptions import DomainError, PermissionDeniedError
 from core.files import file_response
-from core.models import Organization
-from core.permissions import has_role, is_oversight
+from core.permissions import Decision, is_oversight
 from core.services import audit_history, organization_blacklist, organization_lift_blacklist
 from projects.models import Milestone
 
 from . import forms, selectors, services
+from . import permissions as perms
 from .choices import ComputationState
 from .documents import latest_per_enterprise, totals, year_workbook
 from .explain import explain_grant, explain_premium
@@ -29,9 +32,14 @@ KINDS = {"grant": (GrantComputation, selectors.grants_visible, explain_grant, se
          "premium": (PremiumSubsidy, selectors.premiums_visible, explain_premium, services.premium_compute)}
 
 
+def _refuse_unless(decision: Decision) -> None:
+    """A refusal of the permission layer is the page's 403, with its reason."""
+    if not decision:
+        raise PermissionDenied(decision.reason)
+
+
 def _may_view(user) -> None:
-    if not (is_oversight(user) or has_role(user, Role.ENTERPRISE)):
-        raise PermissionDenied(_("资助与补助页面仅向企业人员和监管部门开放"))
+    _refuse_unless(perms.can_view_subsidies(user))
 
 
 def _call(request, fn, **kwargs):
@@ -69,7 +77,8 @@ def index(request):
     runs = {kind: selectors.runs(kind, year).first() for kind in ("grant", "premium")}
     return render(request, "subsidies/year.html", {
         "year": year, "grants": grants, "premiums": premiums, "grant_totals": totals(grants),
-        "premium_totals": totals(premiums), "runs": runs, "can_compute": has_role(request.user, Role.REVIEWER),
+        "premium_totals": totals(premiums), "runs": runs, "can_compute": perms.can_compute(request.user),
+        "can_export": perms.can_export_year(request.user),
         "years": list(range(timezone.localdate().year, 2024, -1)),
     })
 
@@ -83,8 +92,8 @@ def figure_detail(request, kind: str, pk: int):
     return render(request, "subsidies/figure.html", {
         "kind": kind, "fig": fig, "lines": explain(fig.trace), "versions": versions,
         "history": audit_history(fig), "label": model._meta.verbose_name,
-        "can_approve": has_role(request.user, Role.REVIEWER) and fig.state == ComputationState.COMPUTED,
-        "can_pay": has_role(request.user, Role.FINANCE) and fig.state == ComputationState.APPROVED,
+        "can_approve": perms.can_approve_figure(request.user) and fig.state == ComputationState.COMPUTED,
+        "can_pay": perms.can_pay_figure(request.user) and fig.state == ComputationState.APPROVED,
         "pay_form": forms.PayForm(initial={"amount": fig.due, "paid_on": timezone.localdate()}),
     })
 
@@ -118,8 +127,7 @@ def figure_pay(request, kind: str, pk: int):
 @login_required
 @require_POST
 def compute(request, kind: str):
-    if not has_role(request.user, Role.REVIEWER):
-        raise PermissionDenied(_("只有科技局审核人员可以发起测算"))
+    _refuse_unless(perms.can_compute(request.user))
     form = forms.YearForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("年度无效"))
@@ -135,8 +143,7 @@ def compute(request, kind: str):
 @login_required
 def export(request, year: int):
     _may_view(request.user)
-    if not is_oversight(request.user):
-        raise PermissionDenied(_("年度汇总表仅向监管部门开放"))
+    _refuse_unless(perms.can_export_year(request.user))
     grants = latest_per_enterprise(selectors.grants_visible(request.user).filter(year=year))
     premiums = latest_per_enterprise(selectors.premiums_visible(request.user).filter(year=year))
     response = HttpResponse(year_workbook(grants=grants, premiums=premiums),
@@ -154,7 +161,8 @@ def audits(request):
     rows = selectors.audits_visible(request.user).filter(year=year)
     form = None
     pending = []
-    if has_role(request.user, Role.AUDITOR):
+    may_record = perms.can_record_audit(request.user)
+    if may_record:
         initial = {"year": year}
         if request.GET.get("project", "").isdigit():
             initial["project"] = int(request.GET["project"])
@@ -168,7 +176,7 @@ def audits(request):
                 messages.success(request, _("已保存年度评价与审计"))
                 return redirect("subsidies:audit", pk=audit.pk)
     elif request.method == "POST":
-        raise PermissionDenied(_("只有第三方审计人员可以登记年度评价与审计（R15）"))
+        _refuse_unless(may_record)
     return render(request, "subsidies/audits.html", {
         "rows": rows[:500], "form": form, "pending": pending, "year": year,
         "years": list(range(timezone.localdate().year, 2024, -1))})
@@ -178,13 +186,11 @@ def audits(request):
 def audit_detail(request, pk: int):
     _may_view(request.user)
     audit = get_object_or_404(selectors.audits_visible(request.user), pk=pk)
-    is_own_enterprise = has_role(request.user, Role.ENTERPRISE) and \
-        request.user.organization_id == audit.project.enterprise_id
+    may_give_opinion = perms.can_give_acceptance_opinion(request.user, audit)
     opinion_form = forms.OpinionForm(request.POST or None, initial={"opinion": audit.opinion}) \
-        if is_own_enterprise else None
+        if may_give_opinion else None
     if request.method == "POST":
-        if opinion_form is None:
-            raise PermissionDenied(_("只有本项目企业人员可以填写验收意见（R15）"))
+        _refuse_unless(may_give_opinion)
         if opinion_form.is_valid():
             _r, ok = _call(request, services.audit_opinion, by=request.user, audit=audit,
                            opinion=opinion_form.cleaned_data["opinion"])
@@ -204,15 +210,12 @@ def audit_report(request, pk: int):
 
 # -- insurance (R9) and other policies (R20) ------------------------------------
 
-def _may_enter_insurance(user) -> bool:
-    return has_role(user, Role.ENTERPRISE, Role.REVIEWER)
-
-
 @login_required
 def policies(request):
     _may_view(request.user)
     form = None
-    if _may_enter_insurance(request.user):
+    may_record = perms.can_record_policy(request.user)
+    if may_record:
         form = forms.PolicyForm(request.POST or None, request.FILES or None,
                                 projects=selectors.projects_for_entry(request.user))
         if request.method == "POST" and form.is_valid():
@@ -221,7 +224,7 @@ def policies(request):
                 messages.success(request, _("保单已登记"))
                 return redirect("subsidies:policy", pk=policy.pk)
     elif request.method == "POST":
-        raise PermissionDenied(_("无权登记保单"))
+        _refuse_unless(may_record)
     return render(request, "subsidies/policies.html", {
         "rows": selectors.policies_visible(request.user)[:500], "form": form})
 
@@ -231,7 +234,8 @@ def policy_detail(request, pk: int):
     _may_view(request.user)
     policy = get_object_or_404(selectors.policies_visible(request.user), pk=pk)
     form = None
-    if _may_enter_insurance(request.user):
+    may_record = perms.can_record_claim(request.user, policy)
+    if may_record:
         form = forms.ClaimForm(request.POST or None,
                                milestones=Milestone.objects.filter(project_id=policy.project_id))
         if request.method == "POST" and form.is_valid():
@@ -240,7 +244,7 @@ def policy_detail(request, pk: int):
                 messages.success(request, _("理赔已登记"))
                 return redirect("subsidies:policy", pk=pk)
     elif request.method == "POST":
-        raise PermissionDenied(_("无权登记理赔"))
+        _refuse_unless(may_record)
     return render(request, "subsidies/policy.html", {
         "policy": policy, "claims": policy.claims.select_related("milestone"), "form": form,
         "others": policy.other_subsidies.all()})
@@ -257,9 +261,10 @@ def policy_document(request, pk: int):
 def other_subsidies(request):
     _may_view(request.user)
     form = None
-    if _may_enter_insurance(request.user):
-        ents = Organization.objects.filter(kind="enterprise")
-        if not has_role(request.user, Role.REVIEWER):
+    may_record = perms.can_record_other_subsidy(request.user)
+    if may_record:
+        ents = selectors.enterprises()
+        if not perms.records_for_every_enterprise(request.user):
             ents = ents.filter(pk=request.user.organization_id)
         form = forms.OtherSubsidyForm(request.POST or None, enterprises=ents)
         if request.method == "POST" and form.is_valid():
@@ -268,7 +273,7 @@ def other_subsidies(request):
                 messages.success(request, _("已登记其他政策补助"))
                 return redirect("subsidies:other")
     elif request.method == "POST":
-        raise PermissionDenied(_("无权登记"))
+        _refuse_unless(may_record)
     return render(request, "subsidies/other.html", {
         "rows": selectors.other_subsidies_visible(request.user)[:500], "form": form})
 
@@ -277,8 +282,7 @@ def other_subsidies(request):
 
 @login_required
 def blacklist(request):
-    if not has_role(request.user, Role.REVIEWER):
-        raise PermissionDenied(_("黑名单仅由科技局审核人员管理（R17）"))
+    _refuse_unless(perms.can_manage_blacklist(request.user))
     ents = selectors.enterprises()
     add_form = forms.BlacklistForm(prefix="add", organizations=ents.filter(blacklisted=False))
     lift_form = forms.LiftForm(prefix="lift", organizations=ents.filter(blacklisted=True))
