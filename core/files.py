@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import posixpath
 
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpResponse
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 
 from .exceptions import DomainError
@@ -73,6 +74,21 @@ def file_response(fieldfile, *, filename: str | None = None, content_type: str |
         handle.seek(0)
     response = FileResponse(handle, as_attachment=True, filename=filename or posixpath.basename(fieldfile.name),
                             content_type=content_type)
+    return _confidential(response)
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def xlsx_response(content: bytes, filename: str) -> HttpResponse:
+    """A workbook built for this request (statements, the year's subsidies, platform performance), sent as a
+    confidential attachment like a stored file."""
+    response = HttpResponse(content, content_type=XLSX)
+    response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=filename)
+    return _confidential(response)
+
+
+def _confidential(response: HttpResponse) -> HttpResponse:
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"
     return response

@@ -5,7 +5,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy
 
 from core.choices import Role
 from core.exceptions import DomainError
+from core.files import xlsx_response
 from core.permissions import has_role
 
 from . import charts, selectors
@@ -82,10 +83,7 @@ def performance(request):
     year = _year(request)
     rows = selectors.platform_performance(year)
     if request.GET.get("format") == "xlsx":
-        response = HttpResponse(performance_xlsx(year, rows),
-                                content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-        response["Content-Disposition"] = f'attachment; filename="platform-performance-{year}.xlsx"'
-        return response
+        return xlsx_response(performance_xlsx(year, rows), f"platform-performance-{year}.xlsx")
     chart = charts.bar_chart([(r.platform, r.received) for r in rows], chart_id="performance-received")
     return render(request, "dashboards/performance.html",
                   {"year": year, "rows": rows, "chart": chart, "years": range(year - 2, year + 2)})

@@ -6,7 +6,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -14,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from core.choices import Role
 from core.exceptions import DomainError
+from core.files import xlsx_response
 from core.permissions import has_role
 
 from . import selectors
@@ -149,11 +149,8 @@ def account_statement(request, pk: int):
         start, end = form.cleaned_data["start"], form.cleaned_data["end"]
     statement = selectors.account_statement(account, start=start, end=end)
     if request.GET.get("format") == "xlsx":
-        response = HttpResponse(statement_xlsx(statement),
-                                content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
         name = f"statement-{account.code.replace(':', '-')}-{timezone.localdate():%Y%m%d}.xlsx"
-        response["Content-Disposition"] = f'attachment; filename="{name}"'
-        return response
+        return xlsx_response(statement_xlsx(statement), name)
     return render(request, "escrow/account_statement.html", {"statement": statement, "form": form,
                                                                "query": request.GET.urlencode()})
 

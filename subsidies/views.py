@@ -8,7 +8,6 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -16,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.exceptions import DomainError, PermissionDeniedError
-from core.files import file_response
+from core.files import file_response, xlsx_response
 from core.permissions import Decision, is_oversight
 from core.services import audit_history, organization_blacklist, organization_lift_blacklist
 from projects.models import Milestone
@@ -146,10 +145,7 @@ def export(request, year: int):
     _refuse_unless(perms.can_export_year(request.user))
     grants = latest_per_enterprise(selectors.grants_visible(request.user).filter(year=year))
     premiums = latest_per_enterprise(selectors.premiums_visible(request.user).filter(year=year))
-    response = HttpResponse(year_workbook(grants=grants, premiums=premiums),
-                            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    response["Content-Disposition"] = f'attachment; filename="anxinbao-subsidies-{year}.xlsx"'
-    return response
+    return xlsx_response(year_workbook(grants=grants, premiums=premiums), f"anxinbao-subsidies-{year}.xlsx")
 
 
 # -- annual evaluation (R15) ----------------------------------------------------

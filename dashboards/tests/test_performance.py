@@ -89,7 +89,8 @@ def test_platform_performance_page_and_excel_export(client, demo, record):
     assert f'data-platform="{demo.plat1.pk}"' in html
     assert "¥80.00" in html and "¥30.00" in html and "33.33%" in html and "82.75" in html
     response = client.get(reverse("dashboards:performance"), {"year": record, "format": "xlsx"})
-    assert response.status_code == 200
+    assert response.status_code == 200 and response["Cache-Control"] == "private, no-store"
+    assert response["Content-Disposition"] == f'attachment; filename="platform-performance-{record}.xlsx"'
     ws = load_workbook(BytesIO(response.content)).active
     rows = {r[0]: r for r in ws.iter_rows(min_row=2, values_only=True)}
     one = rows[demo.plat1.name]

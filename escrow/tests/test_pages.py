@@ -143,6 +143,8 @@ def test_statement_running_balance_and_excel_export(world, client):
 
     response = client.get(reverse("escrow:account_statement", args=[account.pk]) + "?format=xlsx")
     assert response["Content-Type"].startswith("application/vnd.openxmlformats")
+    assert response["Cache-Control"] == "private, no-store"  # a confidential statement: not kept by caches
+    assert response["Content-Disposition"].startswith('attachment; filename="statement-')
     ws = load_workbook(io.BytesIO(response.content)).active
     values = [row for row in ws.iter_rows(values_only=True)]
     assert values[-1][-1] == 360

@@ -83,7 +83,8 @@ def test_reviewer_approves_and_finance_pays_on_pages(client, demo, year_2025):
 def test_excel_export_has_rows_totals_and_money(client, demo, year_2025):
     client.force_login(demo.finance)
     r = client.get("/subsidies/export/2025/")
-    assert r.status_code == 200
+    assert r.status_code == 200 and r["Cache-Control"] == "private, no-store"
+    assert r["Content-Disposition"] == 'attachment; filename="anxinbao-subsidies-2025.xlsx"'
     wb = load_workbook(BytesIO(r.content))
     ws = wb.worksheets[0]
     rows = list(ws.iter_rows(values_only=True))
