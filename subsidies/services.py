@@ -36,7 +36,7 @@ from core.choices import OrgKind, Role
 from core.exceptions import DomainError, TransitionNotAllowed
 from core.files import check_upload
 from core.models import Organization, SchemeVersion
-from core.money import ZERO, money
+from core.money import ZERO, money, parse_money
 from core.permissions import require
 from core.services import audit_record, notify, users_of, users_with_role
 from projects.models import Milestone, Project
@@ -104,7 +104,7 @@ def policy_create(*, by, project: Project, insurer: Organization, type: str, pre
                           fields={"insurer": [_("请选择保险公司")]})
     if document:
         check_upload(document, field="document")  # R12
-    premium, cover = money(premium), money(cover)
+    premium, cover = parse_money(premium, field="premium"), parse_money(cover, field="cover")
     if premium <= 0 or cover <= 0:
         raise DomainError(_("保费和保险金额必须大于零（R9）"), code="invalid_amount", rule="R9")
     if end_date < start_date:
@@ -123,7 +123,8 @@ def claim_create(*, by, policy: InsurancePolicy, assessed_loss: Decimal, paid_am
                  paid_on: date | None = None, milestone: Milestone | None = None,
                  description: str = "") -> InsuranceClaim:
     require(perms.can_record_claim(by, policy))
-    assessed_loss, paid_amount = money(assessed_loss), money(paid_amount)
+    assessed_loss = parse_money(assessed_loss, field="assessed_loss")
+    paid_amount = parse_money(paid_amount, field="paid_amount")
     if assessed_loss < 0 or paid_amount < 0:
         raise DomainError(_("金额不得为负"), code="invalid_amount")
     if paid_amount > 0 and paid_on is None:
@@ -149,14 +150,18 @@ def other_subsidy_create(*, by, enterprise: Organization, policy_name: str, issu
                          policy: InsurancePolicy | None = None) -> OtherPolicySubsidy:
     """R20, I8: register a same-type subsidy another policy already paid."""
     require(perms.can_record_other_subsidy(by, enterprise))
-    amount = money(amount)
+    if enterprise.kind != OrgKind.ENTERPRISE:  # R20: the subsidy another policy paid to an enterprise
+        raise DomainError(_("“%(o)s”不是企业，不能登记其他政策补助（R20）") % {"o": enterprise.name},
+                          code="not_an_enterprise", rule="R20", fields={"enterprise": [_("须为企业")]})
+    amount = parse_money(amount)
     if amount <= 0:
         raise DomainError(_("补助金额必须大于零"), code="invalid_amount", fields={"amount": [_("必须大于零")]})
     if policy is not None and (policy.project.enterprise_id != enterprise.pk or policy.type != type):
         raise DomainError(_("对应保单须属于该企业且险种相同（R20）"), code="invalid_policy", rule="R20")
+    premium_covered = parse_money(premium_covered, field="premium_covered")
     row = OtherPolicySubsidy.objects.create(enterprise=enterprise, policy_name=policy_name, issuer=issuer,
                                             type=type, year=year, amount=amount,
-                                            premium_covered=money(premium_covered), policy=policy, created_by=by)
+                                            premium_covered=premium_covered, policy=policy, created_by=by)
     audit_record(actor=by, target=row, action="other_subsidy_create", data={"amount": _s(amount)})
     return row
 
@@ -178,7 +183,7 @@ def audit_save(*, by, project: Project, year: int, audited_input: Decimal, reaso
     require(perms.can_record_audit(by))
     if report:
         check_upload(report, field="report")  # R12
-    audited_input = money(audited_input)
+    audited_input = parse_money(audited_input, field="audited_input")
     if audited_input < 0:
         raise DomainError(_("实际投入不得为负"), code="invalid_amount", fields={"audited_input": [_("不得为负")]})
     ledger = ledger_input(project.pk, year)
@@ -539,7 +544,7 @@ def figure_pay(*, figure: SubsidyFigure, by, amount: Decimal, paid_on: date, vou
     fig = model.objects.select_related("enterprise").get(pk=figure.pk)
     if fig.state != CS.APPROVED:
         raise TransitionNotAllowed(_("当前状态为“%(s)s”，只有已审定的金额可以登记拨付") % {"s": fig.get_state_display()})
-    amount = money(amount)
+    amount = parse_money(amount)
     due = fig.due
     if due < 0:
         raise DomainError(_("新版本金额低于已拨付金额，须另行追回，不能登记拨付"), code="recovery_needed")

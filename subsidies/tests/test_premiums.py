@@ -190,3 +190,21 @@ def test_cap_flag_is_decided_at_the_fen_i4():
 
     assert (premium("625000.00").amount, premium("625000.00").capped) == (CAP, False)  # 80 % is exactly the cap
     assert premium("625000.01").capped  # 500,000.008 → 500,000.01 > cap
+
+
+@pytest.mark.django_db
+def test_other_subsidy_is_for_an_enterprise_and_amounts_are_not_rounded_r20_i4(demo):
+    from core.exceptions import DomainError
+    from subsidies.models import OtherPolicySubsidy
+
+    common = {"policy_name": "临安区科创保险保费补助", "issuer": "临安区", "type": "rd_loss", "year": 2025}
+    with pytest.raises(DomainError) as err:
+        other_subsidy_create(by=demo.reviewer, enterprise=demo.plat1, amount=Decimal("1000.00"), **common)
+    assert (err.value.code, err.value.rule) == ("not_an_enterprise", "R20")
+    with pytest.raises(DomainError) as err:  # money() would have made it 1,000.01 without a word
+        other_subsidy_create(by=demo.reviewer, enterprise=demo.ent1, amount="1000.005", **common)
+    assert err.value.rule == "I4"
+    with pytest.raises(DomainError) as err:
+        _policy(demo, make_project(demo), "700000.004")
+    assert err.value.rule == "I4" and "premium" in err.value.fields
+    assert not OtherPolicySubsidy.objects.exists() and not InsurancePolicy.objects.exists()
