@@ -49,6 +49,7 @@ def panel_context(project, user) -> dict:
     is_plat = has_role(user, Role.PLATFORM) and user.organization_id == project.platform_id
     is_cust = has_role(user, Role.CUSTODIAN)
     is_rev = has_role(user, Role.REVIEWER)
+    active = project.state == ProjectState.ACTIVE  # completed or terminated: nothing more to do on a milestone
     items = []
     for m in rows:
         m_ops = ops.get(m.pk, [])
@@ -62,8 +63,9 @@ def panel_context(project, user) -> dict:
             "awaiting": awaiting,
             "receipts": [a for a in atts.get(m.pk, []) if a.kind == AttachmentKind.RECEIPT],
             "evidence": [a for a in atts.get(m.pk, []) if a.kind == AttachmentKind.EVIDENCE],
-            "instructions": ms.payment_instructions(m) if m.state in (M.DEPOSIT_DUE, M.BALANCE_DUE) else None,
-            "can": {
+            "instructions": ms.payment_instructions(m) if active and m.state in (M.DEPOSIT_DUE, M.BALANCE_DUE)
+            else None,
+            "can": {k: allowed and active for k, allowed in {
                 "upload_receipt": is_ent and m.state in (M.DEPOSIT_DUE, M.BALANCE_DUE),
                 "confirm_deposit": is_cust and m.state == M.DEPOSIT_DUE and not pending,
                 "confirm_balance": is_cust and m.state == M.BALANCE_DUE and not pending,
@@ -74,8 +76,8 @@ def panel_context(project, user) -> dict:
                 "release": is_cust and m.state == M.RELEASABLE and not pending,
                 "forfeit": is_cust and m.state == M.FAILED and not pending,
                 "confirm_operation": is_cust and any(o.ordered_by_id != user.pk for o in awaiting),
-                "request_deposit": is_rev and m.state == M.PLANNED and project.state == ProjectState.ACTIVE,
-            },
+                "request_deposit": is_rev and m.state == M.PLANNED,
+            }.items()},
         })
     states = [m.state for m in rows]
     settled = {M.RELEASED, M.FORFEITED}

@@ -411,3 +411,11 @@ def test_after_termination_a_milestone_waiting_for_its_deposit_takes_no_money(de
         ms.milestone_upload_receipt(milestone=fresh(m1), actor=demo.enterprise, file=pdf())
     assert not MoneyOperation.objects.filter(purpose=ms.P_DEPOSIT).exists()
     assert account_balance(codes.custody(p.pk, 1)) == 0
+    # The page offers nothing either: no receipt upload, no payment instructions, no confirmation.
+    from django.test import Client
+
+    for user, absent in ((demo.enterprise, "upload_receipt"), (demo.custodian, "confirm_deposit")):
+        page = Client()
+        page.force_login(user)
+        html = page.get(f"/projects/{p.pk}/").content.decode()
+        assert f'data-action="{absent}"' not in html and "pay-instructions" not in html
