@@ -53,7 +53,9 @@ def enterprise_dashboard(user) -> dict:
     ids = projects.values("pk")
     by_state = _state_counts(projects, S)
     recent = list(projects.order_by("-pk")[:LIMIT])
-    due = (Milestone.objects.filter(project__in=ids, state__in=[M.DEPOSIT_DUE, M.BALANCE_DUE])
+    # Only projects in implementation ask for money: a terminated project's waiting milestone takes none.
+    due = (Milestone.objects.filter(project__in=projects.filter(state=S.ACTIVE).values("pk"),
+                                    state__in=[M.DEPOSIT_DUE, M.BALANCE_DUE])
            .select_related("project").order_by("due_date", "pk"))
     due_list = list(due[:LIMIT])
     for m in due_list:
@@ -76,11 +78,10 @@ RECEIVED_KINDS = [OperationKind.ADVANCE, OperationKind.RELEASE, OperationKind.FO
 
 def platform_dashboard(user) -> dict:
     projects = projects_visible_to(user).filter(platform_id=user.organization_id)
-    ids = projects.values("pk")
     by_state = _state_counts(projects, S)
     recent = list(projects.order_by("-pk")[:LIMIT])
-    running = Milestone.objects.filter(project__in=ids, state__in=[M.DEPOSIT_DUE, M.IN_PROGRESS, M.OVERDUE,
-                                                                   M.REPORTED])
+    running = Milestone.objects.filter(project__in=projects.filter(state=S.ACTIVE).values("pk"),
+                                       state__in=[M.DEPOSIT_DUE, M.IN_PROGRESS, M.OVERDUE, M.REPORTED])
     upcoming = list(running.select_related("project").order_by("due_date", "pk")[:LIMIT])
     for m in upcoming:
         m.days_left = (m.due_date - timezone.localdate()).days

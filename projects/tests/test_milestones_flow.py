@@ -419,3 +419,8 @@ def test_after_termination_a_milestone_waiting_for_its_deposit_takes_no_money(de
         page.force_login(user)
         html = page.get(f"/projects/{p.pk}/").content.decode()
         assert f'data-action="{absent}"' not in html and "pay-instructions" not in html
+    home = Client()
+    home.force_login(demo.enterprise)
+    html = home.get("/").content.decode()
+    todo = html[html.index('id="enterprise-todo"'):html.index("</table>", html.index('id="enterprise-todo"'))]
+    assert p.title not in todo and "暂无待办" in todo  # nothing to pay on the enterprise's home page
