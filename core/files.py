@@ -59,7 +59,7 @@ def file_response(fieldfile, *, filename: str | None = None, content_type: str |
     """A stored file as a confidential download, served only after the caller's permission check.
 
     The display name defaults to the stored file's base name (non-ASCII names are sent as RFC 5987
-    filename*). Without a content type it is read from the file's bytes, else guessed from the name.
+    filename*). Without a content type it is read from the file's bytes, else application/octet-stream.
     A file missing from storage is a 404, not a 500.
     """
     missing = _("文件不存在或已被移除")
@@ -69,8 +69,8 @@ def file_response(fieldfile, *, filename: str | None = None, content_type: str |
         handle = fieldfile.open("rb")
     except FileNotFoundError as exc:
         raise Http404(missing) from exc
-    if content_type is None:
-        content_type = sniff_content_type(handle.read(16))
+    if content_type is None:  # the bytes decide, never the name someone gave the file
+        content_type = sniff_content_type(handle.read(16)) or "application/octet-stream"
         handle.seek(0)
     response = FileResponse(handle, as_attachment=True, filename=filename or posixpath.basename(fieldfile.name),
                             content_type=content_type)

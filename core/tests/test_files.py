@@ -48,11 +48,14 @@ def test_display_name_defaults_to_the_stored_base_name_in_chinese_too():
     assert r["Content-Disposition"] == f"attachment; filename*=utf-8''{quote('保单.pdf')}"
 
 
-def test_content_type_given_wins_else_read_from_the_bytes_else_guessed_from_the_name():
+def test_content_type_given_wins_else_read_from_the_bytes_else_octet_stream():
     assert file_response(stored("x.pdf"), content_type="image/png")["Content-Type"] == "image/png"
     # a PDF named .html is still served as a PDF: the bytes decide, not the uploader's name
     assert file_response(stored("x.html"))["Content-Type"] == "application/pdf"
-    assert file_response(stored("档案.zip", b"PK\x03\x04zip"))["Content-Type"] == "application/zip"
+    assert file_response(stored("档案.zip", b"PK\x03\x04zip"), content_type="application/zip")["Content-Type"] \
+        == "application/zip"
+    # bytes it does not know are not given the type their name claims (an uploaded page named .html)
+    assert file_response(stored("x.html", b"<html>"))["Content-Type"] == "application/octet-stream"
     assert file_response(stored("x.bin", b"\x00\x01"))["Content-Type"] == "application/octet-stream"
 
 
