@@ -5,7 +5,9 @@ review (experts drawn) → 3 experts score (R13) → reviewer approves (notice n
 reviewer opens escrow (R14) → per milestone: receipt, deposit confirmed (R5/R7), completion reported with
 evidence, found met, balance receipt and confirmation, release (R7) — milestone 2's tranche is above the
 dual-control threshold, so a second custodian operator confirms it (maker–checker) → reviewer closes with
-the advance repaid (I2) → the auditor opens the project and has its dossier rendered (PDF).
+the advance repaid (I2) → the auditor opens the project and has its dossier rendered (PDF) → the year's grant:
+the auditor records the audited input, the enterprise its acceptance opinion, the reviewer computes and approves,
+the finance bureau pays (R11, R15). Before it all, the pool manager records a top-up of the pool (R3, I1).
 
 Where a role's home page lists what waits on the user (reviewer queues, the enterprise's payments due,
 operations awaiting a second custodian), the journey starts from there. The only service calls are the
@@ -155,6 +157,8 @@ def run_milestone(page, base: str, seq: int, amount: str, deposit: str, *, secon
 
 
 def test_one_project_from_filing_to_close_through_every_role(demo, live_server, page):
+    from django.utils import timezone
+
     from escrow import accounts
     from escrow.invariants import assert_ledger_invariants
     from escrow.selectors import account_balance
@@ -162,6 +166,15 @@ def test_one_project_from_filing_to_close_through_every_role(demo, live_server, 
 
     page.set_default_timeout(20000)
     base = live_server.url
+
+    # 0. The pool manager records a top-up of the risk pool decided by the bureaus (R3, I1).
+    login(page, base, "poolmanager")
+    page.click("nav.mainnav a[href='/escrow/pool/']")
+    page.fill("#id_amount", "5000000.00")
+    page.fill("#id_decided_on", "2025-05-20")
+    page.fill("#id_decision_ref", "萧科〔2025〕18号")
+    submit(page, page.locator("form button:has-text('记账')"))
+    assert page.inner_text("#pool-funding") == "¥105,000,000.00"
 
     # 1. The enterprise files the proposal with two milestones, uploads plan and agreement, submits.
     login(page, base, "enterprise")
@@ -268,6 +281,42 @@ def test_one_project_from_filing_to_close_through_every_role(demo, live_server, 
     assert download.value.suggested_filename.endswith(".pdf")
     with open(download.value.path(), "rb") as fh:
         assert fh.read(5) == b"%PDF-"
+
+    # 9. The year's grant (R11, R15): the auditor records the audited input, the enterprise gives its
+    #    acceptance opinion, the reviewer computes and approves, the finance bureau pays.
+    year = str(timezone.localdate().year)  # both milestones were released today
+
+    def subsidies_year(section: str) -> None:
+        page.click("nav.mainnav a[href='/subsidies/']")
+        if section:
+            page.click(f"nav.subnav a[href='{section}']")
+        page.select_option("select[name=year]", year)
+        with page.expect_navigation():
+            page.click("form.actions button[type=submit]")
+
+    login(page, base, "auditor")
+    subsidies_year("/subsidies/audits/")
+    page.click(f"tr:has-text('{TITLE}') a:has-text('登记审计')")  # the ledger's input for the year, filled in
+    assert Decimal(page.input_value("#id_audited_input")) == Decimal("3000000.00")
+    submit(page, page.locator("#audit-form button[type=submit]"))
+    login(page, base, "enterprise")
+    subsidies_year("/subsidies/audits/")
+    page.click(f"a:has-text('{TITLE}')")
+    page.fill("#id_opinion", "同意审计结论")
+    submit(page, page.locator("button:has-text('提交验收意见')"))
+    login(page, base, "reviewer")
+    subsidies_year("")
+    submit(page, page.locator("button:has-text('测算研发投入资助')"))
+    page.click(f"a[href*='/subsidies/grant/']:has-text('{demo.ent1.name}')")
+    submit(page, page.locator("button:has-text('审定')"))
+    login(page, base, "finance")
+    subsidies_year("")
+    page.click(f"a[href*='/subsidies/grant/']:has-text('{demo.ent1.name}')")
+    page.fill("#id_amount", "900000.00")  # 30 % × 3,000,000.00, no claims, under the cap
+    page.fill("#id_paid_on", timezone.localdate().isoformat())
+    page.fill("#id_voucher", f"财拨{year}-001")
+    submit(page, page.locator("form button:has-text('登记拨付')"))
+    assert "¥900,000.00" in page.inner_text("main") and "财拨" in page.inner_text("main")
 
     # The ledger: every invariant holds; custody emptied, the advance returned to the pool.
     project = Project.objects.get(title=TITLE)
