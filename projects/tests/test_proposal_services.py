@@ -121,14 +121,14 @@ def test_notice_numbers_follow_each_other(demo, ledger_ok):
     assert second.notice_number == f"萧科安〔{second.notice_year}〕{second.notice_seq}号"
 
 
-def test_approve_needs_required_reviews_r13(demo):
+def test_approve_needs_required_reviews_r13(demo, ledger_ok):
     project = project_at(demo, "under_review")
     with pytest.raises(DomainError) as exc:
         services.project_approve(project=project, actor=demo.reviewer)
     assert exc.value.rule == "R13"
 
 
-def test_approve_revalidates_blacklist_r17(demo):
+def test_approve_revalidates_blacklist_r17(demo, ledger_ok):
     project = project_at(demo, "reviewed")
     organization_blacklist(organization=demo.ent1, actor=demo.reviewer, reason="失信")
     with pytest.raises(DomainError) as exc:
@@ -180,7 +180,7 @@ def test_platform_cannot_accept_and_reviewer_cannot_sign(demo):
         services.project_accept(project=project, actor=demo.platform)
 
 
-def test_nobody_approves_own_organisations_project(demo):
+def test_nobody_approves_own_organisations_project(demo, ledger_ok):
     project = project_at(demo, "reviewed")
     insider = make_user("insider", demo.plat1, "reviewer")
     with pytest.raises(PermissionDeniedError) as exc:
