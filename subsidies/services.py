@@ -29,6 +29,7 @@ from decimal import Decimal
 
 from django.db import connection, transaction
 from django.db.models import Sum
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -205,6 +206,9 @@ def audit_save(*, by, project: Project, year: int, audited_input: Decimal, reaso
     audit_record(actor=by, target=audit, action="audit_save" if before is None else "audit_correct",
                  reason=reason, data={"audited_input": _s(audited_input), "ledger_input": _s(ledger),
                                       "before": before})
+    notify(users=users_of(project.enterprise, Role.ENTERPRISE), verb="audit_opinion_due",
+           text=_("项目“%(t)s”%(year)s 年度专项审计已录入，请填写验收意见（R15）") % {"t": project.title, "year": year},
+           url=reverse("subsidies:audit", args=[audit.pk]))
     return audit
 
 
@@ -371,6 +375,16 @@ def _record_run(kind: str, result: RunResult, by) -> None:
     audit_record(actor=by, target=result.run, action=f"{kind}_compute", data=result.as_dict())
 
 
+def _tell_reviewers(model, result: RunResult, *, rule: str) -> None:
+    """New figures wait for the bureau's approval: one notice per run that created any."""
+    if not result.created:
+        return
+    text = _("%(year)s 年度%(what)s已生成 %(n)s 项新测算，待审定（%(rule)s）") % {
+        "year": result.year, "what": _label(model), "n": len(result.created), "rule": rule}
+    notify(users=users_with_role(Role.REVIEWER), verb="subsidy_to_approve", text=text,
+           url=f"{reverse('subsidies:index')}?year={result.year}")
+
+
 _LOCK_KEYS = {RunKind.GRANT: 6101, RunKind.PREMIUM: 6102}
 
 
@@ -442,6 +456,7 @@ def grant_compute(*, year: int, by=None) -> RunResult:
     _store(GrantComputation, year=year, scheme=scheme, figures=figures,
            scheme_trace=_scheme_trace(scheme, year, "grant_rate", "grant_cap"), result=result)
     _record_run(RunKind.GRANT, result, by)
+    _tell_reviewers(GrantComputation, result, rule="R11")
     return result
 
 
@@ -484,6 +499,7 @@ def premium_compute(*, year: int, by=None) -> RunResult:
     _store(PremiumSubsidy, year=year, scheme=scheme, figures=figures,
            scheme_trace=_scheme_trace(scheme, year, "premium_rate", "premium_cap"), result=result)
     _record_run(RunKind.PREMIUM, result, by)
+    _tell_reviewers(PremiumSubsidy, result, rule="R9")
     return result
 
 

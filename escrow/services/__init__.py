@@ -7,9 +7,9 @@ from .operations import (
     operation_request,
     register_completion_hook,
 )
-from .pool import pool_top_up
+from .pool import POOL_TOP_UP_PURPOSE, pool_top_up
 
 __all__ = [
     "post_entry", "reverse_entry", "operation_request", "operation_confirm", "operation_execute", "operation_redispatch",
-    "register_completion_hook", "pool_top_up",
+    "register_completion_hook", "pool_top_up", "POOL_TOP_UP_PURPOSE",
 ]

@@ -16,6 +16,9 @@ from ..choices import OperationKind
 from ..models import PoolTranche
 from .operations import operation_request
 
+# Lets another app react when a top-up lands (register_completion_hook), e.g. waitlisted projects may now fit.
+POOL_TOP_UP_PURPOSE = "pool_top_up"
+
 
 @transaction.atomic
 def pool_top_up(*, amount: Decimal, decided_on: date, actor, idempotency_key: str,
@@ -29,7 +32,8 @@ def pool_top_up(*, amount: Decimal, decided_on: date, actor, idempotency_key: st
     op = operation_request(
         kind=OperationKind.TOP_UP, amount=amount, memo=_("风险池注资 %(ref)s") % {"ref": decision_ref},
         lines=[(codes.POOL_FUNDING, -amount), (codes.POOL_AVAILABLE, amount)],
-        idempotency_key=idempotency_key, ordered_by=actor, executed_by=actor, inline=True,
+        idempotency_key=idempotency_key, ordered_by=actor, executed_by=actor, purpose=POOL_TOP_UP_PURPOSE,
+        inline=True,
     )
     return PoolTranche.objects.create(amount=amount, decided_on=decided_on, decision_ref=decision_ref,
                                       note=note, operation=op, created_by=actor)

@@ -78,7 +78,7 @@ def test_accounts_filter_by_kind(world):
     assert codes_of(response) == {codes.custody(world.p1.pk, 1), codes.custody(world.p2.pk, 1)}
 
 
-def test_entries_have_postings_and_are_scoped(world, django_assert_max_num_queries):
+def test_entries_have_postings_and_are_scoped(world, django_assert_max_num_queries, ledger_ok):
     for i in range(5):
         deposit(world, project=world.p1.pk, seq=2, amount=f"{i + 1}.00")
     client = client_for(world.reviewer)
@@ -148,7 +148,7 @@ def test_topup_same_key_other_body_is_409(world, ledger_ok):
     assert PoolTranche.objects.count() == 2
 
 
-def test_topup_invalid_amount_400_with_fields(world):
+def test_topup_invalid_amount_400_with_fields(world, ledger_ok):
     response = client_for(world.poolmanager).post("/api/v1/pool/topups/", {"amount": "1.001", "decided_on": "2025-09-01"},
                                                   format="json")
     assert response.status_code == 400 and "amount" in response.json()["fields"]
@@ -187,6 +187,6 @@ def test_confirm_maker_gets_403_checker_confirms_then_409(world, ledger_ok, djan
     assert again.status_code == 409 and again.json()["code"] == "transition_not_allowed"
 
 
-def test_confirm_other_organisations_operation_is_404(world):
+def test_confirm_other_organisations_operation_is_404(world, ledger_ok):
     response = client_for(world.enterprise).post(f"/api/v1/operations/{world.op2.pk}/confirm/")
     assert response.status_code == 404

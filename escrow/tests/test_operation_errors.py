@@ -107,7 +107,7 @@ def test_connection_error_is_left_to_celery_retry_not_counted_as_a_bug(demo, led
 
 
 @pytest.mark.django_db(transaction=True)
-def test_error_record_commits_on_its_own_as_in_a_worker(demo):
+def test_error_record_commits_on_its_own_as_in_a_worker(demo, ledger_ok):
     """A worker calls operation_execute with no transaction around it: the error record is committed by its
     own transaction (the row lock it takes needs one), while the failed posting is rolled back."""
     BROKEN["on"] = True

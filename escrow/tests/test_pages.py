@@ -97,7 +97,7 @@ def test_pool_top_up_form_double_submit_records_once(world, client, ledger_ok):
     assert Account.objects.get(code=codes.POOL_AVAILABLE).balance == Decimal("99600000.00")  # 97.6 M + 2 M, once
 
 
-def test_pool_top_up_form_refused_for_auditor(world, client):
+def test_pool_top_up_form_refused_for_auditor(world, client, ledger_ok):
     data = {"amount": "1.00", "decided_on": "2025-12-01", "token": "x"}
     assert login(client, world.auditor).post(reverse("escrow:pool"), data).status_code == 403
 
@@ -131,7 +131,7 @@ def test_accounts_page_scoped_for_enterprise(world, client, django_assert_max_nu
     assert codes.custody(world.p1.pk, 1) not in html and codes.POOL_AVAILABLE not in html
 
 
-def test_statement_running_balance_and_excel_export(world, client):
+def test_statement_running_balance_and_excel_export(world, client, ledger_ok):
     code = codes.custody(world.p2.pk, 1)
     for i in range(3):
         deposit(world, project=world.p2.pk, seq=1, amount=f"{10 * (i + 1)}.00")

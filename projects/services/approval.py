@@ -2,12 +2,15 @@
 from __future__ import annotations
 
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.choices import Role
 from core.exceptions import DomainError
 from core.models import User
 from core.money import format_cny
+from core.services import notify, users_with_role
 
 from .. import permissions as perms
 from ..choices import ProjectState as S
@@ -118,6 +121,16 @@ def project_approve(*, project: Project, actor: User, reason: str = "") -> Proje
     tell_enterprise(project, "project_approved", text)
     tell_platform(project, "project_approved", text)
     return project
+
+
+def on_pool_top_up(operation) -> None:
+    """A top-up landed (escrow's completion hook): waitlisted projects may now be approved (I2, R13)."""
+    waiting = Project.objects.filter(state=S.WAITLISTED).count()
+    if not waiting:
+        return
+    text = _("风险池已注资 %(a)s，%(n)s 个择优排队项目可按专家均分排名立项（I2、R13）") % {
+        "a": format_cny(operation.amount), "n": waiting}
+    notify(users=users_with_role(Role.REVIEWER), verb="pool_topped_up", text=text, url=reverse("projects:queue"))
 
 
 def _queue(project: Project, *, actor: User, reason: str) -> Project:

@@ -32,7 +32,7 @@ def _released_and_forfeited(demo):
     return p, fresh(m1), fresh(m2)
 
 
-def test_real_flows_keep_milestone_rows_and_advance_with_the_ledger(demo):
+def test_real_flows_keep_milestone_rows_and_advance_with_the_ledger(demo, ledger_ok):
     p, m1, m2 = _released_and_forfeited(demo)
     assert (m1.state, m2.state) == (M.RELEASED, M.FORFEITED)
     assert (m2.paid_in, m2.forfeited_amount, m2.refunded_amount) == (
@@ -68,7 +68,7 @@ def test_an_active_project_without_its_advance_is_reported_i2(demo):
                                    f"1000000.00 but holds 0.00"]
 
 
-def test_a_reversed_receipt_is_consistent_once_the_row_is_corrected(demo):
+def test_a_reversed_receipt_is_consistent_once_the_row_is_corrected(demo, ledger_ok):
     """A mistaken deposit is corrected by a reversing entry (both stay in the journal); with the milestone row
     corrected too, the check passes — neither the mistake nor its reversal counts as money received."""
     from escrow.models import JournalEntry, MoneyOperation

@@ -79,7 +79,7 @@ def test_api_walks_a_milestone_from_deposit_to_release(demo, ledger_ok):
     assert r.json()["custody_balance"] == "0.00"
 
 
-def test_api_other_organisation_gets_404_and_errors_have_shape(demo):
+def test_api_other_organisation_gets_404_and_errors_have_shape(demo, ledger_ok):
     p = approved_project(demo, tranches=[("1200000.00", "120000.00")])
     ms.project_open_escrow(project=p, actor=demo.reviewer)
     m = p.milestones.get()
@@ -94,7 +94,7 @@ def test_api_other_organisation_gets_404_and_errors_have_shape(demo):
     assert client(demo.reviewer).post(url(m, "nonsense")).status_code == 404
 
 
-def test_api_extend_beyond_a_year_refused_R7(demo):
+def test_api_extend_beyond_a_year_refused_R7(demo, ledger_ok):
     p = approved_project(demo, tranches=[("1200000.00", "120000.00")])
     ms.project_open_escrow(project=p, actor=demo.reviewer)
     m = p.milestones.get()
@@ -106,7 +106,7 @@ def test_api_extend_beyond_a_year_refused_R7(demo):
     assert r.status_code == 400 and r.json()["rule"] == "R7"
 
 
-def test_milestone_page_shows_timeline_with_bounded_queries(demo, django_assert_max_num_queries):
+def test_milestone_page_shows_timeline_with_bounded_queries(demo, django_assert_max_num_queries, ledger_ok):
     from django.test import Client
 
     p = approved_project(demo, tranches=[("1200000.00", "120000.00"), ("900000.00", "90000.00"),
@@ -152,7 +152,7 @@ def test_milestone_attachment_download_is_private_and_scoped(demo):
     assert c.get(f"/milestones/attachments/{att.pk}/").status_code == 404
 
 
-def test_page_forms_call_services_and_redirect_only_inside(demo):
+def test_page_forms_call_services_and_redirect_only_inside(demo, ledger_ok):
     from django.test import Client
 
     p = approved_project(demo, tranches=[("1200000.00", "120000.00")])

@@ -136,7 +136,7 @@ def test_deposit_below_agreed_deposit_refused_R5(demo, ledger_ok):
     assert fresh(m).state == M.IN_PROGRESS and fresh(m).paid_in == d("120000.00")
 
 
-def test_receipt_must_be_pdf_or_image_and_from_the_enterprise(demo):
+def test_receipt_must_be_pdf_or_image_and_from_the_enterprise(demo, ledger_ok):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     p = approved_project(demo, tranches=[("1200000.00", "120000.00")])
@@ -192,7 +192,7 @@ def test_release_needs_second_custodian_above_threshold_first_gets_403(demo, led
     assert MoneyOperation.objects.get(pk=op.pk).confirmed_by == demo.custodian2
 
 
-def test_reviewer_never_moves_money_and_custodian_never_decides(demo):
+def test_reviewer_never_moves_money_and_custodian_never_decides(demo, ledger_ok):
     p = approved_project(demo, tranches=[("1200000.00", "120000.00")])
     ms.project_open_escrow(project=p, actor=demo.reviewer)
     m = p.milestones.get()
@@ -206,7 +206,7 @@ def test_reviewer_never_moves_money_and_custodian_never_decides(demo):
         ms.milestone_report_completion(milestone=fresh(m), actor=demo.platform2, description="x")
 
 
-def test_expert_scores_required_when_scheme_asks_R16(demo):
+def test_expert_scores_required_when_scheme_asks_R16(demo, ledger_ok):
     demo.scheme.milestone_reviews_required = 1
     demo.scheme.save()
     p = approved_project(demo, tranches=[("1200000.00", "1200000.00")])
@@ -223,7 +223,7 @@ def test_expert_scores_required_when_scheme_asks_R16(demo):
     assert ms.milestone_review_met(milestone=fresh(m), actor=demo.reviewer, reason="ok").state == M.RELEASABLE
 
 
-def test_milestone_experts_respect_recusal_R16(demo):
+def test_milestone_experts_respect_recusal_R16(demo, ledger_ok):
     from projects.models import ConflictDeclaration
     from tests.factories import make_user
 
@@ -241,7 +241,7 @@ def test_milestone_experts_respect_recusal_R16(demo):
     assert ms.milestone_assign_expert(milestone=fresh(m), actor=demo.reviewer, expert=demo.expert2).expert == demo.expert2
 
 
-def test_nobody_decides_a_milestone_of_their_own_organisations_project(demo):
+def test_nobody_decides_a_milestone_of_their_own_organisations_project(demo, ledger_ok):
     from tests.factories import make_user
 
     p = approved_project(demo, tranches=[("1200000.00", "1200000.00")])
@@ -257,7 +257,7 @@ def test_nobody_decides_a_milestone_of_their_own_organisations_project(demo):
     assert fresh(m).state == M.REPORTED
 
 
-def test_overdue_by_beat_task_then_extension_beyond_a_year_refused_R7(demo):
+def test_overdue_by_beat_task_then_extension_beyond_a_year_refused_R7(demo, ledger_ok):
     from django.conf import settings
 
     from projects.tasks import milestones_overdue_sweep

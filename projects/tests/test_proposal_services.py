@@ -1,13 +1,15 @@
 """Proposal services: the rules of submit and approve (R2, R5–R7, R13, R17, I2, I9), with real postings."""
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 import pytest
 
+from core.choices import Role
 from core.exceptions import DomainError, PermissionDeniedError, TransitionNotAllowed
 from core.models import AuditEvent, Notification
-from core.services import organization_blacklist
+from core.services import organization_blacklist, users_with_role
 from escrow import accounts
 from escrow.models import JournalEntry
 from escrow.selectors import account_balance, pool_summary
@@ -119,14 +121,14 @@ def test_notice_numbers_follow_each_other(demo, ledger_ok):
     assert second.notice_number == f"萧科安〔{second.notice_year}〕{second.notice_seq}号"
 
 
-def test_approve_needs_required_reviews_r13(demo):
+def test_approve_needs_required_reviews_r13(demo, ledger_ok):
     project = project_at(demo, "under_review")
     with pytest.raises(DomainError) as exc:
         services.project_approve(project=project, actor=demo.reviewer)
     assert exc.value.rule == "R13"
 
 
-def test_approve_revalidates_blacklist_r17(demo):
+def test_approve_revalidates_blacklist_r17(demo, ledger_ok):
     project = project_at(demo, "reviewed")
     organization_blacklist(organization=demo.ent1, actor=demo.reviewer, reason="失信")
     with pytest.raises(DomainError) as exc:
@@ -178,7 +180,7 @@ def test_platform_cannot_accept_and_reviewer_cannot_sign(demo):
         services.project_accept(project=project, actor=demo.platform)
 
 
-def test_nobody_approves_own_organisations_project(demo):
+def test_nobody_approves_own_organisations_project(demo, ledger_ok):
     project = project_at(demo, "reviewed")
     insider = make_user("insider", demo.plat1, "reviewer")
     with pytest.raises(PermissionDeniedError) as exc:
@@ -242,6 +244,23 @@ def test_pool_short_waitlists_then_top_up_approves_in_rank_order(demo, ledger_ok
     summary = pool_summary()
     assert summary.available == Decimal("2000000.00")
     assert summary.advanced == Decimal("103000000.00")
+
+
+def test_top_up_tells_the_reviewers_when_projects_wait_for_the_pool_i2(demo, ledger_ok):
+    pool_top_up(amount=Decimal("1000000.00"), decided_on=date(2025, 5, 1), actor=demo.poolmanager,
+                idempotency_key="test:topup:none-waiting")
+    assert not Notification.objects.filter(verb="pool_topped_up").exists()  # nobody waits: nothing to say
+    big = project_at(demo, "approved", budget=Decimal("100000000.00"))
+    waiting = project_at(demo, "reviewed", title="排队项目")
+    assert services.project_approve(project=waiting, actor=demo.reviewer).state == ProjectState.WAITLISTED
+    pool_top_up(amount=Decimal("5000000.00"), decided_on=big.start_date, actor=demo.poolmanager,
+                idempotency_key="test:topup:waiting")
+    notified = Notification.objects.filter(verb="pool_topped_up")
+    assert set(notified.values_list("user_id", flat=True)) == set(
+        users_with_role(Role.REVIEWER).values_list("pk", flat=True))
+    assert not notified.filter(user__in=[demo.poolmanager, demo.enterprise, demo.platform]).exists()
+    notice = notified.get(user=demo.reviewer)
+    assert "1 个" in notice.text and "I2" in notice.text and notice.url == "/projects/queue/"
 
 
 def test_each_step_notifies_whoever_acts_next_in_app_and_by_mail(demo, mailoutbox, django_capture_on_commit_callbacks):
