@@ -156,6 +156,7 @@ class MoneyOperation(models.Model):
     @transition(field=state, source=OperationState.AWAITING_CONFIRMATION, target=OperationState.REQUESTED)
     def confirm(self, *, by) -> None:
         self.confirmed_by = by
+        self.executed_by = by  # the second operator's confirmation is what sets the money moving
 
     @transition(field=state, source=OperationState.REQUESTED, target=OperationState.EXECUTING)
     def start(self) -> None:

@@ -154,7 +154,7 @@ def operation_confirm(*, operation: MoneyOperation, by) -> MoneyOperation:
         raise PermissionDeniedError(_("双人复核：发起人不能复核自己发起的操作，须由另一名监管账户操作员确认"),
                                     code="maker_checker", rule="maker-checker")
     op.confirm(by=by)
-    op.save(update_fields=["state", "confirmed_by"])
+    op.save(update_fields=["state", "confirmed_by", "executed_by"])
     audit_record(actor=by, target=op, action="confirm", from_state=OperationState.AWAITING_CONFIRMATION,
                  to_state=op.state)
     _dispatch(op)
@@ -237,7 +237,8 @@ def operation_execute(*, operation_id: int) -> MoneyOperation | None:
             op = MoneyOperation.objects.select_for_update().get(pk=operation_id)
             if op.state != OperationState.EXECUTING:
                 return op
-            return _complete(op, actor=op.executed_by)
+            # The entry's actor is the person on whose order the worker moves the money.
+            return _complete(op, actor=op.executed_by or op.confirmed_by or op.ordered_by)
     except (OperationalError, InterfaceError):
         raise
     except Exception as exc:

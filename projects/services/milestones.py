@@ -489,7 +489,7 @@ def milestone_release(*, milestone: Milestone, actor) -> tuple[Milestone, MoneyO
         lines=[(custody_code(milestone), -milestone.amount), (codes.ext_platform(project.platform_id),
                                                                milestone.amount)],
         memo=f"{project.title} 第{milestone.seq}里程碑 拨付平台（R7）",
-        idempotency_key=f"milestone:{milestone.pk}:release:{n}", ordered_by=actor,
+        idempotency_key=f"milestone:{milestone.pk}:release:{n}", ordered_by=actor, executed_by=actor,
         reference=milestone.payment_reference)
     audit_record(actor=actor, target=milestone, action="order_release",
                  data={"operation": op.pk, "amount": str(milestone.amount), "operation_state": op.state})
@@ -521,7 +521,7 @@ def milestone_forfeit(*, milestone: Milestone, actor) -> tuple[Milestone, MoneyO
         kind=OperationKind.FORFEIT, amount=paid, purpose=P_FORFEIT,
         context={**_ctx(milestone), "forfeit": str(forfeit), "refund": str(refund)}, lines=lines,
         memo=f"{project.title} 第{milestone.seq}里程碑 保证金罚没 {forfeit} / 退还企业 {refund}（R8、I3）",
-        idempotency_key=f"milestone:{milestone.pk}:forfeit:{n}", ordered_by=actor,
+        idempotency_key=f"milestone:{milestone.pk}:forfeit:{n}", ordered_by=actor, executed_by=actor,
         reference=milestone.payment_reference)
     audit_record(actor=actor, target=milestone, action="order_forfeit",
                  data={"operation": op.pk, "forfeit": str(forfeit), "refund": str(refund),
