@@ -39,6 +39,10 @@ class Organization(models.Model):
         verbose_name_plural = _("组织")
         ordering = ["kind", "name"]
 
+    def clean(self):
+        # Before the uniqueness check of full_clean (forms, admin): a lower-case duplicate is a duplicate.
+        self.uscc = uscc.normalise(self.uscc)
+
     def save(self, *args, **kwargs):
         self.uscc = uscc.normalise(self.uscc)
         super().save(*args, **kwargs)

@@ -95,6 +95,26 @@ def test_organizations_post_invalid_uscc_400_with_fields_uscc(demo):
     assert not Organization.objects.filter(name="错误代码企业").exists()
 
 
+def test_organizations_post_lower_case_duplicate_uscc_400_with_fields_uscc(demo):
+    OrganizationFactory(name="已有代码企业", uscc="91350100M000100Y43")
+    body = {"kind": "enterprise", "name": "小写重复代码", "uscc": "91350100m000100y43"}
+    response = client_for(demo.admin).post(f"{API}organizations/", body, format="json")
+    assert response.status_code == 400, response.content
+    data = response.json()
+    assert_error_shape(data, "invalid")
+    assert list(data["fields"]) == ["uscc"]
+    assert not Organization.objects.filter(name="小写重复代码").exists()
+
+
+def test_organization_admin_form_lower_case_duplicate_uscc_is_a_form_error(admin_client, db):
+    OrganizationFactory(name="已有代码企业", uscc="91350100M000100Y43")
+    data = {"kind": "enterprise", "name": "小写重复代码", "district": "萧山区", "uscc": "91350100m000100y43"}
+    response = admin_client.post("/admin/core/organization/add/", data)
+    assert response.status_code == 200
+    assert "uscc" in response.context["adminform"].form.errors
+    assert not Organization.objects.filter(name="小写重复代码").exists()
+
+
 def test_organizations_post_leading_y_code_accepted(demo):
     body17 = "Y1330109MA2H3K4L0"
     body = {"kind": "enterprise", "name": "Y 开头代码", "uscc": body17 + uscc.check_character(body17)}
