@@ -67,6 +67,21 @@ def test_api_unknown_object_404_with_error_shape(demo):
     assert_error_shape(response.json(), "not_found")
 
 
+@pytest.mark.parametrize("path", [f"{API}nosuch/", f"{API}milestones/1/bogus/extra/", "/api/nosuch"])
+def test_api_unknown_path_404_with_error_shape(demo, path):
+    response = client_for(demo.enterprise).get(path)
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert_error_shape(response.json(), "not_found")
+
+
+def test_unknown_page_path_keeps_the_html_404_page(client, demo):
+    client.force_login(demo.enterprise)
+    response = client.get("/nosuch/page/")
+    assert response.status_code == 404
+    assert "页面不存在" in response.content.decode()
+
+
 def test_organizations_post_by_non_admin_403_with_error_shape(demo):
     body = {"kind": "enterprise", "name": "新企业", "uscc": "91350100M000100Y43"}
     for user in (demo.enterprise, demo.reviewer, demo.custodian):
