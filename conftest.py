@@ -9,6 +9,9 @@ from hypothesis import settings as hypothesis_settings
 
 from escrow.invariants import assert_ledger_invariants  # noqa: F401
 
+# The Chromium that Playwright drives in tests marked ``browser`` (Debian's package ``chromium``).
+CHROMIUM = "/usr/lib/chromium/chromium"
+
 # A real Celery worker subprocess, for tests marked ``redis``.
 pytest_plugins = ["tests.conftest_celery"]
 
@@ -26,6 +29,8 @@ def pytest_collection_modifyitems(config, items):
     on_redis = bool(settings.REDIS_URL or os.environ.get("CELERY_BROKER_URL"))
     skip_pg = pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL (see README)")
     skip_redis = pytest.mark.skip(reason="needs a Redis broker: set REDIS_URL (see README)")
+    on_chromium = os.access(CHROMIUM, os.X_OK)
+    skip_browser = pytest.mark.skip(reason=f"needs Chromium at {CHROMIUM}: install the system packages (see README)")
     if any("browser" in item.keywords for item in items):
         # Playwright's sync API keeps an event loop running in the test thread;
         # the ORM calls of the tests themselves are still synchronous.
@@ -35,6 +40,8 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip_pg)
         if "redis" in item.keywords and not on_redis:
             item.add_marker(skip_redis)
+        if "browser" in item.keywords and not on_chromium:
+            item.add_marker(skip_browser)
 
 
 @pytest.fixture(autouse=True)
@@ -52,7 +59,7 @@ def _default_language():
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
     return {**browser_type_launch_args,
-            "executable_path": "/usr/lib/chromium/chromium",
+            "executable_path": CHROMIUM,
             "args": ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                      "--disable-component-update", "--no-first-run", "--disable-sync"]}
 

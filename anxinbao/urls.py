@@ -37,5 +37,7 @@ urlpatterns = [
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
 ]
 
+handler404 = "core.api.errors.page_not_found"
+
 if settings.DEBUG:
     pass

@@ -1,6 +1,8 @@
 from django.contrib import admin
 
-from .models import Report
+from core.admin import ReadOnlyAdmin
+
+from .models import DocumentCounter, Report
 
 
 @admin.register(Report)
@@ -18,3 +20,11 @@ class ReportAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+@admin.register(DocumentCounter)
+class DocumentCounterAdmin(ReadOnlyAdmin):
+    """Read-only: a counter edited by hand would skip or repeat document numbers."""
+
+    list_display = ["prefix", "year", "last"]
+    list_filter = ["prefix", "year"]

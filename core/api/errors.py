@@ -5,8 +5,9 @@ import re
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.utils.translation import gettext as _
+from django.views import defaults
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -26,14 +27,24 @@ def _flatten(detail) -> dict[str, list[str]]:
     return {"non_field_errors": [str(d) for d in detail]} if isinstance(detail, list) else {}
 
 
+def _not_found() -> dict:
+    return {"code": "not_found", "detail": _("未找到，或您无权查看")}
+
+
+def page_not_found(request, exception):
+    """handler404: a path no view matches answers the API's error shape under /api/, the HTML page elsewhere."""
+    if request.path.startswith("/api/"):
+        return JsonResponse(_not_found(), status=404, json_dumps_params={"ensure_ascii": False})
+    return defaults.page_not_found(request, exception)
+
+
 def exception_handler(exc, context):
     if isinstance(exc, DomainError):
         return Response(exc.as_dict(), status=exc.status_code)
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
     if isinstance(exc, Http404):
-        return Response({"code": "not_found", "detail": _("未找到，或您无权查看")},
-                        status=status.HTTP_404_NOT_FOUND)
+        return Response(_not_found(), status=status.HTTP_404_NOT_FOUND)
     if isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied(str(exc) or None)
     response = drf_exception_handler(exc, context)

@@ -67,6 +67,21 @@ def test_api_unknown_object_404_with_error_shape(demo):
     assert_error_shape(response.json(), "not_found")
 
 
+@pytest.mark.parametrize("path", [f"{API}nosuch/", f"{API}milestones/1/bogus/extra/", "/api/nosuch"])
+def test_api_unknown_path_404_with_error_shape(demo, path):
+    response = client_for(demo.enterprise).get(path)
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert_error_shape(response.json(), "not_found")
+
+
+def test_unknown_page_path_keeps_the_html_404_page(client, demo):
+    client.force_login(demo.enterprise)
+    response = client.get("/nosuch/page/")
+    assert response.status_code == 404
+    assert "页面不存在" in response.content.decode()
+
+
 def test_organizations_post_by_non_admin_403_with_error_shape(demo):
     body = {"kind": "enterprise", "name": "新企业", "uscc": "91350100M000100Y43"}
     for user in (demo.enterprise, demo.reviewer, demo.custodian):
@@ -93,6 +108,26 @@ def test_organizations_post_invalid_uscc_400_with_fields_uscc(demo):
     assert_error_shape(data, "invalid")
     assert list(data["fields"]) == ["uscc"]
     assert not Organization.objects.filter(name="错误代码企业").exists()
+
+
+def test_organizations_post_lower_case_duplicate_uscc_400_with_fields_uscc(demo):
+    OrganizationFactory(name="已有代码企业", uscc="91350100M000100Y43")
+    body = {"kind": "enterprise", "name": "小写重复代码", "uscc": "91350100m000100y43"}
+    response = client_for(demo.admin).post(f"{API}organizations/", body, format="json")
+    assert response.status_code == 400, response.content
+    data = response.json()
+    assert_error_shape(data, "invalid")
+    assert list(data["fields"]) == ["uscc"]
+    assert not Organization.objects.filter(name="小写重复代码").exists()
+
+
+def test_organization_admin_form_lower_case_duplicate_uscc_is_a_form_error(admin_client, db):
+    OrganizationFactory(name="已有代码企业", uscc="91350100M000100Y43")
+    data = {"kind": "enterprise", "name": "小写重复代码", "district": "萧山区", "uscc": "91350100m000100y43"}
+    response = admin_client.post("/admin/core/organization/add/", data)
+    assert response.status_code == 200
+    assert "uscc" in response.context["adminform"].form.errors
+    assert not Organization.objects.filter(name="小写重复代码").exists()
 
 
 def test_organizations_post_leading_y_code_accepted(demo):
