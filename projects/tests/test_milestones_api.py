@@ -106,6 +106,22 @@ def test_api_extend_beyond_a_year_refused_R7(demo):
     assert r.status_code == 400 and r.json()["rule"] == "R7"
 
 
+def test_extend_form_states_the_projects_longest_cycle_r7(demo):
+    from django.test import Client
+
+    demo.scheme.max_milestone_months = 18
+    demo.scheme.save(update_fields=["max_milestone_months"])
+    p = approved_project(demo, tranches=[("1200000.00", "120000.00")])
+    ms.project_open_escrow(project=p, actor=demo.reviewer)
+    m = p.milestones.get()
+    ms.milestone_confirm_deposit(milestone=m, actor=demo.custodian, amount=Decimal("120000.00"), bank_ref="E1")
+    ms.milestones_mark_overdue(today=fresh(m).due_date.replace(year=2030))
+    c = Client()
+    c.force_login(demo.reviewer)
+    html = c.get(f"/milestones/project/{p.pk}/").content.decode()
+    assert 'data-action="extend"' in html and "新截止日期（最长 18 个月，R7）" in html and "一年" not in html
+
+
 def test_milestone_page_shows_timeline_with_bounded_queries(demo, django_assert_max_num_queries):
     from django.test import Client
 
