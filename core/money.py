@@ -64,6 +64,16 @@ def format_cny(value: Decimal | None) -> str:
     return f"¥{money(value):,.2f}"
 
 
+def format_percent(rate: Decimal | str | None) -> str:
+    """A scheme ratio as a percentage, exactly: 0.3000 → 30%, 0.0750 → 7.5%."""
+    if rate is None or rate == "":
+        return "—"
+    text = f"{Decimal(rate) * 100:f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return f"{text}%"
+
+
 class MoneyField(models.DecimalField):
     """Decimal(18,2): up to 9,999,999,999,999,999.99 CNY."""
 

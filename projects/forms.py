@@ -1,10 +1,13 @@
 """Browser forms of the proposal. They validate input shapes; the services check the rules."""
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from core.models import Organization
+from core.money import format_percent
 
 from .choices import AttachmentKind, Mode
 
@@ -41,9 +44,15 @@ class MilestoneForm(forms.Form):
     targets = forms.CharField(label=_("目标"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
     deliverables = forms.CharField(label=_("交付成果"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
     amount = money_field(_("阶段合作经费 T（元）"))
-    deposit_amount = money_field(_("约定保证金 D（元，≥10% T）"))
+    deposit_amount = money_field(_("约定保证金 D（元）"))
     start_date = forms.DateField(label=_("开始日期"), widget=DATE)
     due_date = forms.DateField(label=_("截止日期"), widget=DATE)
+
+    def __init__(self, *args, deposit_ratio: Decimal | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if deposit_ratio is not None:  # the minimum of the scheme the proposal falls under (R5/R7, R19)
+            self.fields["deposit_amount"].label = _("约定保证金 D（元，≥%(pct)s T）") % {
+                "pct": format_percent(deposit_ratio)}
 
 
 MilestoneFormSet = forms.formset_factory(MilestoneForm, extra=0, can_delete=True, min_num=1, validate_min=True)

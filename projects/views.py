@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST
 from core.choices import Role
 from core.exceptions import DomainError, PermissionDeniedError
 from core.files import file_response
+from core.models import SchemeVersion
 from core.permissions import require, require_role
 from core.services import audit_history
 
@@ -121,9 +122,11 @@ def project_form(request, pk: int | None = None):
     else:
         require(perms.can_create(request.user))
     general: list[str] = []
+    scheme = project.scheme if project else SchemeVersion.current()
+    rows_kwargs = {"deposit_ratio": scheme.min_deposit_ratio} if scheme else {}
     if request.method == "POST":
         form = ProjectForm(request.POST)
-        formset = MilestoneFormSet(request.POST, prefix=PREFIX)
+        formset = MilestoneFormSet(request.POST, prefix=PREFIX, form_kwargs=rows_kwargs)
         if form.is_valid() and formset.is_valid():
             live = [f for f in formset.forms if f.cleaned_data and not f.cleaned_data.get("DELETE")]
             rows = []
@@ -155,9 +158,10 @@ def project_form(request, pk: int | None = None):
     else:
         initial, rows = _initial(project)
         form = ProjectForm(initial=initial)
-        formset = MilestoneFormSet(initial=rows or [{}], prefix=PREFIX)
+        formset = MilestoneFormSet(initial=rows or [{}], prefix=PREFIX, form_kwargs=rows_kwargs)
     return render(request, "projects/form.html", {
         "form": form, "formset": formset, "project": project, "general_errors": general, "prefix": PREFIX,
+        "scheme": scheme,
     })
 
 

@@ -95,7 +95,7 @@ def panel_context(project, user) -> dict:
 
 @login_required
 def project_milestones(request, project_id: int):
-    project = get_object_or_404(projects_for_milestones(request.user).select_related("enterprise", "platform"),
+    project = get_object_or_404(projects_for_milestones(request.user).select_related("enterprise", "platform", "scheme"),
                                 pk=project_id)
     return render(request, "projects/milestones/project.html", {"project": project})
 

@@ -6,7 +6,7 @@ from decimal import Decimal
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
-from core.money import format_cny, money
+from core.money import format_cny, format_percent, money
 
 from .choices import ComputationState, PolicyType
 
@@ -16,10 +16,7 @@ def _cny(value) -> str:
 
 
 def _pct(rate) -> str:
-    text = f"{Decimal(rate) * 100:f}"
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return f"{text}%"
+    return format_percent(Decimal(rate))
 
 
 def _scheme_line(scheme: dict, rate_key: str, cap_key: str, cap_words: str) -> str:

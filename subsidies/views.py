@@ -74,8 +74,12 @@ def index(request):
     grants = latest_per_enterprise(selectors.grants_visible(request.user).filter(year=year))
     premiums = latest_per_enterprise(selectors.premiums_visible(request.user).filter(year=year))
     runs = {kind: selectors.runs(kind, year).first() for kind in ("grant", "premium")}
+    try:
+        scheme = services.scheme_for_year(year)
+    except DomainError:
+        scheme = None
     return render(request, "subsidies/year.html", {
-        "year": year, "grants": grants, "premiums": premiums, "grant_totals": totals(grants),
+        "year": year, "scheme": scheme, "grants": grants, "premiums": premiums, "grant_totals": totals(grants),
         "premium_totals": totals(premiums), "runs": runs, "can_compute": perms.can_compute(request.user),
         "can_export": perms.can_export_year(request.user),
         "years": list(range(timezone.localdate().year, 2024, -1)),

@@ -1,7 +1,9 @@
-"""Money in templates: ``{{ amount|cny }}`` → ¥1,200,000.00 (I4). A builtin: no {% load %} needed."""
+"""Money and scheme ratios in templates: ``{{ amount|cny }}`` → ¥1,200,000.00 (I4), ``{{ rate|pct }}`` → 30%.
+
+A builtin: no {% load %} needed."""
 from django import template
 
-from core.money import format_cny
+from core.money import format_cny, format_percent
 
 register = template.Library()
 
@@ -10,3 +12,9 @@ register = template.Library()
 def cny(value):
     """¥1,200,000.00 (two decimals, half-up at the fen)."""
     return format_cny(value)
+
+
+@register.filter
+def pct(value):
+    """A scheme ratio (Decimal, 0–1) as an exact percentage: 0.3000 → 30%."""
+    return format_percent(value)

@@ -151,6 +151,30 @@ def test_statement_running_balance_and_excel_export(world, client, ledger_ok):
     assert [r[-1] for r in values[5:-1]] == [300, 310, 330, 360]
 
 
+def test_statement_excel_headers_follow_the_language(world):
+    from django.utils import translation
+
+    from escrow.documents import statement_xlsx
+    from escrow.selectors import account_statement
+
+    deposit(world, project=world.p2.pk, seq=1, amount="10.00")
+    statement = account_statement(Account.objects.get(code=codes.custody(world.p2.pk, 1)), start=None, end=None)
+
+    def sheet():
+        ws = load_workbook(io.BytesIO(statement_xlsx(statement))).active
+        return ws.title, [row for row in ws.iter_rows(values_only=True)]
+
+    title, rows = sheet()
+    assert title == "账户对账单" and rows[1][0] == "期间" and rows[1][1].startswith("开户 至 ")
+    assert rows[4] == ("日期时间", "分录号", "摘要", "资金操作", "对方科目", "金额", "余额") and rows[-1][0] == "期末余额"
+    with translation.override("en"):
+        title, rows = sheet()
+    assert title == "Account statement" and rows[0][0].startswith("Account statement ")
+    assert rows[1][0] == "Period" and rows[1][1].startswith("account opening to ") and rows[1][3] == "Currency"
+    assert rows[2][0] == "Opening balance" and rows[-1][0] == "Closing balance"
+    assert rows[4] == ("Date and time", "Entry no.", "Memo", "Money operation", "Counter account", "Amount", "Balance")
+
+
 def test_statement_of_other_organisations_account_404(world, client):
     account = Account.objects.get(code=codes.custody(world.p1.pk, 1))
     assert login(client, world.enterprise2).get(reverse("escrow:account_statement", args=[account.pk])).status_code == 404

@@ -106,6 +106,43 @@ def test_api_extend_beyond_a_year_refused_R7(demo, ledger_ok):
     assert r.status_code == 400 and r.json()["rule"] == "R7"
 
 
+def test_timeline_shows_forfeited_deposit_and_refunded_remainder_r8_i3(demo, ledger_ok):
+    from django.test import Client
+
+    from projects.tests.milestone_steps import forfeit, pay_deposit, report
+
+    p = approved_project(demo, tranches=[("900000.00", "90000.00")], budget="900000.00")
+    ms.project_open_escrow(project=p, actor=demo.reviewer)
+    m = p.milestones.get()
+    pay_deposit(demo, m, "900000.00")  # the whole tranche: all but the deposit goes back on forfeiture
+    report(demo, m)
+    ms.milestone_review_not_met(milestone=fresh(m), actor=demo.reviewer, reason="未达标")
+    forfeit(demo, m)
+    assert (fresh(m).forfeited_amount, fresh(m).refunded_amount) == (Decimal("90000.00"), Decimal("810000.00"))
+    c = Client()
+    c.force_login(demo.enterprise)
+    html = c.get(f"/milestones/project/{p.pk}/").content.decode()
+    svg = html[html.index('<svg id="milestone-timeline"'):html.index("</svg>")]
+    assert 'data-state="forfeited"' in svg and 'class="tl-forfeited"' in svg
+    assert "缴入 ¥900,000.00 · 罚没 ¥90,000.00 · 退还 ¥810,000.00" in svg and "拨付 " not in svg
+
+
+def test_extend_form_states_the_projects_longest_cycle_r7(demo, ledger_ok):
+    from django.test import Client
+
+    demo.scheme.max_milestone_months = 18
+    demo.scheme.save(update_fields=["max_milestone_months"])
+    p = approved_project(demo, tranches=[("1200000.00", "120000.00")])
+    ms.project_open_escrow(project=p, actor=demo.reviewer)
+    m = p.milestones.get()
+    ms.milestone_confirm_deposit(milestone=m, actor=demo.custodian, amount=Decimal("120000.00"), bank_ref="E1")
+    ms.milestones_mark_overdue(today=fresh(m).due_date.replace(year=2030))
+    c = Client()
+    c.force_login(demo.reviewer)
+    html = c.get(f"/milestones/project/{p.pk}/").content.decode()
+    assert 'data-action="extend"' in html and "新截止日期（最长 18 个月，R7）" in html and "一年" not in html
+
+
 def test_milestone_page_shows_timeline_with_bounded_queries(demo, django_assert_max_num_queries, ledger_ok):
     from django.test import Client
 

@@ -171,3 +171,21 @@ def test_detail_page_query_count_does_not_grow_with_reviews_and_history(demo, cl
     with django_assert_max_num_queries(20):  # the milestone panel included
         r = client.get(reverse("projects:detail", args=[project.pk]))
     assert r.status_code == 200
+
+
+def test_form_states_the_deposit_ratio_and_cycle_of_the_scheme_it_uses_r19(demo, client):
+    from datetime import date
+    from decimal import Decimal
+
+    from core.models import SchemeVersion
+
+    draft = project_at(demo, "draft")  # dated under the 2025 version
+    SchemeVersion.objects.create(name="2026 版", valid_from=date(2026, 3, 9), min_deposit_ratio=Decimal("0.1500"),
+                                 max_milestone_months=18, min_net_funding=Decimal("5000000.00"))
+    client.force_login(demo.enterprise)
+    html = client.get(reverse("projects:create")).content.decode()
+    assert "阶段经费的 15%（R5/R7），历时不超过 18 个月" in html and "政策最低额 ¥5,000,000.00" in html
+    assert "≥15% T" in html and "10%" not in html and "一年" not in html
+    html = client.get(reverse("projects:edit", args=[draft.pk])).content.decode()
+    assert "阶段经费的 10%（R5/R7），历时不超过 12 个月" in html and "≥10% T" in html
+

@@ -8,7 +8,7 @@ from io import BytesIO
 import pytest
 from openpyxl import load_workbook
 
-from core.models import BlacklistEntry
+from core.models import BlacklistEntry, SchemeVersion
 from subsidies.models import AnnualAudit, GrantComputation, InsurancePolicy
 from subsidies.services import audit_save, claim_create, grant_compute, policy_create, premium_compute
 
@@ -64,6 +64,22 @@ def test_bureau_year_table_totals_and_caps(client, demo, year_2025, django_asser
     assert "¥3,900,000.00" in html  # 3,000,000 + 900,000
     assert "¥4,500,000.00" in html  # uncapped: 3,600,000 + 900,000
     assert "触及上限" in html
+
+
+def test_year_page_states_the_rates_and_caps_of_that_years_scheme_r19(client, demo):
+    SchemeVersion.objects.create(name="2026 版", valid_from=date(2026, 3, 9), grant_rate=Decimal("0.2500"),
+                                 grant_cap=Decimal("2000000.00"), premium_rate=Decimal("0.7000"),
+                                 premium_cap=Decimal("400000.00"))
+    client.force_login(demo.reviewer)
+    html = client.get("/subsidies/?year=2026").content.decode()
+    assert "扣除保险赔付后的 25%，每家企业每年最高 ¥2,000,000.00" in html
+    assert "保费的 70%，每家企业每年最高 ¥400,000.00" in html
+    assert "30%" not in html and "300 万元" not in html and "80%" not in html
+    html = client.get("/subsidies/?year=2025").content.decode()
+    assert "扣除保险赔付后的 30%，每家企业每年最高 ¥3,000,000.00" in html
+    assert "保费的 80%，每家企业每年最高 ¥500,000.00" in html
+    r = client.get("/subsidies/?year=2020")  # before any scheme: the rules without figures
+    assert r.status_code == 200 and "研发投入资助（R11）" in r.content.decode()
 
 
 def test_reviewer_approves_and_finance_pays_on_pages(client, demo, year_2025):
