@@ -16,7 +16,7 @@ from projects import services
 from projects.choices import ProjectState
 from projects.models import ConflictDeclaration, ExpertAssignment, Project
 from projects.selectors import waitlist_ranked
-from projects.tests.factories import milestone_rows, project_at, proposal_values, score_all
+from projects.tests.factories import milestone_rows, pdf_file, project_at, proposal_values, score_all
 from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db
@@ -86,7 +86,7 @@ def test_draft_refuses_more_than_two_decimals_and_negative_amounts_i4(demo):
 
 def test_blacklisted_enterprise_cannot_submit_r17(demo):
     project = services.project_create(actor=demo.enterprise, **proposal_values(demo))
-    organization_blacklist(organization=demo.ent1, actor=demo.reviewer, reason="虚报经费")
+    organization_blacklist(organization=demo.ent1, actor=demo.reviewer, reason="虚报经费", evidence=pdf_file("证据.pdf"))
     with pytest.raises(DomainError) as exc:
         services.project_submit(project=project, actor=demo.enterprise)
     assert "R17" in exc.value.fields["enterprise"][0]
@@ -141,7 +141,7 @@ def test_approve_needs_a_reason_r13_and_changes_nothing_without_one(demo, reason
 
 def test_approve_revalidates_blacklist_r17(demo):
     project = project_at(demo, "reviewed")
-    organization_blacklist(organization=demo.ent1, actor=demo.reviewer, reason="失信")
+    organization_blacklist(organization=demo.ent1, actor=demo.reviewer, reason="失信", evidence=pdf_file("证据.pdf"))
     with pytest.raises(DomainError) as exc:
         services.project_approve(project=project, actor=demo.reviewer, reason="专家评审通过")
     assert exc.value.rule == "R17"
@@ -273,7 +273,6 @@ def test_each_step_notifies_whoever_acts_next_in_app_and_by_mail(demo, mailoutbo
 
 def test_attachment_over_20_mb_or_not_pdf_or_image_refused_r12(demo, settings):
     from core.files import MAX_BYTES
-    from projects.tests.factories import pdf_file
 
     project = project_at(demo, "draft")
     big = pdf_file()
