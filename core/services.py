@@ -71,18 +71,21 @@ def user_create(*, username: str, password: str, organization: Organization | No
 
 
 @transaction.atomic
-def organization_blacklist(*, organization: Organization, actor: User, reason: str, evidence=None) -> BlacklistEntry:
-    """R17: bar an enterprise from the scheme, keeping the history. The bureau's reviewers only."""
+def organization_blacklist(*, organization: Organization, actor: User, reason: str, evidence) -> BlacklistEntry:
+    """R17: bar an enterprise from the scheme with a reason and evidence, keeping the history.
+    The bureau's reviewers only."""
     require_role(actor, Role.REVIEWER)
     if not reason.strip():
         raise DomainError(_("列入黑名单必须说明原因（R17）"), code="reason_required", rule="R17")
-    if evidence:
-        check_upload(evidence, field="evidence")  # R12
+    if not evidence:
+        raise DomainError(_("列入黑名单必须附证据材料（R17）"), code="evidence_required", rule="R17",
+                          fields={"evidence": [_("必填")]})
+    check_upload(evidence, field="evidence")  # R12
     org = Organization.objects.select_for_update().get(pk=organization.pk)
     if org.blacklisted:
         raise DomainError(_("该组织已在黑名单中（R17）"), code="already_blacklisted", rule="R17")
     entry = BlacklistEntry.objects.create(organization=org, action=BlacklistEntry.Action.ADD,
-                                          reason=reason, evidence=evidence or "", actor=actor)
+                                          reason=reason, evidence=evidence, actor=actor)
     Organization.objects.filter(pk=org.pk).update(blacklisted=True)
     audit_record(actor=actor, target=org, action="blacklist", from_state="", to_state="blacklisted", reason=reason)
     return entry

@@ -20,7 +20,7 @@ PROPOSAL_ACTIONS = {
     "accept": (services.project_accept, False),
     "return_for_changes": (services.project_return_for_changes, True),
     "start_review": (services.project_start_review, False),
-    "approve": (services.project_approve, None),
+    "approve": (services.project_approve, True),
     "queue": (services.project_queue, True),
     "reject": (services.project_reject, True),
 }

@@ -80,7 +80,7 @@ ACTIONS: dict[str, tuple] = {
     "accept": (can_review_act, [S.SIGNED], gettext_lazy("受理"), False),
     "return_for_changes": (can_review_act, [S.ACCEPTED, S.UNDER_REVIEW], gettext_lazy("退回修改"), True),
     "start_review": (can_review_act, [S.ACCEPTED], gettext_lazy("抽取专家并开始评审"), False),
-    "approve": (can_review_act, [S.UNDER_REVIEW, S.WAITLISTED], gettext_lazy("立项"), False),
+    "approve": (can_review_act, [S.UNDER_REVIEW, S.WAITLISTED], gettext_lazy("立项"), True),
     "queue": (can_review_act, [S.UNDER_REVIEW], gettext_lazy("列入择优排队"), True),
     "reject": (can_review_act, [S.UNDER_REVIEW, S.WAITLISTED], gettext_lazy("不予立项"), True),
 }

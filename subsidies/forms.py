@@ -106,7 +106,7 @@ class YearForm(forms.Form):
 class BlacklistForm(forms.Form):
     organization = forms.ModelChoiceField(label=_("企业"), queryset=None)
     reason = forms.CharField(label=_("原因"), widget=forms.Textarea)
-    evidence = forms.FileField(label=_("证据材料"), required=False)
+    evidence = forms.FileField(label=_("证据材料"))
 
     def __init__(self, *args, organizations, **kwargs):
         super().__init__(*args, **kwargs)

@@ -23,11 +23,13 @@ def lock_project(project: Project | int) -> Project:
             .get(pk=pk))
 
 
-def require_reason(reason: str, *, action: str) -> str:
+def require_reason(reason: str, *, action: str, rule: str | None = None) -> str:
+    """The reason, stripped; a blank one is refused (naming ``rule`` when the rule asks for the reason)."""
     reason = (reason or "").strip()
     if not reason:
-        raise DomainError(_("“%(action)s”必须填写原因") % {"action": action}, code="reason_required",
-                          fields={"reason": [_("必须填写原因")]})
+        detail = (_("%(rule)s：“%(action)s”必须填写原因") % {"rule": rule, "action": action} if rule
+                  else _("“%(action)s”必须填写原因") % {"action": action})
+        raise DomainError(detail, code="reason_required", rule=rule, fields={"reason": [_("必须填写原因")]})
     return reason
 
 

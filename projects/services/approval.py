@@ -65,8 +65,8 @@ def pool_available():
 
 
 @transaction.atomic
-def project_approve(*, project: Project, actor: User, reason: str = "") -> Project:
-    """Approve: re-validate, need the reviews, number the notice and post the advance B (I2).
+def project_approve(*, project: Project, actor: User, reason: str) -> Project:
+    """Approve with a reason (R13): re-validate, need the reviews, number the notice and post the advance B (I2).
 
     When the pool's available balance is below B a project under review is
     waitlisted instead (competitive selection); the returned project's state
@@ -82,6 +82,7 @@ def project_approve(*, project: Project, actor: User, reason: str = "") -> Proje
     check(perms.can_review_act(actor, project))
     if project.state not in (S.UNDER_REVIEW, S.WAITLISTED):
         apply_transition(project, method="approve", actor=actor, year=0, seq=0)  # raises 409
+    reason = require_reason(reason, action=_("立项"), rule="R13")
     project_validate(project)
     _require_reviews(project)
     if project.state == S.WAITLISTED:

@@ -31,6 +31,7 @@ from escrow.services import operation_request
 from ..choices import AttachmentKind, ProjectState
 from ..choices import MilestoneState as M
 from ..models import Attachment, ExpertAssignment, Milestone, Project
+from ._common import require_reason
 
 P_DEPOSIT = "milestone_deposit"
 P_BALANCE = "milestone_balance"
@@ -420,8 +421,9 @@ def milestone_expert_score(*, milestone: Milestone, actor, feasibility: int, ter
 
 @transaction.atomic
 def milestone_review_met(*, milestone: Milestone, actor, reason: str) -> Milestone:
-    """The bureau finds the milestone met: balance due = T − paid_in; 0 → releasable directly (R7)."""
+    """The bureau finds the milestone met, with a reason: balance due = T − paid_in; 0 → releasable directly (R7)."""
     _require_bureau(actor, milestone.project)
+    reason = require_reason(reason, action=_("审核通过"), rule="R7")
     project, milestone = _lock_milestone(milestone)
     _require_state(milestone, _("审核通过"), M.REPORTED)
     _require_expert_scores(milestone, project)
@@ -430,7 +432,7 @@ def milestone_review_met(*, milestone: Milestone, actor, reason: str) -> Milesto
         milestone.review_met_fully_paid()
     else:
         milestone.review_met()
-    milestone.decision_reason = reason or ""
+    milestone.decision_reason = reason
     milestone.save(update_fields=["state", "decided_at", "decision_reason"])
     _audit(actor, milestone, "review_met", M.REPORTED, reason, balance_due=balance)
     if balance == 0:

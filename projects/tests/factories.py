@@ -81,7 +81,7 @@ def project_at(demo, state: str, *, enterprise_user: User | None = None, platfor
     if "reviewed" in steps:
         score_all(project, scores=scores)
     if "approved" in steps:
-        services.project_approve(project=project, actor=reviewer)
+        services.project_approve(project=project, actor=reviewer, reason="专家评审通过")
     if state == "waitlisted":
         services.project_queue(project=project, actor=reviewer, reason="择优排队")
     if state == "rejected":

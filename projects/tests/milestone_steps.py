@@ -44,6 +44,18 @@ def report(demo, m: Milestone) -> Milestone:
                                           target_notes=notes, files=[evidence()])
 
 
+def reported_milestone(demo, tranche: tuple[str, str] = ("1200000.00", "120000.00")) -> Milestone:
+    """A one-milestone project, escrow open, deposit paid and completion reported: the bureau decides next."""
+    from projects.tests.milestone_factory import approved_project
+
+    p = approved_project(demo, tranches=[tranche])
+    ms.project_open_escrow(project=p, actor=demo.reviewer)
+    m = p.milestones.get()
+    pay_deposit(demo, m, tranche[1])
+    report(demo, m)
+    return fresh(m)
+
+
 def pay_balance(demo, m: Milestone) -> MoneyOperation | None:
     m = fresh(m)
     due = m.amount - m.paid_in

@@ -150,14 +150,14 @@ def test_platform_cannot_accept_403_and_reviewer_cannot_sign_403(demo):
 def test_nobody_approves_own_organisations_project_403(demo):
     project = project_at(demo, "reviewed")
     insider = make_user("bureau_insider", demo.ent1, "reviewer")
-    r = client_for(insider).post(f"/api/v1/projects/{project.pk}/approve/", {})
+    r = client_for(insider).post(f"/api/v1/projects/{project.pk}/approve/", {"reason": "专家评审通过"})
     assert r.status_code == 403
     assert Project.objects.get(pk=project.pk).state == ProjectState.UNDER_REVIEW
 
 
 def test_wrong_state_is_409_and_unknown_action_404(demo):
     project = project_at(demo, "submitted")
-    r = client_for(demo.reviewer).post(f"/api/v1/projects/{project.pk}/approve/", {})
+    r = client_for(demo.reviewer).post(f"/api/v1/projects/{project.pk}/approve/", {"reason": "专家评审通过"})
     assert r.status_code == 409 and r.json()["code"] == "transition_not_allowed"
     assert client_for(demo.reviewer).post(f"/api/v1/projects/{project.pk}/fly/", {}).status_code == 404
 
@@ -175,6 +175,17 @@ def test_reject_needs_reason_and_history_lists_transitions(demo):
                                                   "reject"]
     assert history[-1] == {**history[-1], "from": "under_review", "to": "rejected", "actor": "reviewer",
                            "reason": "研发成本测算依据不足"}
+
+
+def test_approve_without_reason_is_400_naming_r13(demo):
+    project = project_at(demo, "reviewed")
+    api = client_for(demo.reviewer)
+    for body in ({}, {"reason": "  "}):
+        r = api.post(f"/api/v1/projects/{project.pk}/approve/", body, format="json")
+        assert r.status_code == 400
+        assert r.json()["code"] == "reason_required" and r.json()["rule"] == "R13" and "reason" in r.json()["fields"]
+    project = Project.objects.get(pk=project.pk)
+    assert project.state == ProjectState.UNDER_REVIEW and project.notice_number is None
 
 
 def test_reviews_post_scores_and_get_mean(demo):
@@ -213,15 +224,16 @@ def test_review_out_of_range_400_r13_and_conflict_draws_replacement(demo):
 
 def test_approve_via_api_answers_notice_number_or_queued(demo, ledger_ok):
     project = project_at(demo, "reviewed")
-    r = client_for(demo.reviewer).post(f"/api/v1/projects/{project.pk}/approve/", {}, format="json",
+    body = {"reason": "专家评审通过"}
+    r = client_for(demo.reviewer).post(f"/api/v1/projects/{project.pk}/approve/", body, format="json",
                                        HTTP_IDEMPOTENCY_KEY="approve-1")
     assert r.status_code == 200
     assert r.json()["state"] == "approved" and r.json()["notice_number"].startswith("萧科安〔")
-    again = client_for(demo.reviewer).post(f"/api/v1/projects/{project.pk}/approve/", {}, format="json",
+    again = client_for(demo.reviewer).post(f"/api/v1/projects/{project.pk}/approve/", body, format="json",
                                            HTTP_IDEMPOTENCY_KEY="approve-1")
     assert again.status_code == 200 and again.json() == r.json()
     short = project_at(demo, "reviewed", title="大项目", budget=Decimal("99000000.00"))
-    r = client_for(demo.reviewer).post(f"/api/v1/projects/{short.pk}/approve/", {}, format="json")
+    r = client_for(demo.reviewer).post(f"/api/v1/projects/{short.pk}/approve/", body, format="json")
     assert r.status_code == 200 and r.json()["state"] == "waitlisted" and r.json()["queued"] is True
     assert "I2" in r.json()["detail"]
 

@@ -122,6 +122,7 @@ def test_proposal_from_filing_to_notice_number_in_chromium(demo, live_server, pa
     login(page, live_server, "reviewer")
     page.goto(f"{live_server.url}/projects/{project.pk}/")
     assert "87.00" in page.inner_text("#mean-score")
+    page.fill("#reason-approve", "专家评审通过，予以立项")
     page.click("#action-approve button")
     page.wait_for_selector("#notice-number")
     assert re.search(r"萧科安〔\d{4}〕\d+号", page.inner_text("#notice-number"))

@@ -26,7 +26,7 @@ def test_eight_concurrent_approvals_get_eight_consecutive_notice_numbers(demo):
     def approve(project: Project) -> None:
         try:
             barrier.wait(timeout=30)
-            services.project_approve(project=project, actor=demo.reviewer)
+            services.project_approve(project=project, actor=demo.reviewer, reason="专家评审通过")
         except BaseException as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
         finally:

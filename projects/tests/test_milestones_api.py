@@ -11,7 +11,7 @@ from escrow.models import MoneyOperation
 from projects.choices import MilestoneState as M
 from projects.services import milestones as ms
 from projects.tests.milestone_factory import approved_project
-from projects.tests.milestone_steps import evidence, fresh, pdf
+from projects.tests.milestone_steps import evidence, fresh, pdf, reported_milestone
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -92,6 +92,15 @@ def test_api_other_organisation_gets_404_and_errors_have_shape(demo, ledger_ok):
     assert r.status_code == 409 and r.json()["code"] == "transition_not_allowed"
     assert APIClient().get(url(m)).status_code == 401
     assert client(demo.reviewer).post(url(m, "nonsense")).status_code == 404
+
+
+def test_api_review_met_without_reason_is_400_naming_R7(demo, ledger_ok):
+    m = reported_milestone(demo)
+    for body in ({}, {"reason": " "}):
+        r = client(demo.reviewer).post(url(m, "review_met"), body, format="json")
+        assert r.status_code == 400
+        assert r.json()["code"] == "reason_required" and r.json()["rule"] == "R7" and "reason" in r.json()["fields"]
+    assert fresh(m).state == M.REPORTED and fresh(m).decision_reason == ""
 
 
 def test_api_extend_beyond_a_year_refused_R7(demo, ledger_ok):

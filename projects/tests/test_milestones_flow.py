@@ -28,6 +28,7 @@ from projects.tests.milestone_steps import (
     pdf,
     release,
     report,
+    reported_milestone,
 )
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -204,6 +205,20 @@ def test_reviewer_never_moves_money_and_custodian_never_decides(demo, ledger_ok)
         ms.milestone_review_met(milestone=fresh(m), actor=demo.custodian, reason="ok")
     with pytest.raises(PermissionDeniedError):  # another platform cannot report
         ms.milestone_report_completion(milestone=fresh(m), actor=demo.platform2, description="x")
+
+
+def test_review_met_needs_a_reason_R7_and_changes_nothing_without_one(demo):
+    from core.models import AuditEvent
+
+    m = reported_milestone(demo)
+    audits = AuditEvent.objects.count()
+    for reason in ("", "   "):
+        with pytest.raises(DomainError) as exc:
+            ms.milestone_review_met(milestone=fresh(m), actor=demo.reviewer, reason=reason)
+        assert exc.value.code == "reason_required" and exc.value.rule == "R7" and "R7" in exc.value.detail
+        assert "reason" in exc.value.fields
+    assert fresh(m).state == M.REPORTED and fresh(m).decision_reason == "" and fresh(m).decided_at is None
+    assert AuditEvent.objects.count() == audits
 
 
 def test_expert_scores_required_when_scheme_asks_R16(demo, ledger_ok):

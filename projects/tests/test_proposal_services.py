@@ -18,7 +18,7 @@ from projects import services
 from projects.choices import ProjectState
 from projects.models import ConflictDeclaration, ExpertAssignment, Project
 from projects.selectors import waitlist_ranked
-from projects.tests.factories import milestone_rows, project_at, proposal_values, score_all
+from projects.tests.factories import milestone_rows, pdf_file, project_at, proposal_values, score_all
 from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db
@@ -88,7 +88,7 @@ def test_draft_refuses_more_than_two_decimals_and_negative_amounts_i4(demo):
 
 def test_blacklisted_enterprise_cannot_submit_r17(demo):
     project = services.project_create(actor=demo.enterprise, **proposal_values(demo))
-    organization_blacklist(organization=demo.ent1, actor=demo.reviewer, reason="虚报经费")
+    organization_blacklist(organization=demo.ent1, actor=demo.reviewer, reason="虚报经费", evidence=pdf_file("证据.pdf"))
     with pytest.raises(DomainError) as exc:
         services.project_submit(project=project, actor=demo.enterprise)
     assert "R17" in exc.value.fields["enterprise"][0]
@@ -124,15 +124,28 @@ def test_notice_numbers_follow_each_other(demo, ledger_ok):
 def test_approve_needs_required_reviews_r13(demo, ledger_ok):
     project = project_at(demo, "under_review")
     with pytest.raises(DomainError) as exc:
-        services.project_approve(project=project, actor=demo.reviewer)
+        services.project_approve(project=project, actor=demo.reviewer, reason="专家评审通过")
     assert exc.value.rule == "R13"
+
+
+@pytest.mark.parametrize("reason", ["", "   "])
+def test_approve_needs_a_reason_r13_and_changes_nothing_without_one(demo, reason):
+    project = project_at(demo, "reviewed")
+    audits, entries = AuditEvent.objects.count(), JournalEntry.objects.count()
+    with pytest.raises(DomainError) as exc:
+        services.project_approve(project=project, actor=demo.reviewer, reason=reason)
+    assert exc.value.code == "reason_required" and exc.value.rule == "R13" and "R13" in exc.value.detail
+    assert "reason" in exc.value.fields
+    project = Project.objects.get(pk=project.pk)
+    assert project.state == ProjectState.UNDER_REVIEW and project.notice_number is None
+    assert AuditEvent.objects.count() == audits and JournalEntry.objects.count() == entries
 
 
 def test_approve_revalidates_blacklist_r17(demo, ledger_ok):
     project = project_at(demo, "reviewed")
-    organization_blacklist(organization=demo.ent1, actor=demo.reviewer, reason="失信")
+    organization_blacklist(organization=demo.ent1, actor=demo.reviewer, reason="失信", evidence=pdf_file("证据.pdf"))
     with pytest.raises(DomainError) as exc:
-        services.project_approve(project=project, actor=demo.reviewer)
+        services.project_approve(project=project, actor=demo.reviewer, reason="专家评审通过")
     assert exc.value.rule == "R17"
 
 
@@ -184,7 +197,7 @@ def test_nobody_approves_own_organisations_project(demo, ledger_ok):
     project = project_at(demo, "reviewed")
     insider = make_user("insider", demo.plat1, "reviewer")
     with pytest.raises(PermissionDeniedError) as exc:
-        services.project_approve(project=project, actor=insider)
+        services.project_approve(project=project, actor=insider, reason="专家评审通过")
     assert "回避" in exc.value.detail
 
 
@@ -223,22 +236,22 @@ def test_pool_short_waitlists_then_top_up_approves_in_rank_order(demo, ledger_ok
     low = project_at(demo, "reviewed", title="低分项目", scores=(60, 60, 60))
     high = project_at(demo, "reviewed", title="高分项目", scores=(90, 90, 90))
     for p in (low, high):
-        result = services.project_approve(project=p, actor=demo.reviewer)
+        result = services.project_approve(project=p, actor=demo.reviewer, reason="专家评审通过")
         assert result.state == ProjectState.WAITLISTED
         assert "I2" in result.state_reason
         assert result.notice_number is None
     assert list(waitlist_ranked()) == [high, low]
     assert account_balance(accounts.pool_advanced(low.pk)) == 0
     with pytest.raises(DomainError) as exc:  # still short
-        services.project_approve(project=high, actor=demo.reviewer)
+        services.project_approve(project=high, actor=demo.reviewer, reason="专家评审通过")
     assert exc.value.rule == "I2"
     pool_top_up(amount=Decimal("5000000.00"), decided_on=big.start_date, actor=demo.poolmanager,
                 idempotency_key="test:topup")
     with pytest.raises(DomainError) as exc:  # competitive selection: from the top
-        services.project_approve(project=low, actor=demo.reviewer)
+        services.project_approve(project=low, actor=demo.reviewer, reason="专家评审通过")
     assert exc.value.rule == "R13"
-    high = services.project_approve(project=high, actor=demo.reviewer)
-    low = services.project_approve(project=low, actor=demo.reviewer)
+    high = services.project_approve(project=high, actor=demo.reviewer, reason="专家评审通过")
+    low = services.project_approve(project=low, actor=demo.reviewer, reason="专家评审通过")
     assert (high.state, low.state) == (ProjectState.APPROVED, ProjectState.APPROVED)
     assert low.notice_seq == high.notice_seq + 1 == big.notice_seq + 2
     summary = pool_summary()
@@ -279,7 +292,6 @@ def test_each_step_notifies_whoever_acts_next_in_app_and_by_mail(demo, mailoutbo
 
 def test_attachment_over_20_mb_or_not_pdf_or_image_refused_r12(demo, settings):
     from core.files import MAX_BYTES
-    from projects.tests.factories import pdf_file
 
     project = project_at(demo, "draft")
     big = pdf_file()
@@ -305,8 +317,8 @@ def test_attachment_over_20_mb_or_not_pdf_or_image_refused_r12(demo, settings):
 def test_newcomer_joins_the_waitlist_instead_of_jumping_it_r13(demo, ledger_ok):
     waiting = project_at(demo, "waitlisted", title="排队中", scores=(70, 70, 70))
     newcomer = project_at(demo, "reviewed", title="新来的高分项目", scores=(95, 95, 95))
-    result = services.project_approve(project=newcomer, actor=demo.reviewer)
+    result = services.project_approve(project=newcomer, actor=demo.reviewer, reason="专家评审通过")
     assert result.state == ProjectState.WAITLISTED and "R13" in result.state_reason
     assert list(waitlist_ranked()) == [newcomer, waiting]
-    assert services.project_approve(project=newcomer, actor=demo.reviewer).state == ProjectState.APPROVED
-    assert services.project_approve(project=waiting, actor=demo.reviewer).state == ProjectState.APPROVED
+    for p in (newcomer, waiting):
+        assert services.project_approve(project=p, actor=demo.reviewer, reason="专家评审通过").state == ProjectState.APPROVED

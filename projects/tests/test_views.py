@@ -87,6 +87,7 @@ def test_detail_shows_terms_reviews_mean_history_and_missing_button_reasons(demo
     html = client.get(reverse("projects:detail", args=[project.pk])).content.decode()
     assert "¥5,000,000.00" in html and 'id="mean-score"' in html and "80.00" in html
     assert 'id="action-approve"' in html and 'id="action-reject"' in html
+    assert '<textarea name="reason" id="reason-approve" rows="2" required>' in html  # R13: a reason
     assert "当前状态为“专家评审中”，不能受理" in html  # a missing button says why
     assert "已受理 → 专家评审中" in html  # history
     client.force_login(demo.enterprise)
@@ -98,7 +99,8 @@ def test_detail_shows_terms_reviews_mean_history_and_missing_button_reasons(demo
 def test_approve_through_page_shows_notice_number(demo, client, ledger_ok):
     project = project_at(demo, "reviewed")
     client.force_login(demo.reviewer)
-    r = client.post(reverse("projects:action", args=[project.pk, "approve"]), follow=True)
+    r = client.post(reverse("projects:action", args=[project.pk, "approve"]), {"reason": "专家评审通过"},
+                    follow=True)
     html = r.content.decode()
     assert "萧科安〔" in html and 'id="notice-number"' in html
 
@@ -189,3 +191,15 @@ def test_form_states_the_deposit_ratio_and_cycle_of_the_scheme_it_uses_r19(demo,
     html = client.get(reverse("projects:edit", args=[draft.pk])).content.decode()
     assert "阶段经费的 10%（R5/R7），历时不超过 12 个月" in html and "≥10% T" in html
 
+
+@pytest.mark.django_db(transaction=True)
+def test_milestone_review_form_requires_a_reason_R7(demo, client, ledger_ok):
+    import re
+
+    from projects.tests.milestone_steps import reported_milestone
+
+    m = reported_milestone(demo)
+    client.force_login(demo.reviewer)
+    html = client.get(reverse("projects:detail", args=[m.project_id])).content.decode()
+    form = re.search(rf'<form[^>]*id="review-{m.pk}".*?</form>', html, re.S).group(0)
+    assert 'name="reason" required' in form and 'data-action="review_met"' in form

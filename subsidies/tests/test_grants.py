@@ -9,6 +9,7 @@ import pytest
 from core.exceptions import DomainError, PermissionDeniedError, TransitionNotAllowed
 from core.models import SchemeVersion
 from core.services import organization_blacklist
+from projects.tests.factories import pdf_file
 from subsidies.models import GrantComputation, SubsidyRun
 from subsidies.selectors import ledger_input, ledger_inputs
 from subsidies.services import (
@@ -239,7 +240,7 @@ def test_compute_ignores_blacklisted_enterprise_r17(demo):
     p2 = make_project(demo, demo.ent2)
     _audited(demo, p1, 2025, "1000000.00", reason="审计")
     _audited(demo, p2, 2025, "1000000.00", reason="审计")
-    organization_blacklist(organization=demo.ent2, actor=demo.reviewer, reason="虚报研发投入")
+    organization_blacklist(organization=demo.ent2, actor=demo.reviewer, reason="虚报研发投入", evidence=pdf_file("证据.pdf"))
     result = grant_compute(year=2025, by=demo.reviewer)
     assert list(GrantComputation.objects.values_list("enterprise_id", flat=True)) == [demo.ent1.pk]
     assert result.run.summary["excluded"] == [{"enterprise": demo.ent2.pk, "name": demo.ent2.name,
@@ -250,7 +251,7 @@ def test_blacklisted_enterprise_figure_cannot_be_approved_r17(demo):
     p = make_project(demo, demo.ent2)
     _audited(demo, p, 2025, "1000000.00", reason="审计")
     grant_compute(year=2025, by=demo.reviewer)
-    organization_blacklist(organization=demo.ent2, actor=demo.reviewer, reason="失信")
+    organization_blacklist(organization=demo.ent2, actor=demo.reviewer, reason="失信", evidence=pdf_file("证据.pdf"))
     with pytest.raises(DomainError) as err:
         figure_approve(figure=GrantComputation.objects.get(), by=demo.reviewer)
     assert err.value.rule == "R17"

@@ -21,6 +21,7 @@ from core.exceptions import PermissionDeniedError
 from core.models import Organization, User
 from core.services import organization_blacklist
 from projects.models import Project
+from projects.tests.factories import pdf_file
 from subsidies import permissions as perms
 from subsidies import services
 from subsidies.models import AnnualAudit, GrantComputation, InsurancePolicy, PremiumSubsidy
@@ -124,7 +125,8 @@ SERVICES = {
     "approve": lambda u, o, demo: services.figure_approve(figure=o.grant, by=u),
     "pay": lambda u, o, demo: services.figure_pay(figure=o.premium, by=u, amount=o.premium.due,
                                                   paid_on=date(2026, 2, 1), voucher="财付2026-01"),
-    "manage_blacklist": lambda u, o, demo: organization_blacklist(organization=o.org, actor=u, reason="虚报研发投入"),
+    "manage_blacklist": lambda u, o, demo: organization_blacklist(organization=o.org, actor=u, reason="虚报研发投入",
+                                                                  evidence=pdf_file("证据.pdf")),
 }
 
 
@@ -263,7 +265,8 @@ def page_actions(o: Owned, demo) -> dict:
                          f"/subsidies/audits/{o.audit.pk}/", {"opinion": "同意"}),
         "manage_blacklist": ("/subsidies/", lambda r: b'href="/subsidies/blacklist/"' in r.content,
                              "/subsidies/blacklist/", {"action": "add", "add-organization": o.org.pk,
-                                                       "add-reason": "虚报研发投入"}),
+                                                       "add-reason": "虚报研发投入",
+                                                       "add-evidence": pdf_file("证据.pdf")}),
     }
 
 

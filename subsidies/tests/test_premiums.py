@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from core.money import money
+from projects.tests.factories import pdf_file
 from subsidies.models import InsurancePolicy, PremiumSubsidy
 from subsidies.services import (
     figure_approve,
@@ -103,7 +104,7 @@ def test_premium_compute_ignores_blacklisted_enterprise_r17(demo):
 
     p = make_project(demo, demo.ent2)
     _policy(demo, p, "100000.00")
-    organization_blacklist(organization=demo.ent2, actor=demo.reviewer, reason="提供虚假材料")
+    organization_blacklist(organization=demo.ent2, actor=demo.reviewer, reason="提供虚假材料", evidence=pdf_file("证据.pdf"))
     r = premium_compute(year=2025, by=demo.reviewer)
     assert not PremiumSubsidy.objects.exists()
     assert r.excluded[0]["enterprise"] == demo.ent2.pk
@@ -169,7 +170,7 @@ def test_blacklisted_enterprise_cannot_file_a_policy_r17(demo):
     from core.services import organization_blacklist
 
     p = make_project(demo, demo.ent2)
-    organization_blacklist(organization=demo.ent2, actor=demo.reviewer, reason="虚假材料")
+    organization_blacklist(organization=demo.ent2, actor=demo.reviewer, reason="虚假材料", evidence=pdf_file("证据.pdf"))
     with pytest.raises(DomainError) as err:
         _policy(demo, p, "100000.00")
     assert err.value.rule == "R17"
