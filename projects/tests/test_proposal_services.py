@@ -265,7 +265,8 @@ def test_top_up_tells_the_reviewers_when_projects_wait_for_the_pool_i2(demo, led
     assert not Notification.objects.filter(verb="pool_topped_up").exists()  # nobody waits: nothing to say
     big = project_at(demo, "approved", budget=Decimal("100000000.00"))
     waiting = project_at(demo, "reviewed", title="排队项目")
-    assert services.project_approve(project=waiting, actor=demo.reviewer, reason="评审通过，排队待资").state == ProjectState.WAITLISTED
+    approved = services.project_approve(project=waiting, actor=demo.reviewer, reason="评审通过，排队待资")
+    assert approved.state == ProjectState.WAITLISTED
     pool_top_up(amount=Decimal("5000000.00"), decided_on=big.start_date, actor=demo.poolmanager,
                 idempotency_key="test:topup:waiting")
     notified = Notification.objects.filter(verb="pool_topped_up")
