@@ -169,7 +169,8 @@ def test_one_project_from_filing_to_close_through_every_role(demo, live_server, 
 
     # 0. The pool manager records a top-up of the risk pool decided by the bureaus (R3, I1).
     login(page, base, "poolmanager")
-    page.click("nav.mainnav a[href='/escrow/pool/']")
+    with page.expect_navigation():
+        page.click("nav.mainnav a[href='/escrow/pool/']")
     page.fill("#id_amount", "5000000.00")
     page.fill("#id_decided_on", "2025-05-20")
     page.fill("#id_decision_ref", "萧科〔2025〕18号")
@@ -286,32 +287,36 @@ def test_one_project_from_filing_to_close_through_every_role(demo, live_server, 
     #    acceptance opinion, the reviewer computes and approves, the finance bureau pays.
     year = str(timezone.localdate().year)  # both milestones were released today
 
+    def go(selector: str) -> None:  # follow a link and be on the new page before reading it
+        with page.expect_navigation():
+            page.click(selector)
+
     def subsidies_year(section: str) -> None:
-        page.click("nav.mainnav a[href='/subsidies/']")
+        go("nav.mainnav a[href='/subsidies/']")
         if section:
-            page.click(f"nav.subnav a[href='{section}']")
+            go(f"nav.subnav a[href='{section}']")
         page.select_option("select[name=year]", year)
         with page.expect_navigation():
             page.click("form.actions button[type=submit]")
 
     login(page, base, "auditor")
     subsidies_year("/subsidies/audits/")
-    page.click(f"tr:has-text('{TITLE}') a:has-text('登记审计')")  # the ledger's input for the year, filled in
+    go(f"tr:has-text('{TITLE}') a:has-text('登记审计')")  # the ledger's input for the year, filled in
     assert Decimal(page.input_value("#id_audited_input")) == Decimal("3000000.00")
     submit(page, page.locator("#audit-form button[type=submit]"))
     login(page, base, "enterprise")
     subsidies_year("/subsidies/audits/")
-    page.click(f"a:has-text('{TITLE}')")
+    go(f"a:has-text('{TITLE}')")
     page.fill("#id_opinion", "同意审计结论")
     submit(page, page.locator("button:has-text('提交验收意见')"))
     login(page, base, "reviewer")
     subsidies_year("")
     submit(page, page.locator("button:has-text('测算研发投入资助')"))
-    page.click(f"a[href*='/subsidies/grant/']:has-text('{demo.ent1.name}')")
+    go(f"a[href*='/subsidies/grant/']:has-text('{demo.ent1.name}')")
     submit(page, page.locator("button:has-text('审定')"))
     login(page, base, "finance")
     subsidies_year("")
-    page.click(f"a[href*='/subsidies/grant/']:has-text('{demo.ent1.name}')")
+    go(f"a[href*='/subsidies/grant/']:has-text('{demo.ent1.name}')")
     page.fill("#id_amount", "900000.00")  # 30 % × 3,000,000.00, no claims, under the cap
     page.fill("#id_paid_on", timezone.localdate().isoformat())
     page.fill("#id_voucher", f"财拨{year}-001")
