@@ -5,7 +5,7 @@ from collections.abc import Iterable
 
 from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -113,3 +113,17 @@ def notification_mark_read(*, user: User, ids: Iterable[int] | None = None) -> i
     if ids is not None:
         qs = qs.filter(pk__in=list(ids))
     return qs.update(read_at=timezone.now())
+
+
+def lock_or_create(model, **key):
+    """The row of ``model`` with ``key``, locked for this transaction (SELECT … FOR UPDATE), created first if
+    it does not exist yet. Counters use it so that numbers are handed out one at a time, with no gap and no
+    duplicate; a concurrent first creation waits on the unique index and then locks the winner's row."""
+    if not model.objects.filter(**key).exists():
+        try:
+            with transaction.atomic():
+                model.objects.create(**key)
+        except IntegrityError:
+            pass  # created by a concurrent caller: lock theirs
+    return model.objects.select_for_update().get(**key)
+

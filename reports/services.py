@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from core.choices import Role
 from core.exceptions import DomainError
 from core.permissions import deny, has_role, is_oversight, require
-from core.services import audit_record
+from core.services import audit_record, lock_or_create
 
 from . import selectors
 from .choices import KIND_PARAMS, NUMBER_PREFIX, ReportKind, ReportState
@@ -132,19 +132,10 @@ def document_number(report: Report) -> str:
         return Project.objects.values_list("notice_number", flat=True).get(pk=report.params["project"])
     prefix = NUMBER_PREFIX[report.kind]
     year = timezone.localdate(report.created_at).year
-    counter = _counter_locked(prefix, year)
+    counter = lock_or_create(DocumentCounter, prefix=prefix, year=year)
     counter.last += 1
     counter.save(update_fields=["last"])
     return f"{prefix}〔{year}〕{counter.last}号"
-
-
-def _counter_locked(prefix: str, year: int) -> DocumentCounter:
-    try:
-        with transaction.atomic():  # the year's first document: create the row, or find a concurrent one's
-            DocumentCounter.objects.get_or_create(prefix=prefix, year=year)
-    except IntegrityError:
-        pass
-    return DocumentCounter.objects.select_for_update().get(prefix=prefix, year=year)
 
 
 def _stale_after() -> timedelta:

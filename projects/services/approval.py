@@ -1,7 +1,7 @@
 """立项 (R13) and the pool advance (I2): notice numbers, competitive selection, rejection."""
 from __future__ import annotations
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -10,7 +10,7 @@ from core.choices import Role
 from core.exceptions import DomainError
 from core.models import User
 from core.money import format_cny
-from core.services import notify, users_with_role
+from core.services import lock_or_create, notify, users_with_role
 
 from .. import permissions as perms
 from ..choices import ProjectState as S
@@ -31,13 +31,7 @@ ADVANCE_PURPOSE = "project_advance"
 
 def notice_counter_lock(year: int) -> NoticeCounter:
     """The year's counter row, locked: one sequence per year, no gap, no duplicate."""
-    if not NoticeCounter.objects.filter(year=year).exists():
-        try:
-            with transaction.atomic():
-                NoticeCounter.objects.create(year=year, last=0)
-        except IntegrityError:
-            pass  # created by a concurrent approval: lock theirs
-    return NoticeCounter.objects.select_for_update().get(year=year)
+    return lock_or_create(NoticeCounter, year=year)
 
 
 def _require_reviews(project: Project) -> None:
