@@ -23,8 +23,8 @@ import pytest
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop
 
-from core.demo import DEMO_PASSWORD  # noqa: E402
 from core.money import format_cny  # noqa: E402
+from dashboards.management.commands.screenshots import login  # noqa: E402  (one sign-in, as the screenshots use)
 from projects.tests.factories import PDF_BYTES  # noqa: E402
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -37,15 +37,6 @@ BUDGET = "1000000.00"                # B ≥ first tranche (R6); advanced at app
 
 def pdf(name: str) -> dict:
     return {"name": name, "mimeType": "application/pdf", "buffer": PDF_BYTES}
-
-
-def login(page, base: str, username: str) -> None:
-    page.context.clear_cookies()
-    page.goto(f"{base}/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", DEMO_PASSWORD)
-    page.click("form button[type=submit]")
-    page.wait_for_url(lambda u: "/accounts/login/" not in u)
 
 
 def open_project(page) -> None:

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from core.demo import DEMO_PASSWORD
+from dashboards.management.commands.screenshots import login  # noqa: E402  (one sign-in, as the screenshots use)
 from projects.models import ExpertAssignment, Project
 from projects.tests.factories import PDF_BYTES
 
@@ -22,15 +22,6 @@ def browser_context_args(browser_context_args):
     return {**browser_context_args, "locale": "zh-CN"}
 
 
-def login(page, live_server, username: str) -> None:
-    page.context.clear_cookies()
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", DEMO_PASSWORD)
-    page.click("form button[type=submit]")
-    page.wait_for_url(re.compile(r".*/$"))
-
-
 def fill_row(page, i: int, title: str, amount: str, deposit: str, start: str, due: str) -> None:
     page.fill(f"#id_ms-{i}-title", title)
     page.fill(f"#id_ms-{i}-deliverables", f"{title}报告")
@@ -43,7 +34,7 @@ def fill_row(page, i: int, title: str, amount: str, deposit: str, start: str, du
 def test_proposal_from_filing_to_notice_number_in_chromium(demo, live_server, page, ledger_ok):
     page.set_default_timeout(15000)
     # 1. The enterprise files a proposal with 3 milestones (rows added without a reload).
-    login(page, live_server, "enterprise")
+    login(page, live_server.url, "enterprise")
     page.goto(f"{live_server.url}/projects/new/")
     page.select_option("#id_platform", label=demo.plat1.name)
     page.select_option("#id_mode", "project_cooperation")
@@ -91,13 +82,13 @@ def test_proposal_from_filing_to_notice_number_in_chromium(demo, live_server, pa
         page.wait_for_selector(f"#attachments a:has-text('{name}')")
 
     # 2. The platform signs (揭榜).
-    login(page, live_server, "platform")
+    login(page, live_server.url, "platform")
     page.goto(f"{live_server.url}/projects/{project.pk}/")
     page.click("#action-platform_sign button")
     page.wait_for_selector("#project-state:has-text('已揭榜')")
 
     # 3. The reviewer accepts (受理) and draws the experts.
-    login(page, live_server, "reviewer")
+    login(page, live_server.url, "reviewer")
     page.goto(f"{live_server.url}/projects/{project.pk}/")
     page.click("#action-accept button")
     page.wait_for_selector("#project-state:has-text('已受理')")
@@ -108,7 +99,7 @@ def test_proposal_from_filing_to_notice_number_in_chromium(demo, live_server, pa
 
     # 4. Three experts score (R13).
     for username, score in zip(experts, ("82", "88", "91")):
-        login(page, live_server, username)
+        login(page, live_server.url, username)
         page.goto(f"{live_server.url}/projects/reviews/")
         page.click("#my-reviews a.btn")
         page.fill("#id_feasibility", score)
@@ -119,7 +110,7 @@ def test_proposal_from_filing_to_notice_number_in_chromium(demo, live_server, pa
         page.wait_for_selector("#my-reviews")
 
     # 5. The reviewer sees the mean and approves; the page shows the notice number.
-    login(page, live_server, "reviewer")
+    login(page, live_server.url, "reviewer")
     page.goto(f"{live_server.url}/projects/{project.pk}/")
     assert "87.00" in page.inner_text("#mean-score")
     page.fill("#reason-approve", "专家评审通过，予以立项")

@@ -8,18 +8,9 @@ import pytest
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop
 
-from core.demo import DEMO_PASSWORD  # noqa: E402
+from dashboards.management.commands.screenshots import login  # noqa: E402  (one sign-in, as the screenshots use)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def login(page, base: str, username: str) -> None:
-    page.context.clear_cookies()
-    page.goto(f"{base}/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", DEMO_PASSWORD)
-    page.click("form button[type=submit]")
-    page.wait_for_url(lambda u: "/accounts/login/" not in u)
 
 
 def test_report_progress_bar_polls_until_done_then_downloads(live_server, page, demo, monkeypatch, ledger_ok):
