@@ -106,6 +106,15 @@ class Queue:
     items: list = field(default_factory=list)
 
 
+def _milestone_queue(key: str, label, since: str, milestones) -> Queue:
+    """A queue of milestones waiting since ``since``: its size and oldest age (2 queries), the first items."""
+    stats = milestones.aggregate(n=Count("pk"), oldest=Min(since))
+    items = list(milestones.select_related("project").order_by(since, "pk")[:LIMIT])
+    for m in items:
+        m.age_days = _age_days(getattr(m, since))
+    return Queue(key, label, stats["n"], _age_days(stats["oldest"]), items)
+
+
 def reviewer_dashboard(user) -> dict:
     projects = projects_visible_to(user)
     states = [S.SUBMITTED, S.SIGNED, S.ACCEPTED, S.UNDER_REVIEW]
@@ -130,21 +139,10 @@ def reviewer_dashboard(user) -> dict:
             p.age_days = _age_days(p.submitted_at)
         queues.append(Queue(str(state), labels[state], row.get("n", 0), _age_days(row.get("oldest")), items))
     visible = projects.values("pk")
-    reported = Milestone.objects.filter(project__in=visible, state=M.REPORTED)
-    reported_stats = reported.aggregate(n=Count("pk"), oldest=Min("reported_at"))
-    reported_items = list(reported.select_related("project").order_by("reported_at", "pk")[:LIMIT])
-    for m in reported_items:
-        m.age_days = _age_days(m.reported_at)
-    queues.append(Queue("reported", _("待验收里程碑"), reported_stats["n"], _age_days(reported_stats["oldest"]),
-                        reported_items))
-    overdue = Milestone.objects.filter(project__in=visible).filter(
-        Q(state=M.OVERDUE) | Q(state=M.IN_PROGRESS, due_date__lt=timezone.localdate()))
-    overdue_stats = overdue.aggregate(n=Count("pk"), oldest=Min("due_date"))
-    overdue_items = list(overdue.select_related("project").order_by("due_date", "pk")[:LIMIT])
-    for m in overdue_items:
-        m.age_days = _age_days(m.due_date)
-    queues.append(Queue("overdue", _("逾期里程碑"), overdue_stats["n"], _age_days(overdue_stats["oldest"]),
-                        overdue_items))
+    queues.append(_milestone_queue("reported", _("待验收里程碑"), "reported_at",
+                                   Milestone.objects.filter(project__in=visible, state=M.REPORTED)))
+    queues.append(_milestone_queue("overdue", _("逾期里程碑"), "due_date", Milestone.objects.filter(
+        project__in=visible).filter(Q(state=M.OVERDUE) | Q(state=M.IN_PROGRESS, due_date__lt=timezone.localdate()))))
     waitlist = waitlist_ranked().filter(pk__in=visible)
     return {"queues": queues, "queue_rows": [(q.label, q.count) for q in queues],
             "waitlist": list(waitlist[:LIMIT]), "waitlist_count": waitlist.count()}
