@@ -283,7 +283,7 @@ def operations_stuck(*, older_than) -> list[int]:
 
 
 def operations_redispatch(ids: list[int]) -> int:
+    MoneyOperation.objects.filter(pk__in=ids).update(dispatched_at=timezone.now())  # one query, then the sends
     for pk in ids:
-        MoneyOperation.objects.filter(pk=pk).update(dispatched_at=timezone.now())
         _send(pk)
     return len(ids)
