@@ -117,6 +117,10 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="anxinbao@localhost")
 
+# Ledger (escrow/services/ledger.py): on PostgreSQL an entry is posted by one call of the
+# anxinbao_post_entry function (migration escrow 0004); false keeps the Python path there too.
+ANXINBAO_LEDGER_SQL = env.bool("ANXINBAO_LEDGER_SQL", default=True)
+
 # Reports (reports/documents.py): projects per separately rendered part of a large report.
 REPORTS_CHUNK_SIZE = env.int("ANXINBAO_REPORTS_CHUNK_SIZE", default=100)
 
