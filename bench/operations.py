@@ -45,6 +45,7 @@ def _setup_django(url: str, redis: str) -> None:
     os.environ["REDIS_URL"] = redis
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "anxinbao.settings.local")
     os.environ["DJANGO_DEBUG"] = "0"
+    os.environ["DJANGO_CONN_MAX_AGE"] = "600"  # as in production: a connection per worker process, kept
     import django
 
     django.setup()
@@ -66,10 +67,12 @@ def _seed(custodians: int) -> None:
                    lines=[(codes.ext_enterprise(demo.ent1.pk), -big), (codes.custody(200000 + w, 1), big)])
 
 
-def _custodian(worker: int, run: str, start_at: float, seconds: float, out) -> None:
+def _custodian(url: str, redis: str, worker: int, run: str, go, seconds: float, out) -> None:
+    # A spawned process: its own Django, database connection and broker connection (a forked one would
+    # share the parent's sockets).
+    _setup_django(url, redis)
     from django.db import connections
 
-    connections.close_all()
     from core.models import User
     from escrow import accounts as codes
     from escrow.choices import OperationKind, OperationState
@@ -80,9 +83,9 @@ def _custodian(worker: int, run: str, start_at: float, seconds: float, out) -> N
     platform = User.objects.get(username="platform").organization_id
     one = Decimal("1.00")
     lines = [(codes.custody(200000 + worker, 1), -one), (codes.ext_platform(platform), one)]
-    while time.time() < start_at:
-        time.sleep(0.001)
-    deadline = start_at + seconds
+    out.put("ready")
+    go.wait()
+    deadline = time.time() + seconds
     latencies, n, stuck = [], 0, 0
     while time.time() < deadline:
         t0 = time.perf_counter()
@@ -104,10 +107,11 @@ def _custodian(worker: int, run: str, start_at: float, seconds: float, out) -> N
 
 def _start_worker(url: str, redis: str, concurrency: int, logdir: Path) -> subprocess.Popen:
     env = {**os.environ, "DATABASE_URL": url, "REDIS_URL": redis, "DJANGO_SETTINGS_MODULE": "anxinbao.settings.local",
-           "DJANGO_DEBUG": "0", "PYTHONUNBUFFERED": "1"}
+           "DJANGO_DEBUG": "0", "DJANGO_CONN_MAX_AGE": "600", "PYTHONUNBUFFERED": "1"}
     cmd = [sys.executable, "-m", "celery", "-A", "anxinbao", "worker", "--pool=prefork",
            f"--concurrency={concurrency}", "--without-gossip", "--without-mingle", "--without-heartbeat",
-           "--prefetch-multiplier=4", "-n", f"bench-{os.getpid()}@%h", "-l", "warning",
+           "--prefetch-multiplier=4", "-n", f"bench-{os.getpid()}@%h",
+           "-l", os.environ.get("BENCH_WORKER_LOGLEVEL", "warning"),
            f"--logfile={logdir / 'worker.log'}"]
     return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
                             start_new_session=True)
@@ -152,16 +156,20 @@ def main() -> int:
         connections.close_all()
         app.control.purge()
         logdir = Path(tempfile.mkdtemp(prefix="anxinbao-bench-"))
+        print(f"worker log: {logdir / 'worker.log'}", flush=True)
         worker = _start_worker(url, args.redis, args.concurrency, logdir)
         _wait_ready()
 
-        ctx = mp.get_context("fork")
+        ctx = mp.get_context("spawn")
         for n in args.custodians:
-            out = ctx.Queue()
-            start_at = time.time() + 0.5
-            procs = [ctx.Process(target=_custodian, args=(w, f"c{n}", start_at, args.seconds, out)) for w in range(n)]
+            out, go = ctx.Queue(), ctx.Event()
+            procs = [ctx.Process(target=_custodian, args=(url, args.redis, w, f"c{n}", go, args.seconds, out))
+                     for w in range(n)]
             for p in procs:
                 p.start()
+            for _ in procs:  # every custodian has set up Django before the clock starts
+                assert out.get() == "ready"
+            go.set()
             results = [out.get() for _ in procs]
             for p in procs:
                 p.join()
