@@ -127,6 +127,9 @@ ANXINBAO_LEDGER_SQL = env.bool("ANXINBAO_LEDGER_SQL", default=True)
 
 # Reports (reports/documents.py): projects per separately rendered part of a large report.
 REPORTS_CHUNK_SIZE = env.int("ANXINBAO_REPORTS_CHUNK_SIZE", default=100)
+# Parts rendered at once (0: one per core), and parts a rendering process renders before it is replaced.
+REPORTS_WORKERS = env.int("ANXINBAO_REPORTS_WORKERS", default=0)
+REPORTS_PARTS_PER_CHILD = env.int("ANXINBAO_REPORTS_PARTS_PER_CHILD", default=8)
 
 from .api import *  # noqa: E402,F401,F403
 from .celery import *  # noqa: E402,F401,F403
