@@ -5,6 +5,15 @@ application's. Each worker is a process with its own connection; every entry
 is one transaction (lock the accounts in pk order, check, insert the entry
 and its postings, update the balances, deferred balance trigger at commit).
 
+The reference is measured in the same run, on the same server: pgbench's built-in
+``tpcb-like`` script at the same client counts, for as long, right after each of
+our runs. Each row prints entries/s, the pgbench tps and their ratio, so the
+figure does not depend on how busy the shared machine is. The reference has the
+same contention as the workload it is compared with: ``disjoint`` against
+``pgbench -i -s SCALE`` (SCALE ≥ clients: each client mostly on its own branch
+row), ``hot`` against scale 1 (every transaction updates the one branch row, as
+every entry of ``hot`` updates ``pool:available``).
+
 Two workloads:
 - ``disjoint``: each worker moves money between its own two custody accounts
   (no row-lock contention: measures the cost of an entry);
@@ -14,7 +23,9 @@ Two workloads:
 Usage::
 
     python bench/ledger.py [--workers 1 2 4 8] [--seconds 5] [--base postgres://postgres@127.0.0.1:5432/postgres]
-                           [--no-append]
+                           [--scale 8] [--python-path] [--no-append]
+
+``--python-path`` posts through the Python path instead of the PostgreSQL function, for comparison.
 
 Appends a dated section with the machine's description to docs/benchmarks.md.
 """
@@ -34,6 +45,7 @@ from urllib.parse import urlparse, urlunparse
 
 ROOT = Path(__file__).resolve().parent.parent
 DB_NAME = "bench_anxinbao_ledger"
+PGBENCH_DB = "bench_anxinbao_pgbench"  # + "_s<scale>"
 sys.path.insert(0, str(ROOT))
 
 
@@ -47,6 +59,35 @@ def _admin(base: str, sql: str) -> None:
     with conn.cursor() as cur:
         cur.execute(sql)
     conn.close()
+
+
+def _pgbench_env(base: str) -> tuple[list[str], dict]:
+    u = urlparse(base)
+    args = ["-h", u.hostname or "127.0.0.1", "-p", str(u.port or 5432), "-U", u.username or "postgres"]
+    env = dict(os.environ)
+    if u.password:
+        env["PGPASSWORD"] = u.password
+    return args, env
+
+
+def _pgbench_init(base: str, scale: int) -> None:
+    _admin(base, f"DROP DATABASE IF EXISTS {PGBENCH_DB}_s{scale}")
+    _admin(base, f"CREATE DATABASE {PGBENCH_DB}_s{scale}")
+    conn, env = _pgbench_env(base)
+    subprocess.run(["pgbench", *conn, "-i", "-q", "-s", str(scale), f"{PGBENCH_DB}_s{scale}"], env=env, check=True,
+                   capture_output=True)
+
+
+def _pgbench_tps(base: str, scale: int, clients: int, seconds: float) -> float:
+    """tps of the built-in tpcb-like script with ``clients`` connections (one thread per client)."""
+    conn, env = _pgbench_env(base)
+    out = subprocess.run(["pgbench", *conn, "-b", "tpcb-like", "-c", str(clients), "-j", str(clients),
+                          "-T", str(max(1, round(seconds))), "-n", f"{PGBENCH_DB}_s{scale}"],
+                         env=env, check=True, capture_output=True, text=True).stdout
+    for line in out.splitlines():
+        if line.startswith("tps ="):
+            return float(line.split()[2])
+    raise RuntimeError(f"pgbench printed no tps:\n{out}")
 
 
 def _setup_django(url: str) -> None:
@@ -138,8 +179,15 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--base", default=os.environ.get("BENCH_DATABASE_URL",
                                                          "postgres://postgres@127.0.0.1:5432/postgres"))
+    parser.add_argument("--scale", type=int, default=8, help="pgbench -i scale (branches) of the reference")
+    parser.add_argument("--python-path", action="store_true", help="post through the Python path, not the function")
     parser.add_argument("--no-append", action="store_true", help="print only, do not touch docs/benchmarks.md")
     args = parser.parse_args()
+    if args.python_path:
+        os.environ["ANXINBAO_LEDGER_SQL"] = "false"
+    scales = {"disjoint": args.scale, "hot": 1}
+    for scale in set(scales.values()):
+        _pgbench_init(args.base, scale)
 
     _admin(args.base, f"DROP DATABASE IF EXISTS {DB_NAME}")
     _admin(args.base, f"CREATE DATABASE {DB_NAME}")
@@ -172,9 +220,13 @@ def main() -> int:
                 total = sum(r[0] for r in results)
                 p50 = sorted(r[1] for r in results)[len(results) // 2] * 1000
                 p95 = max(r[2] for r in results) * 1000
-                rows.append((workload, n, total, total / args.seconds, p50, p95))
-                print(f"{workload:9} workers={n:2}  entries={total:6}  {total / args.seconds:8.1f}/s  "
-                      f"p50={p50:.1f} ms  p95={p95:.1f} ms", flush=True)
+                # The reference, right after our run, at the same client count and the same contention.
+                ref = _pgbench_tps(args.base, scales[workload], n, args.seconds)
+                rate = total / args.seconds
+                rows.append((workload, n, total, rate, p50, p95, scales[workload], ref, rate / ref))
+                print(f"{workload:9} workers={n:2}  entries={total:6}  {rate:8.1f}/s  p50={p50:.1f} ms  "
+                      f"p95={p95:.1f} ms  pgbench tpcb-like (scale {scales[workload]}) {ref:8.1f} tps  "
+                      f"ratio {rate / ref:.2f}x", flush=True)
 
         from escrow.invariants import ledger_violations
 
@@ -186,6 +238,8 @@ def main() -> int:
 
         connections.close_all()
         _admin(args.base, f"DROP DATABASE IF EXISTS {DB_NAME}")
+        for scale in {args.scale, 1}:
+            _admin(args.base, f"DROP DATABASE IF EXISTS {PGBENCH_DB}_s{scale}")
 
     try:
         commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
@@ -199,14 +253,18 @@ def main() -> int:
         f"{machine['load']} (the machine is shared with other work, so figures are a lower bound)",
         f"- PostgreSQL {machine['postgres']} on the same machine; Python {machine['python']}, "
         f"Django {machine['django']}; commit {commit}",
-        f"- `python bench/ledger.py --workers {' '.join(map(str, args.workers))} --seconds {args.seconds:g}`: "
-        "each worker a process with its own connection, one transaction per entry.",
+        f"- `python bench/ledger.py --workers {' '.join(map(str, args.workers))} --seconds {args.seconds:g}"
+        f" --scale {args.scale}{' --python-path' if args.python_path else ''}`: each worker a process with its own "
+        f"connection, one transaction per entry, posting through the "
+        f"{'Python path' if args.python_path else 'PostgreSQL function (one round trip)'}; reference: pgbench's "
+        f"built-in `tpcb-like` (`-c N -j N`) on the same server right after each of our runs, at scale {args.scale} "
+        "for `disjoint` and scale 1 (one hot branch row) for `hot`.",
         f"- Invariants after the run: {'all hold' if not problems else '; '.join(problems[:3])}\n",
-        "| workload | workers | entries | entries/s | p50 latency | p95 latency |",
-        "|---|---:|---:|---:|---:|---:|",
+        "| workload | workers | entries | entries/s | p50 latency | p95 latency | pgbench scale | pgbench tps | ratio |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    lines += [f"| {w} | {n} | {total} | {rate:.0f} | {p50:.1f} ms | {p95:.1f} ms |"
-              for w, n, total, rate, p50, p95 in rows]
+    lines += [f"| {w} | {n} | {total} | {rate:.0f} | {p50:.1f} ms | {p95:.1f} ms | {sc} | {ref:.0f} | {ratio:.2f}× |"
+              for w, n, total, rate, p50, p95, sc, ref, ratio in rows]
     text = "\n".join(lines) + "\n"
     if args.no_append:
         print(text)

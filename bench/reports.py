@@ -161,13 +161,15 @@ def main() -> None:
     number = f"萧科安审〔{year}〕1号"
     issued = timezone.localdate()
 
+    load = os.getloadavg()[0]
     # -- in parts (as the worker renders it) ------------------------------
     t0 = time.perf_counter()
     plan = documents.annual_audit_plan(year, number=number, issued_on=issued, chunk_size=args.chunk)
     parts = documents.annual_audit_in_parts(plan)
     t_parts = time.perf_counter() - t0
-    print(f"parts: {parts.pages} pages in {len(parts.part_pages)} parts, {t_parts:.1f} s, "
-          f"peak {parts.peak_rss_kb / 1024:.0f} MiB per rendering process", flush=True)
+    print(f"parts: {parts.pages} pages in {len(parts.part_pages)} parts on {parts.workers} processes at a time, "
+          f"{t_parts:.1f} s, peak {parts.peak_rss_kb / 1024:.0f} MiB per rendering process, "
+          f"{parts.peak_total_rss_kb / 1024:.0f} MiB for the processes at once", flush=True)
 
     # -- one pass, the same document ---------------------------------------
     t0 = time.perf_counter()
@@ -186,23 +188,25 @@ def main() -> None:
         "## Annual audit report: rendering in parts vs one pass (bench/reports.py)",
         "",
         "The annual audit report (`reports.documents`) for every project of a year, rendered by the worker in",
-        "parts (front, one part per chunk of projects, back; each part by a fresh process; merged with pypdf;",
-        "page footers 第 X 页 共 Y 页 stamped afterwards) and, in the same run, as one single WeasyPrint",
-        "rendering of the same HTML. Peak memory is `ru_maxrss` of the process that renders (each part's",
-        "process; for parts the largest of them). The orchestrating process (Django, data, merge) is listed",
-        "separately. Data: synthetic, three milestones per project, every tenth with a forfeited milestone,",
-        "in a database of its own.",
+        "parts (front, one part per chunk of projects, back; rendered by one process per core at a time, each",
+        "process replaced after a few parts; merged with pypdf; page footers 第 X 页 共 Y 页 stamped afterwards)",
+        "and, in the same run, as one single WeasyPrint rendering of the same HTML. Peak memory is `ru_maxrss`",
+        "of the rendering processes: for parts, the sum of the largest peaks of as many processes as run at once",
+        "(what they can hold together). The orchestrating process (Django, data, merge) is listed separately.",
+        "Data: synthetic, three milestones per project, every tenth with a forfeited milestone, in a database",
+        "of its own. Load: the 1-minute load average when the run started.",
         "",
-        "| date | machine | database | projects | chunk | mode | pages | time (s) | pages/s | peak RSS of renderer (MiB) "
-        "| orchestrator peak (MiB) | PDF size (KiB) |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| date | machine | load | database | projects | chunk | mode | pages | time (s) | pages/s "
+        "| peak RSS of renderers (MiB) | orchestrator peak (MiB) | PDF size (KiB) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     engine = "PostgreSQL" if args.database.startswith("postgres") else "SQLite"
     rows = [
-        f"| {today} | {machine()} | {engine} | {count} | {args.chunk} | in parts ({len(parts.part_pages)}) "
-        f"| {parts.pages} | {t_parts:.1f} | {parts.pages / t_parts:.1f} | {parts.peak_rss_kb / mib:.0f} "
+        f"| {today} | {machine()} | {load:.2f} | {engine} | {count} | {args.chunk} | in parts "
+        f"({len(parts.part_pages)}, {parts.workers} at a time) | {parts.pages} | {t_parts:.1f} "
+        f"| {parts.pages / t_parts:.1f} | {parts.peak_total_rss_kb / mib:.0f} "
         f"| {own_peak / mib:.0f} | {len(parts.pdf) / 1024:.0f} |",
-        f"| {today} | same run | {engine} | {count} | — | one pass | {single.pages} | {t_single:.1f} "
+        f"| {today} | same run | | {engine} | {count} | — | one pass | {single.pages} | {t_single:.1f} "
         f"| {single.pages / t_single:.1f} | {single.maxrss_kb / mib:.0f} | — | {single_size / 1024:.0f} |",
     ]
     write_results(Path(args.output), "\n".join(rows), header)

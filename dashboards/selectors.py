@@ -22,7 +22,7 @@ from core.money import ZERO
 from escrow import accounts as codes
 from escrow.choices import AccountKind, OperationKind, OperationState
 from escrow.models import BankStatementLine, Posting
-from escrow.selectors import accounts_visible_to, custody_flows, operations_visible_to, pool_history_thinned, pool_summary
+from escrow.selectors import accounts_visible_to, custody_flows, operations_visible_to, pool_days, pool_summary
 from projects.choices import MilestoneState as M
 from projects.choices import ProjectState as S
 from projects.models import ExpertAssignment, Milestone, Project
@@ -177,7 +177,8 @@ def custodian_dashboard(user) -> dict:
 def pool_dashboard(user) -> dict:
     from escrow.charts import pool_chart
 
-    return {"summary": pool_summary(), "chart": pool_chart(pool_history_thinned())}
+    summary = pool_summary()
+    return {"summary": summary, "chart": pool_chart(pool_days(summary))}
 
 
 # -- auditor ------------------------------------------------------------------

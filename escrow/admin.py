@@ -2,7 +2,7 @@ from django.contrib import admin
 
 from core.admin import ReadOnlyAdmin
 
-from .models import Account, BankStatement, BankStatementLine, JournalEntry, MoneyOperation, PoolTranche, Posting
+from .models import Account, BankStatement, BankStatementLine, JournalEntry, MoneyOperation, PoolDay, PoolTranche, Posting
 
 
 class PostingInline(admin.TabularInline):
@@ -32,6 +32,7 @@ class MoneyOperationAdmin(ReadOnlyAdmin):
 
 
 admin.site.register(PoolTranche, ReadOnlyAdmin)
+admin.site.register(PoolDay, ReadOnlyAdmin)
 admin.site.register(Posting, ReadOnlyAdmin)
 admin.site.register(BankStatement, ReadOnlyAdmin)
 admin.site.register(BankStatementLine, ReadOnlyAdmin)

@@ -76,11 +76,16 @@ def pool_chart(points, *, width: int = 860, height: int = 280) -> dict | None:
         series.append(Series(key, label, colour, " ".join(coords), getattr(points[-1], key)))
     yticks = [{"y": round(y(ymin + (ymax - ymin) * k / 4), 1),
                "label": _("%(n)s 万") % {"n": f"{(ymin + (ymax - ymin) * k / 4) / 10000:,.0f}"}} for k in range(5)]
-    xticks = []
-    for k in range(5):
+    xticks, seen = [], set()
+    for k in range(5):  # at most five dates on the axis, each once (a span within one day shows one)
         at = datetime.fromtimestamp(t0 + span * k / 4, tz=points[0].at.tzinfo)
+        label = timezone.localdate(at).isoformat()
+        if label in seen:
+            continue
+        seen.add(label)
         anchor = "start" if k == 0 else "end" if k == 4 else "middle"
-        xticks.append({"x": round(left + plot_w * k / 4, 1), "label": timezone.localdate(at).isoformat(),
-                       "anchor": anchor})
+        xticks.append({"x": round(left + plot_w * k / 4, 1), "label": label, "anchor": anchor})
+    if len(xticks) == 1 and t1 == t0:
+        xticks[0].update(x=round(left + plot_w / 2, 1), anchor="middle")
     return {"width": width, "height": height, "series": series, "yticks": yticks, "xticks": xticks,
             "left": left, "right": width - right, "top": top, "bottom": top + plot_h}

@@ -193,6 +193,26 @@ class PoolTranche(models.Model):
         constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="tranche_amount_positive")]
 
 
+class PoolDay(models.Model):
+    """The pool's figures at the end of one closed day with pool entries: the stored daily series of its chart.
+
+    Written by ``escrow.selectors.pool_days`` the first time a closed day is read (postings are append-only,
+    so a closed day never changes); today's figures are read live from the account balances.
+    """
+
+    day = models.DateField(_("日期"), unique=True)
+    funding = MoneyField(_("注资累计"))
+    available = MoneyField(_("可用"))
+    advanced = MoneyField(_("已垫付"))
+    losses = MoneyField(_("损失"))
+    entries = models.PositiveIntegerField(_("当日分录数"))
+
+    class Meta:
+        verbose_name = _("风险池日终数")
+        verbose_name_plural = _("风险池日终数")
+        ordering = ["day"]
+
+
 class BankStatement(models.Model):
     """A bank statement of the Anxinbao account uploaded by a custodian operator (reconciliation)."""
 

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
+from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import ExtractMonth
 from django.utils import timezone
 from django.utils.translation import pgettext
@@ -108,48 +108,100 @@ def _sum_at_fen(value) -> Decimal:
     return money(value if isinstance(value, Decimal) else Decimal(repr(value)))
 
 
-def pool_history_thinned(*, limit: int = 400, recent: int = 15) -> list[PoolPoint]:
-    """The points of ``pool_history()`` a chart can show: at most about ``limit`` evenly spread, plus the last ``recent``.
+# A day is closed (its figures stored) once this long after its midnight: an entry stamped 23:59:59
+# that commits a moment later is still counted in its own day.
+CLOSE_AFTER = timedelta(minutes=10)
 
-    The running figures are summed by the database (window functions), so a page view reads a few hundred
-    rows however long the ledger is; ``pool_history()`` returns every point (10,000 projects: 10,000 points,
-    a third of a second per page view, on every view of the pool page and the pool manager's dashboard).
-    """
-    from django.db import connection
 
-    posting, account = Posting._meta.db_table, Account._meta.db_table
-    kinds = [str(k) for k in POOL_KINDS]
-    limit = max(limit, 2)
-    sql = f"""
-        WITH per_entry AS (
-            SELECT p.entry_id AS entry_id,
-                   SUM(CASE WHEN a.kind = %s THEN p.amount ELSE 0 END) AS funding,
-                   SUM(CASE WHEN a.kind = %s THEN p.amount ELSE 0 END) AS available,
-                   SUM(CASE WHEN a.kind = %s THEN p.amount ELSE 0 END) AS advanced,
-                   SUM(CASE WHEN a.kind = %s THEN p.amount ELSE 0 END) AS losses
-            FROM {posting} p JOIN {account} a ON a.id = p.account_id
-            WHERE a.kind IN (%s, %s, %s, %s)
-            GROUP BY p.entry_id
-        ), running AS (
-            SELECT entry_id,
-                   SUM(funding) OVER w AS funding, SUM(available) OVER w AS available,
-                   SUM(advanced) OVER w AS advanced, SUM(losses) OVER w AS losses,
-                   ROW_NUMBER() OVER w AS rn, COUNT(*) OVER () AS n
-            FROM per_entry
-            WINDOW w AS (ORDER BY entry_id ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
-        )
-        SELECT entry_id, funding, available, advanced, losses FROM running
-        WHERE (rn - 1) %% ((n + %s - 1) / %s) = 0 OR rn > n - %s
-        ORDER BY entry_id
+def _day_start(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def pool_days(summary: PoolSummary | None = None) -> list[PoolPoint]:
+    """The pool's figures at the end of each day with pool entries, then now: the chart's series.
+
+    Closed days come from the stored series (PoolDay); days closed since the last stored one are summed
+    once (two queries over their postings) and stored; today is the account balances. A page view reads a
+    row per active day and the postings since the last closed day, however long the ledger grows.
     """
-    with connection.cursor() as cur:
-        cur.execute(sql, [*kinds, *kinds, limit, limit, max(recent, 1)])
-        rows = cur.fetchall()
-    entries = {pk: (at, memo) for pk, at, memo in
-               JournalEntry.objects.filter(pk__in=[r[0] for r in rows]).values_list("pk", "created_at", "memo")}
-    return [PoolPoint(entry_id=pk, at=entries[pk][0], memo=entries[pk][1], funding=-_sum_at_fen(f),
-                      available=_sum_at_fen(av), advanced=_sum_at_fen(ad), losses=_sum_at_fen(lo))
-            for pk, f, av, ad, lo in rows]
+    from .models import PoolDay
+
+    now = timezone.localtime()
+    last_closed = (now - CLOSE_AFTER).date() - timedelta(days=1)
+    stored = list(PoolDay.objects.all())
+    since = stored[-1].day + timedelta(days=1) if stored else None
+    if since is None or since <= last_closed:
+        stored += _close_days(since, last_closed, stored[-1] if stored else None)
+    points = [PoolPoint(entry_id=0, at=timezone.make_aware(datetime.combine(d.day, time.max)), memo="",
+                        funding=d.funding, available=d.available, advanced=d.advanced, losses=d.losses)
+              for d in stored]
+    open_since = _day_start(last_closed + timedelta(days=1))
+    if Posting.objects.filter(account__kind__in=POOL_KINDS, entry__created_at__gte=open_since).exists():
+        summary = summary or pool_summary()
+        points.append(PoolPoint(entry_id=0, at=now, memo="", funding=summary.funding, available=summary.available,
+                                advanced=summary.advanced, losses=summary.losses))
+    return points
+
+
+def _close_days(since: date | None, through: date, previous) -> list:
+    """Store the end-of-day figures of the days with pool entries from ``since`` (None: the start) to ``through``."""
+    from django.db.models.functions import TruncDate
+
+    from .models import PoolDay
+
+    postings = Posting.objects.filter(account__kind__in=POOL_KINDS,
+                                      entry__created_at__lt=_day_start(through + timedelta(days=1)))
+    if since is not None:
+        postings = postings.filter(entry__created_at__gte=_day_start(since))
+    postings = postings.annotate(day=TruncDate("entry__created_at", tzinfo=timezone.get_current_timezone()))
+    totals = postings.values("day", "account__kind").annotate(total=Sum("amount")).order_by("day")
+    counts = dict(postings.values("day").annotate(n=Count("entry_id", distinct=True)).values_list("day", "n"))
+    figures = {k: ZERO for k in POOL_KINDS}
+    if previous is not None:
+        figures = {AccountKind.POOL_FUNDING: -previous.funding, AccountKind.POOL_AVAILABLE: previous.available,
+                   AccountKind.POOL_ADVANCED: previous.advanced, AccountKind.POOL_LOSSES: previous.losses}
+    per_day: dict[date, list] = {}
+    for row in totals:
+        per_day.setdefault(row["day"], []).append((row["account__kind"], money(row["total"])))
+    # The last closed day is stored even without entries: it marks the series as closed through that day,
+    # so the next view does not sum the same quiet days again.
+    per_day.setdefault(through, [])
+    days = []
+    for day in sorted(per_day):
+        for kind, total in per_day[day]:
+            figures[kind] += total
+        days.append(PoolDay(day=day, funding=-figures[AccountKind.POOL_FUNDING],
+                            available=figures[AccountKind.POOL_AVAILABLE], advanced=figures[AccountKind.POOL_ADVANCED],
+                            losses=figures[AccountKind.POOL_LOSSES], entries=counts.get(day, 0)))
+    PoolDay.objects.bulk_create(days, ignore_conflicts=True)  # a concurrent reader stores the same figures
+    return days
+
+
+def pool_recent(limit: int = 15, summary: PoolSummary | None = None) -> list[PoolPoint]:
+    """The last ``limit`` entries that touched the pool, newest first, each with the pool's figures after it.
+
+    Worked back from the current balances, so it reads ``limit`` entries, not the history before them.
+    """
+    summary = summary or pool_summary()
+    last = (Posting.objects.filter(account__kind__in=POOL_KINDS).order_by("-entry_id")
+            .values("entry_id").distinct()[:limit])
+    sums: dict[int, dict] = {}
+    entries: dict[int, tuple] = {}
+    for row in (Posting.objects.filter(entry_id__in=last, account__kind__in=POOL_KINDS)
+                .values("entry_id", "entry__created_at", "entry__memo", "account__kind").annotate(total=Sum("amount"))):
+        sums.setdefault(row["entry_id"], {})[row["account__kind"]] = money(row["total"])
+        entries[row["entry_id"]] = (row["entry__created_at"], row["entry__memo"])
+    ids = sorted(entries, reverse=True)
+    figures = {AccountKind.POOL_FUNDING: -summary.funding, AccountKind.POOL_AVAILABLE: summary.available,
+               AccountKind.POOL_ADVANCED: summary.advanced, AccountKind.POOL_LOSSES: summary.losses}
+    out = []
+    for pk in ids:
+        out.append(PoolPoint(entry_id=pk, at=entries[pk][0], memo=entries[pk][1],
+                             funding=-figures[AccountKind.POOL_FUNDING], available=figures[AccountKind.POOL_AVAILABLE],
+                             advanced=figures[AccountKind.POOL_ADVANCED], losses=figures[AccountKind.POOL_LOSSES]))
+        for kind, total in sums.get(pk, {}).items():
+            figures[kind] -= total
+    return out
 
 
 def pool_tranches() -> QuerySet[PoolTranche]:

@@ -117,11 +117,11 @@ def pool(request):
             else:
                 messages.success(request, _("风险池注资已记账"))
                 return redirect("escrow:pool")
-    history = selectors.pool_history_thinned()  # the chart's points and the last 15, not the whole ledger
+    summary = selectors.pool_summary()
     return render(request, "escrow/pool.html", {
-        "summary": selectors.pool_summary(),
-        "chart": pool_chart(history),
-        "recent": list(reversed(history[-15:])),
+        "summary": summary,
+        "chart": pool_chart(selectors.pool_days(summary)),  # the stored daily series and today, not the whole ledger
+        "recent": selectors.pool_recent(15, summary),
         "tranches": selectors.pool_tranches()[:50],
         "form": form if can_top_up else None,
     }, status=400 if form.errors else 200)

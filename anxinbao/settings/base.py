@@ -81,6 +81,10 @@ TEMPLATES = [
 
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+# Seconds a database connection is kept between requests and tasks (0: one per request). Production
+# keeps them (production.py); health checks drop a connection the server has closed.
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=0)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [
@@ -117,8 +121,15 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="anxinbao@localhost")
 
+# Ledger (escrow/services/ledger.py): on PostgreSQL an entry is posted by one call of the
+# anxinbao_post_entry function (migration escrow 0004); false keeps the Python path there too.
+ANXINBAO_LEDGER_SQL = env.bool("ANXINBAO_LEDGER_SQL", default=True)
+
 # Reports (reports/documents.py): projects per separately rendered part of a large report.
 REPORTS_CHUNK_SIZE = env.int("ANXINBAO_REPORTS_CHUNK_SIZE", default=100)
+# Parts rendered at once (0: one per core), and parts a rendering process renders before it is replaced.
+REPORTS_WORKERS = env.int("ANXINBAO_REPORTS_WORKERS", default=0)
+REPORTS_PARTS_PER_CHILD = env.int("ANXINBAO_REPORTS_PARTS_PER_CHILD", default=8)
 
 from .api import *  # noqa: E402,F401,F403
 from .celery import *  # noqa: E402,F401,F403

@@ -5,7 +5,9 @@ from collections import defaultdict
 from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 
-from django.db import IntegrityError, transaction
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.money import ZERO, has_at_most_two_places
@@ -77,12 +79,27 @@ def _lock(merged: dict[str, Decimal]) -> list[Account]:
 def _replay(existing: JournalEntry, merged: dict[str, Decimal]) -> JournalEntry:
     posted = {code: amount for code, amount in existing.postings.values_list("account__code", "amount")}
     if posted != merged:
-        raise LedgerError(_("幂等键 %(k)s 已用于另一笔不同的分录") % {"k": existing.idempotency_key},
-                          code="idempotency_key_reused")
+        raise _key_reused(existing.idempotency_key)
     return existing
 
 
-@transaction.atomic
+def _insufficient(code: str, balance: Decimal, need: Decimal) -> InsufficientFunds:
+    return InsufficientFunds(
+        _("账户 %(code)s 余额不足：余额 ¥%(bal)s，需 ¥%(need)s（不变量 2）")
+        % {"code": code, "bal": f"{balance:,.2f}", "need": f"{need:,.2f}"},
+        rule="invariant 2",
+    )
+
+
+def _key_reused(key: str) -> LedgerError:
+    return LedgerError(_("幂等键 %(k)s 已用于另一笔不同的分录") % {"k": key}, code="idempotency_key_reused")
+
+
+def uses_sql_path() -> bool:
+    """PostgreSQL posts through the installed function (one round trip); SQLite through Python."""
+    return connection.vendor == "postgresql" and getattr(settings, "ANXINBAO_LEDGER_SQL", True)
+
+
 def post_entry(*, memo: str, idempotency_key: str, lines: Iterable[Line], actor=None,
                reverses: JournalEntry | None = None) -> JournalEntry:
     """Post one balanced journal entry, exactly once per idempotency key.
@@ -92,33 +109,74 @@ def post_entry(*, memo: str, idempotency_key: str, lines: Iterable[Line], actor=
     lock; a guarded account that would go below zero refuses the whole entry.
     A second call with the same key and the same lines returns the first entry
     and changes nothing; the same key with other lines is refused.
+
+    On PostgreSQL all of this is one call of ``anxinbao_post_entry`` (escrow/sql/post_entry.sql):
+    one round trip, and no savepoint inside a caller's transaction (the function returns its
+    refusals instead of raising, so the caller's transaction stays usable). SQLite runs the same
+    steps in Python.
     """
     if not idempotency_key:
         raise LedgerError(_("分录必须带幂等键"), code="idempotency_key_required")
     merged = normalise_lines(lines)
+    actor = actor if getattr(actor, "pk", None) else None
+    if not uses_sql_path():
+        return _post_python(memo=memo[:300], key=idempotency_key, merged=merged, actor=actor, reverses=reverses)
+    # Outside a transaction the one statement is its own transaction (the function is all or nothing);
+    # inside one it joins it, without a savepoint.
+    return _post_sql(memo=memo[:300], key=idempotency_key, merged=merged, actor=actor, reverses=reverses)
 
+
+_SQL = ("SELECT status, entry_id, account_code, balance, need FROM anxinbao_post_entry("
+        "%s, %s, %s, %s, %s, %s::text[], %s::numeric[], %s::text[], %s::bigint[], %s::bigint[], %s::text[])")
+
+
+def _post_sql(*, memo: str, key: str, merged: dict[str, Decimal], actor, reverses) -> JournalEntry:
+    account_codes = list(merged)
+    created = timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute(_SQL, [
+            memo, key, actor.pk if actor else None, reverses.pk if reverses else None, created,
+            account_codes, [merged[c] for c in account_codes], [str(codes.kind_of(c)) for c in account_codes],
+            [codes.owner_id_of(c) for c in account_codes], [codes.project_id_of(c) for c in account_codes],
+            [str(k) for k in NON_NEGATIVE_KINDS],
+        ])
+        status, entry_id, account_code, balance, need = cursor.fetchone()
+    if status == "ok":
+        entry = JournalEntry(pk=entry_id, memo=memo, idempotency_key=key, actor=actor, created_at=created,
+                             reverses=reverses)
+        entry._state.adding = False
+        entry._state.db = connection.alias
+        return entry
+    if status == "replay":
+        return JournalEntry.objects.get(pk=entry_id)
+    if status == "key_reused":
+        raise _key_reused(key)
+    if status == "insufficient":
+        raise _insufficient(account_code, balance, need)
+    if status == "unknown_owner":
+        raise LedgerError(_("外部账户所属组织不存在: %(ids)s") % {"ids": account_code}, code="unknown_account")
+    raise LedgerError(f"anxinbao_post_entry: {status}", code="ledger_error")  # pragma: no cover
+
+
+@transaction.atomic
+def _post_python(*, memo: str, key: str, merged: dict[str, Decimal], actor, reverses) -> JournalEntry:
     locked = _lock(merged)
     if len(locked) < len(merged):  # first posting to some account: create it, then lock again
         _ensure_accounts(merged)
         locked = _lock(merged)
     # Checked under the locks: a concurrent twin with the same key, which locked
     # the same accounts, has committed by now and is visible (READ COMMITTED).
-    existing = next(iter(JournalEntry.objects.filter(idempotency_key=idempotency_key).order_by()[:1]), None)
+    existing = next(iter(JournalEntry.objects.filter(idempotency_key=key).order_by()[:1]), None)
     if existing is not None:
         return _replay(existing, merged)
 
     for account in locked:
         new_balance = account.balance + merged[account.code]
         if account.kind in NON_NEGATIVE_KINDS and new_balance < 0:
-            raise InsufficientFunds(
-                _("账户 %(code)s 余额不足：余额 ¥%(bal)s，需 ¥%(need)s（不变量 2）")
-                % {"code": account.code, "bal": f"{account.balance:,.2f}", "need": f"{-merged[account.code]:,.2f}"},
-                rule="invariant 2",
-            )
+            raise _insufficient(account.code, account.balance, -merged[account.code])
         account.balance = new_balance
 
-    entry = JournalEntry.objects.create(memo=memo[:300], idempotency_key=idempotency_key,
-                                        actor=actor if getattr(actor, "pk", None) else None, reverses=reverses)
+    entry = JournalEntry.objects.create(memo=memo, idempotency_key=key, actor=actor, reverses=reverses)
     Posting.objects.bulk_create([Posting(entry=entry, account=a, amount=merged[a.code]) for a in locked])
     Account.objects.bulk_update(locked, ["balance"])
     return entry

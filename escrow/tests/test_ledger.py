@@ -16,7 +16,7 @@ from escrow.services.operations import register_completion_hook
 
 from .utils import balance, deposit, request_release
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("ledger_path")]
 
 A = codes.custody(1, 1)
 B = codes.custody(1, 2)
@@ -171,10 +171,14 @@ def test_failed_operation_leaves_nothing_behind_and_names_rule(demo, ledger_ok, 
     assert op.entry_id is None and Posting.objects.count() == postings and balance(A) == Decimal("50.00")
 
 
-def test_completion_hook_refusal_rolls_back_postings(demo, ledger_ok, django_capture_on_commit_callbacks):
+def test_completion_hook_refusal_rolls_back_postings(demo, ledger_ok, django_capture_on_commit_callbacks, monkeypatch):
     from core.exceptions import DomainError
+    from escrow.services import operations
 
     calls = []
+    # The hook registry is process-wide: this test's hooks leave with it (it runs once per ledger path).
+    monkeypatch.setitem(operations._done_hooks, "test_hook_refuses", [])
+    monkeypatch.setitem(operations._failed_hooks, "test_hook_refuses", [])
 
     def refuse(op):
         calls.append(op.pk)

@@ -23,7 +23,7 @@ from escrow.tasks import execute_operation, sweep_operations
 
 from .utils import balance, deposit, request_release
 
-pytestmark = pytest.mark.postgres
+pytestmark = [pytest.mark.postgres, pytest.mark.usefixtures("ledger_path")]
 
 no_dispatch = mock.patch("escrow.services.operations._send")  # the broker "loses" the message
 

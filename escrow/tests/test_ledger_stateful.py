@@ -179,7 +179,7 @@ class LedgerMachine(RuleBasedStateMachine):
 
 
 @pytest.mark.django_db
-def test_ledger_state_machine_random_operations_keep_invariants(demo):
+def test_ledger_state_machine_random_operations_keep_invariants(demo, ledger_path):
     LedgerMachine.demo = demo
     run_state_machine_as_test(LedgerMachine, settings=settings(
         max_examples=30, stateful_step_count=15, deadline=None, derandomize=True, database=None,

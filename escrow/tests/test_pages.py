@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import io
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -13,7 +13,7 @@ from openpyxl import load_workbook
 from escrow import accounts as codes
 from escrow.choices import OperationKind, OperationState
 from escrow.models import Account, BankStatement, BankStatementLine, MoneyOperation, PoolTranche
-from escrow.selectors import pool_history, pool_history_thinned
+from escrow.selectors import pool_days, pool_history, pool_recent
 from escrow.services import operation_request
 from escrow.services.reconciliation import parse_statement
 from tests.factories import make_project
@@ -75,6 +75,8 @@ def test_desk_confirm_by_maker_changes_nothing(world, client):
 
 def test_pool_page_shows_figures_and_svg_chart(world, client, django_assert_max_num_queries):
     login(client, world.poolmanager)
+    with django_assert_max_num_queries(14):  # the first view of the day also stores the closed days
+        client.get(reverse("escrow:pool"))
     with django_assert_max_num_queries(12):
         response = client.get(reverse("escrow:pool"))
     html = response.content.decode()
@@ -260,19 +262,52 @@ def test_desk_redispatch_executes_pending_operation_once(world, client, ledger_o
     assert login(client, world.auditor).post(reverse("escrow:operation_redispatch", args=[op.pk])).status_code == 403
 
 
-def test_pool_history_thinned_is_a_subset_keeping_first_and_last_points(demo, ledger_ok):
+def _advance(demo, i: int) -> None:
+    b = Decimal("1000.00") * (i + 1)
+    operation_request(kind=OperationKind.ADVANCE, amount=b, memo=f"垫付{i}", idempotency_key=f"t:adv:{i}", inline=True,
+                      lines=[(codes.POOL_AVAILABLE, -b), (codes.pool_advanced(100 + i), b)], ordered_by=demo.reviewer)
+
+
+def test_pool_recent_is_the_tail_of_the_history_worked_back_from_the_balances(demo, ledger_ok):
     for i in range(12):
-        b = Decimal("1000.00") * (i + 1)
-        operation_request(kind=OperationKind.ADVANCE, amount=b, memo="垫付", idempotency_key=f"t:adv:{i}", inline=True,
-                          lines=[(codes.POOL_AVAILABLE, -b), (codes.pool_advanced(100 + i), b)],
-                          ordered_by=demo.reviewer)
+        _advance(demo, i)
+    deposit(demo, project=5, seq=1, amount="10.00")  # not a pool entry
     full = pool_history()
-    assert pool_history_thinned(limit=1000) == full
-    thin = pool_history_thinned(limit=4, recent=2)
-    assert len(thin) < len(full)
-    assert thin[0] == full[0] and thin[-2:] == full[-2:]
-    by_entry = {p.entry_id: p for p in full}
-    assert all(by_entry[p.entry_id] == p for p in thin)
+    assert pool_recent(5) == list(reversed(full[-5:]))
+    assert pool_recent(100) == list(reversed(full))
+
+
+def test_pool_days_stores_each_closed_day_once_and_adds_today_live(demo, ledger_ok, django_assert_max_num_queries):
+    import time_machine
+    from django.utils import timezone
+
+    from escrow.models import PoolDay
+
+    start = timezone.localtime().replace(hour=12, minute=0, second=0, microsecond=0) - timedelta(days=3)
+    for day in range(3):  # two advances on each of three past days
+        with time_machine.travel(start + timedelta(days=day), tick=False):
+            _advance(demo, 2 * day)
+            _advance(demo, 2 * day + 1)
+    _advance(demo, 99)  # today
+    history = pool_history()
+    by_day: dict = {}
+    for p in history:
+        by_day[timezone.localdate(p.at)] = p  # the last point of each day
+    days = pool_days()
+    assert [timezone.localdate(p.at) for p in days] == sorted(by_day)  # the last closed day had entries
+    for p in days:
+        last = by_day[timezone.localdate(p.at)]
+        assert (p.funding, p.available, p.advanced, p.losses) == (last.funding, last.available, last.advanced,
+                                                                  last.losses)
+    stored = list(PoolDay.objects.values_list("day", "entries"))
+    # every closed day with pool entries is stored, and the last closed day marks how far the series goes
+    stored_days = dict(stored)
+    assert all(stored_days[(start + timedelta(days=d)).date()] == 2 for d in range(3))
+    assert timezone.localdate() not in stored_days  # today is read live
+    with django_assert_max_num_queries(4):  # the stored rows, the open day's check, the balances
+        again = pool_days()
+    assert again[:-1] == days[:-1] and again[-1].available == days[-1].available  # today's point is "now"
+    assert list(PoolDay.objects.values_list("day", "entries")) == stored
 
 
 def test_reconciliation_over_5_mb_refused_by_the_service(world):

@@ -54,6 +54,23 @@ def test_parts_are_merged_and_numbered_continuously_across_parts():
     assert cjk_embedded(result.pdf)
 
 
+def test_parts_render_in_parallel_processes_keep_their_order_and_processes_are_replaced(settings):
+    settings.REPORTS_PARTS_PER_CHILD = 2
+    parts = [_table_html(f"第{i}部分", 3, i * 3) for i in range(6)]
+    seen = []
+    result = documents.render_parts(iter(parts), number="萧科安审〔2026〕1号", issued_on=date(2026, 1, 15),
+                                    progress=seen.append, expected_parts=6, workers=2)
+    assert result.workers == 2 and len(result.part_pages) == 6
+    texts = [squeeze(t) for t in page_texts(result.pdf)]
+    first_page_of = [next(k for k, t in enumerate(texts) if f"第{i}部分" in t) for i in range(6)]
+    assert first_page_of == sorted(first_page_of)  # merged in the order given, whatever order they finished in
+    assert _footers(result.pdf) == [(i, result.pages) for i in range(1, result.pages + 1)]
+    # two processes at a time, each replaced after two parts: at least three processes rendered the six parts
+    assert len(set(result.part_pids)) >= 3
+    assert result.peak_total_rss_kb >= result.peak_rss_kb > 10_000
+    assert seen == sorted(seen) and seen[-1] == 95
+
+
 @pytest.mark.django_db
 def test_annual_audit_in_parts_numbers_pages_like_the_single_pass_rendering(projects):
     year = timezone.localdate().year
