@@ -115,7 +115,8 @@ def test_i13_api_approval_refused_until_the_new_round_is_scored(demo, ledger_ok)
     assert r.status_code == 400 and r.json()["code"] == "reviews_incomplete" and r.json()["rule"] == "R13"
     reviews = api.get(f"/api/v1/projects/{project.pk}/reviews/").json()
     rows = reviews["results"] if isinstance(reviews, dict) else reviews
-    assert {row["status"] for row in rows} >= {"voided", "assigned"}
+    assert {(row["round"], row["status"]) for row in rows} == {(1, "voided"), (2, "assigned")}
+    assert api.get(f"/api/v1/projects/{project.pk}/").json()["review_round"] == 2
 
 
 # -- I14: competitive selection order (worked example 8) ---------------------------------------
