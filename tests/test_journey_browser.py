@@ -154,7 +154,6 @@ def test_one_project_from_filing_to_close_through_every_role(demo, live_server, 
     from escrow.invariants import assert_ledger_invariants
     from escrow.selectors import account_balance
     from projects.models import Project
-
     from tests.factories import scheme_in_force
 
     page.set_default_timeout(20000)
