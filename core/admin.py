@@ -7,16 +7,16 @@ from .models import AuditEvent, BlacklistEntry, IdempotencyRecord, Notification,
 
 @admin.register(Organization)
 class OrganizationAdmin(admin.ModelAdmin):
-    list_display = ["name", "kind", "district", "uscc", "blacklisted"]
-    list_filter = ["kind", "blacklisted"]
+    list_display = ["name", "kind", "district", "uscc", "district_platform", "blacklisted"]
+    list_filter = ["kind", "district_platform", "blacklisted"]
     search_fields = ["name", "uscc"]
 
 
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
-    fieldsets = (*BaseUserAdmin.fieldsets, (_("组织"), {"fields": ("organization",)}))
-    list_display = ["username", "first_name", "organization", "is_active"]
-    list_filter = ["groups", "organization__kind"]
+    fieldsets = (*BaseUserAdmin.fieldsets, (_("组织"), {"fields": ("organization", "expert_category")}))
+    list_display = ["username", "first_name", "organization", "expert_category", "is_active"]
+    list_filter = ["groups", "organization__kind", "expert_category"]
 
 
 @admin.register(SchemeVersion)

@@ -22,3 +22,10 @@ class Role(models.TextChoices):
     POOL_MANAGER = "pool_manager", _("风险池管理员")
     AUDITOR = "auditor", _("审计人员")
     FINANCE = "finance", _("财政局人员")
+
+
+class ExpertCategory(models.TextChoices):
+    """The expert committee's make-up (R16, I17): every approval panel has one of each where the pool has them."""
+    TECHNICAL = "technical", _("技术专家")
+    INVESTMENT = "investment", _("投资专家")
+    FINANCIAL = "financial", _("财务专家")

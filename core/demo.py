@@ -1,8 +1,10 @@
 """Demo organisations and users (README). Codes carry valid GB 32100-2015 check characters."""
 from __future__ import annotations
 
+from datetime import date
+
 from . import uscc
-from .choices import OrgKind, Role
+from .choices import ExpertCategory, OrgKind, Role
 
 DEMO_PASSWORD = "anxinbao-demo"
 
@@ -43,3 +45,45 @@ USERS = [
     ("finance", "finance", [Role.FINANCE], "财政局经办人", False),
     ("admin", None, [], "系统管理员", True),
 ]
+
+# R1 made exact: the bureau recognises these demo platforms as the district's own.
+DISTRICT_PLATFORMS = {"plat1", "plat2"}
+# A platform of another district: shown in the organisations list, refused as a partner (R1).
+OUTSIDE_PLATFORM = (OrgKind.PLATFORM, "余杭区城西科创中心（非本区平台）", "12330110MB0G7H8J9", "余杭区")
+# I17: the expert pool's make-up.
+EXPERT_CATEGORIES = {"expert1": ExpertCategory.TECHNICAL, "expert2": ExpertCategory.INVESTMENT,
+                     "expert3": ExpertCategory.FINANCIAL, "expert4": ExpertCategory.TECHNICAL}
+RENEWAL_2026 = ("萧山区科创安心宝 2026 续期版", date(2026, 3, 9), date(2027, 3, 8))
+
+
+def apply_demo_attributes(orgs: dict) -> None:
+    """What the bureau keeps about the demo's organisations and experts (R1, I17); idempotent."""
+    from .models import Organization, User
+
+    Organization.objects.filter(pk__in=[orgs[k].pk for k in DISTRICT_PLATFORMS]).update(district_platform=True)
+    for key in DISTRICT_PLATFORMS:
+        orgs[key].district_platform = True
+    for username, category in EXPERT_CATEGORIES.items():
+        User.objects.filter(username=username).update(expert_category=category)
+
+
+def outside_platform():
+    from .models import Organization
+
+    kind, name, body, district = OUTSIDE_PLATFORM
+    org, _created = Organization.objects.get_or_create(
+        name=name, defaults={"kind": kind, "uscc": code(body), "district": district, "district_platform": False})
+    return org
+
+
+def scheme_renewal(base):
+    """I16: the 2026 renewal of the trial, with the same figures as ``base``; idempotent."""
+    from django.forms.models import model_to_dict
+
+    from .models import SchemeVersion
+
+    name, valid_from, valid_to = RENEWAL_2026
+    figures = {k: v for k, v in model_to_dict(base).items() if k not in ("id", "name", "valid_from", "valid_to")}
+    scheme, _created = SchemeVersion.objects.get_or_create(
+        name=name, defaults={**figures, "valid_from": valid_from, "valid_to": valid_to})
+    return scheme

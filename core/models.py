@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from . import uscc
-from .choices import OrgKind, Role
+from .choices import ExpertCategory, OrgKind, Role
 from .money import MoneyField
 
 
@@ -33,6 +33,9 @@ class Organization(models.Model):
     district = models.CharField(_("所在区"), max_length=50, default="萧山区")
     uscc = models.CharField(_("统一社会信用代码"), max_length=18, unique=True, validators=[validate_uscc])
     blacklisted = models.BooleanField(_("黑名单"), default=False, editable=False)
+    # R1 made exact: the bureau keeps the list of the district's science & innovation platforms.
+    district_platform = models.BooleanField(_("本区科创平台"), default=False,
+                                            help_text=_("由区科技局认定；只有本区科创平台可以揭榜（R1）"))
 
     class Meta:
         verbose_name = _("组织")
@@ -58,6 +61,7 @@ class User(AbstractUser):
         Organization, verbose_name=_("所属组织"), null=True, blank=True,
         on_delete=models.PROTECT, related_name="users",
     )
+    expert_category = models.CharField(_("专家类别"), max_length=16, choices=ExpertCategory.choices, blank=True)  # R16, I17
 
     class Meta:
         verbose_name = _("用户")

@@ -41,49 +41,88 @@ def _milestones(amounts) -> list[dict]:
              "start_date": spans[i][0], "due_date": spans[i][1]} for i, a in enumerate(amounts)]
 
 
-def seed(*, orgs: dict, scheme, stdout=None) -> None:
-    users = {u.username: u for u in User.objects.filter(username__in=[
-        "enterprise", "enterprise2", "platform", "platform2", "reviewer"])}
-    ent_user = {"ent1": users["enterprise"], "ent2": users["enterprise2"]}
-    plat_user = {"plat1": users["platform"], "plat2": users["platform2"]}
+def _walk(*, title: str, ent: str, plat: str, state: str, amounts, scores, orgs: dict, users: dict, scheme,
+          budget: Decimal | None = None) -> Project:
+    """File a demo proposal and take it through the services up to ``state``."""
+    ent_user = users[{"ent1": "enterprise", "ent2": "enterprise2"}[ent]]
+    plat_user = users[{"plat1": "platform", "plat2": "platform2"}[plat]]
     reviewer = users["reviewer"]
+    rows = _milestones(amounts)
+    net = sum((r["amount"] for r in rows), D("0.00"))
+    project = services.project_create(
+        actor=ent_user, platform=orgs[plat], mode=Mode.PROJECT_COOPERATION, title=title,
+        summary=f"{title}：企业出题、平台揭榜的合作研发", total_amount=net + D("500000.00"),
+        equipment_amount=D("500000.00"), budget=budget or rows[0]["amount"], start_date=rows[0]["start_date"],
+        end_date=rows[-1]["due_date"], ip_terms="阶段成果归企业所有，平台保留基础算法",
+        profit_sharing="产业化后三年按销售额 2% 分成",
+        milestones=rows, scheme=scheme)
+    target = "reviewed" if state in ("waitlisted", "approved", "rejected") else state
+    steps = ORDER[: ORDER.index(target) + 1]
+    if "submitted" in steps:
+        for kind, name in ((AttachmentKind.PLAN, "合作方案.pdf"), (AttachmentKind.AGREEMENT, "合作协议.pdf")):
+            services.attachment_add(project=project, actor=ent_user, kind=kind,
+                                    file=SimpleUploadedFile(name, PDF, content_type="application/pdf"))
+        services.project_submit(project=project, actor=ent_user)
+    if "signed" in steps:
+        services.project_platform_sign(project=project, actor=plat_user)
+    if "accepted" in steps:
+        services.project_accept(project=project, actor=reviewer)
+    if "under_review" in steps:
+        services.project_start_review(project=project, actor=reviewer)
+    if "reviewed" in steps:
+        pending = ExpertAssignment.objects.filter(project=project, status=ExpertAssignment.Status.ASSIGNED)
+        for assignment, score in zip(pending.select_related("expert"), scores):
+            services.review_submit(project=project, expert=assignment.expert, feasibility=score,
+                                   terms=score, cost=score, opinion="技术路线清晰，经费测算基本合理")
+    if state == "approved":
+        services.project_approve(project=project, actor=reviewer, reason="专家评审通过")
+    elif state == "waitlisted":
+        services.project_queue(project=project, actor=reviewer, reason="同期申报较多，参加择优排序")
+    elif state == "rejected":
+        services.project_reject(project=project, actor=reviewer, reason="研发成本测算依据不足，专家评分未达要求")
+    return project
+
+
+def _demo_users() -> dict:
+    return {u.username: u for u in User.objects.filter(username__in=[
+        "enterprise", "enterprise2", "platform", "platform2", "reviewer"])}
+
+
+def seed(*, orgs: dict, scheme, stdout=None) -> None:
+    users = _demo_users()
     created = 0
     for title, ent, plat, state, amounts, scores in PROJECTS:
         if Project.objects.filter(title=title).exists():
             continue
-        rows = _milestones(amounts)
-        net = sum((r["amount"] for r in rows), D("0.00"))
-        project = services.project_create(
-            actor=ent_user[ent], platform=orgs[plat], mode=Mode.PROJECT_COOPERATION, title=title,
-            summary=f"{title}：企业出题、平台揭榜的合作研发", total_amount=net + D("500000.00"),
-            equipment_amount=D("500000.00"), budget=rows[0]["amount"], start_date=rows[0]["start_date"],
-            end_date=rows[-1]["due_date"], ip_terms="阶段成果归企业所有，平台保留基础算法",
-            profit_sharing="产业化后三年按销售额 2% 分成",
-            milestones=rows, scheme=scheme)
-        target = "reviewed" if state in ("waitlisted", "approved", "rejected") else state
-        steps = ORDER[: ORDER.index(target) + 1]
-        if "submitted" in steps:
-            for kind, name in ((AttachmentKind.PLAN, "合作方案.pdf"), (AttachmentKind.AGREEMENT, "合作协议.pdf")):
-                services.attachment_add(project=project, actor=ent_user[ent], kind=kind,
-                                        file=SimpleUploadedFile(name, PDF, content_type="application/pdf"))
-            services.project_submit(project=project, actor=ent_user[ent])
-        if "signed" in steps:
-            services.project_platform_sign(project=project, actor=plat_user[plat])
-        if "accepted" in steps:
-            services.project_accept(project=project, actor=reviewer)
-        if "under_review" in steps:
-            services.project_start_review(project=project, actor=reviewer)
-        if "reviewed" in steps:
-            pending = ExpertAssignment.objects.filter(project=project, status=ExpertAssignment.Status.ASSIGNED)
-            for assignment, score in zip(pending.select_related("expert"), scores):
-                services.review_submit(project=project, expert=assignment.expert, feasibility=score,
-                                       terms=score, cost=score, opinion="技术路线清晰，经费测算基本合理")
-        if state == "approved":
-            services.project_approve(project=project, actor=reviewer, reason="专家评审通过")
-        elif state == "waitlisted":
-            services.project_queue(project=project, actor=reviewer, reason="同期申报较多，参加择优排序")
-        elif state == "rejected":
-            services.project_reject(project=project, actor=reviewer, reason="研发成本测算依据不足，专家评分未达要求")
+        _walk(title=title, ent=ent, plat=plat, state=state, amounts=amounts, scores=scores, orgs=orgs, users=users,
+              scheme=scheme)
         created += 1
     if stdout is not None:
         stdout.write(f"Demo projects: {created} created, {len(PROJECTS) - created} already present.")
+    seed_competitive_selection(orgs=orgs, scheme=scheme, stdout=stdout)
+
+
+# I14 (worked example 8's shape): the best-ranked project needs more than the pool has and waits for a
+# top-up; a smaller, lower-ranked one that fits is approved past it, its reason naming the larger one.
+SELECTION_LARGE = ("区域储能电站系统集成中试基地", "ent1", "plat1", ("2000000", "1800000", "1200000"), (92, 90, 94),
+                   D("120000000.00"))
+SELECTION_SMALL = ("高效换热器焊接工艺改进", "ent2", "plat2", ("1500000", "2000000"), (86, 84, 88), None)
+
+
+def seed_competitive_selection(*, orgs: dict, scheme, stdout=None) -> None:
+    users = _demo_users()
+    reviewer = users["reviewer"]
+    walked = []
+    for title, ent, plat, amounts, scores, budget in (SELECTION_LARGE, SELECTION_SMALL):
+        project = Project.objects.filter(title=title).first()
+        if project is None:
+            project = _walk(title=title, ent=ent, plat=plat, state="reviewed", amounts=amounts, scores=scores,
+                            orgs=orgs, users=users, scheme=scheme, budget=budget)
+            # Under review: the pool is short for the large one (I2), the small one joins the ranking (R13).
+            project = services.project_approve(project=project, actor=reviewer, reason="专家评审通过")
+        walked.append(project)
+    small = Project.objects.get(pk=walked[1].pk)
+    if small.state == "waitlisted":
+        services.project_approve(project=small, actor=reviewer, reason="择优立项：风险池可用余额足以垫付本项目")
+    if stdout is not None:
+        stdout.write("Demo competitive selection (I14): the smaller project approved past the larger one.")

@@ -31,12 +31,15 @@ class ProjectForm(forms.Form):
     budget = money_field(_("平台立项预算 B（元，R6：不低于首笔合作经费）"))
     start_date = forms.DateField(label=_("项目开始日期"), widget=DATE)
     end_date = forms.DateField(label=_("项目结束日期"), widget=DATE)
-    ip_terms = forms.CharField(label=_("各阶段知识产权归属（R4）"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
-    profit_sharing = forms.CharField(label=_("后续盈利分成（R4）"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    # R4 made exact: both are required at submission, so the form asks for them from the first draft.
+    ip_terms = forms.CharField(label=_("各阶段知识产权归属（R4）"), widget=forms.Textarea(attrs={"rows": 3}))
+    profit_sharing = forms.CharField(label=_("后续盈利分成（R4）"), widget=forms.Textarea(attrs={"rows": 3}))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["platform"].queryset = Organization.objects.filter(kind="platform").order_by("name")
+        # R1 made exact: the district's platforms, as the bureau keeps them.
+        self.fields["platform"].queryset = Organization.objects.filter(kind="platform",
+                                                                       district_platform=True).order_by("name")
 
 
 class MilestoneForm(forms.Form):

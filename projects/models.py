@@ -46,6 +46,8 @@ class Project(models.Model):
     notice_year = models.PositiveSmallIntegerField(null=True, blank=True)
     notice_seq = models.PositiveIntegerField(null=True, blank=True)
     mean_score = models.DecimalField(_("专家平均分"), max_digits=5, decimal_places=2, null=True, blank=True)
+    # I13: the version of the proposal under review; returning it for changes opens the next round.
+    review_round = models.PositiveSmallIntegerField(_("评审轮次"), default=1)
     submitted_at = models.DateTimeField(null=True, blank=True)
     approved_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
@@ -257,12 +259,14 @@ class ExpertAssignment(models.Model):
         ASSIGNED = "assigned", _("待评审")
         SCORED = "scored", _("已评分")
         WITHDRAWN = "withdrawn", _("回避")
+        VOIDED = "voided", _("已作废（退回修改）")  # I13: scores of an earlier version of the proposal
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="assignments")
     milestone = models.ForeignKey(Milestone, null=True, blank=True, on_delete=models.CASCADE,
                                   related_name="assignments")
     expert = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="assignments")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.ASSIGNED)
+    round = models.PositiveSmallIntegerField(_("评审轮次"), default=1)  # I13: the project's review_round when drawn
     feasibility = models.PositiveSmallIntegerField(_("可行性"), null=True, blank=True)
     terms = models.PositiveSmallIntegerField(_("协议条款合理性"), null=True, blank=True)
     cost = models.PositiveSmallIntegerField(_("研发成本"), null=True, blank=True)
@@ -276,8 +280,8 @@ class ExpertAssignment(models.Model):
         verbose_name_plural = _("专家评审")
         ordering = ["assigned_at", "pk"]
         constraints = [
-            models.UniqueConstraint(fields=["project", "milestone", "expert"], name="assignment_unique_expert",
-                                    nulls_distinct=False),
+            models.UniqueConstraint(fields=["project", "milestone", "expert", "round"],
+                                    name="assignment_unique_expert_round", nulls_distinct=False),
             models.CheckConstraint(condition=Q(feasibility__isnull=True) | Q(feasibility__lte=100),
                                    name="assignment_feasibility_range"),
             models.CheckConstraint(condition=Q(terms__isnull=True) | Q(terms__lte=100), name="assignment_terms_range"),

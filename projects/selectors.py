@@ -119,10 +119,11 @@ def assignments_for_expert(user) -> QuerySet[ExpertAssignment]:
 
 
 def review_mean(project: Project):
-    """Mean of the scored reviews' own means (R13), or None."""
+    """Mean of the scored reviews' own means (R13) in the current review round (I13), or None."""
     from decimal import Decimal
 
-    scores = [a.score for a in project_reviews(project) if a.status == ExpertAssignment.Status.SCORED]
+    scores = [a.score for a in project_reviews(project).filter(round=project.review_round)
+              if a.status == ExpertAssignment.Status.SCORED]
     scores = [s for s in scores if s is not None]
     if not scores:
         return None

@@ -172,7 +172,12 @@ def project_detail(request, pk: int):
         raise Http404
     reviews = list(selectors.reviews_visible_to(request.user, project))
     show_all_reviews = len(reviews) == len(project.assignments.all())
-    my_assignment = next((a for a in project.assignments.all() if a.expert_id == request.user.pk), None)
+    my_assignment = next((a for a in project.assignments.all()
+                          if a.expert_id == request.user.pk and a.round == project.review_round), None)
+    actions = perms.project_actions(request.user, project)
+    # I14, issue 15: before 立项 the reviewer sees whether it approves now or waitlists, and whom it passes.
+    approval_preview = (services.approval_outcome(project)
+                        if any(a["name"] == "approve" and a["allowed"] for a in actions) else None)
     return render(request, "projects/detail.html", {
         "project": project,
         "milestones": list(project.milestones.all()),
@@ -181,7 +186,8 @@ def project_detail(request, pk: int):
         "show_mean": show_all_reviews,
         "scored_count": sum(1 for a in reviews if a.status == ExpertAssignment.Status.SCORED),
         "history": list(audit_history(project)),
-        "actions": perms.project_actions(request.user, project),
+        "actions": actions,
+        "approval_preview": approval_preview,
         "can_edit": perms.can_edit(request.user, project) and project.state == ProjectState.DRAFT,
         "can_upload": perms.can_upload(request.user, project),
         "upload_form": AttachmentForm(),
@@ -252,8 +258,8 @@ def review(request, pk: int):
     """The expert's scoring page for one assigned project (R13), with 回避."""
     require_role(request.user, Role.EXPERT)
     project = selectors.project_get_visible(request.user, pk)
-    assignment = ExpertAssignment.objects.filter(project=project, milestone__isnull=True,
-                                                 expert=request.user).first()
+    assignment = ExpertAssignment.objects.filter(project=project, milestone__isnull=True, expert=request.user,
+                                                 round=project.review_round).first()
     if assignment is None:
         raise Http404
     form, conflict_form = ReviewForm(), ConflictForm()

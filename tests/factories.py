@@ -17,6 +17,14 @@ def scheme_2025() -> SchemeVersion:
     return scheme
 
 
+def scheme_in_force() -> SchemeVersion:
+    """I16: a proposal is filed under the version in force on its submission date; "today" is after the 2025
+    trial, so tests that file proposals record the 2026 renewal (same figures) unless a version is in force."""
+    from django.utils import timezone
+
+    return SchemeVersion.active_on(timezone.localdate()) or demo_data.scheme_renewal(scheme_2025())
+
+
 class OrganizationFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Organization
@@ -43,6 +51,9 @@ def build_demo(*, pool: bool = True) -> SimpleNamespace:
             username=username, password=demo_data.DEMO_PASSWORD, organization=orgs.get(org_key), roles=roles,
             email=f"{username}@test.local", is_superuser=superuser, full_name=full_name)
         setattr(ns, username, user)
+    demo_data.apply_demo_attributes(orgs)
+    for username in demo_data.EXPERT_CATEGORIES:
+        getattr(ns, username).expert_category = demo_data.EXPERT_CATEGORIES[username]
     if pool:
         from escrow.services import pool_top_up
 

@@ -154,9 +154,11 @@ def test_one_project_from_filing_to_close_through_every_role(demo, live_server, 
     from escrow.invariants import assert_ledger_invariants
     from escrow.selectors import account_balance
     from projects.models import Project
+    from tests.factories import scheme_in_force
 
     page.set_default_timeout(20000)
     base = live_server.url
+    scheme_in_force()  # I16: filed under the version in force today
 
     # 0. The pool manager records a top-up of the risk pool decided by the bureaus (R3, I1).
     login(page, base, "poolmanager")
@@ -180,6 +182,8 @@ def test_one_project_from_filing_to_close_through_every_role(demo, live_server, 
     page.fill("#id_budget", BUDGET)
     page.fill("#id_start_date", "2025-06-01")
     page.fill("#id_end_date", "2027-05-31")
+    page.fill("#id_ip_terms", "阶段成果归企业，基础算法归平台")  # R4: required at submission
+    page.fill("#id_profit_sharing", "产业化后按销售额 3% 分成五年")
     page.click("#add-milestone")
     fill_milestone(page, 0, "样机设计", "伺服精度 ±0.01°\n样机一台", T1, D1, "2025-06-01", "2026-03-31")
     fill_milestone(page, 1, "小批量试产", "试产 50 台", T2, D2, "2026-04-01", "2027-03-31")

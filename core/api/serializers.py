@@ -15,8 +15,8 @@ class UsccField(serializers.CharField):
 class OrganizationSerializer(serializers.ModelSerializer):
     class Meta:
         model = Organization
-        fields = ["id", "kind", "name", "district", "uscc", "blacklisted"]
-        read_only_fields = ["blacklisted"]
+        fields = ["id", "kind", "name", "district", "uscc", "blacklisted", "district_platform"]
+        read_only_fields = ["blacklisted", "district_platform"]  # kept by the bureau in the admin (R1)
 
     def build_standard_field(self, field_name, model_field):
         field_class, kwargs = super().build_standard_field(field_name, model_field)

@@ -165,7 +165,7 @@ def test_organizations_list_paginated_shape_and_filter(demo, django_assert_max_n
     assert data["previous"] is None and data["next"].endswith("?page=2")
     page2 = client.get(data["next"]).json()
     assert len(page2["results"]) == total - 50 and page2["next"] is None
-    assert set(data["results"][0]) == {"id", "kind", "name", "district", "uscc", "blacklisted"}
+    assert set(data["results"][0]) == {"id", "kind", "name", "district", "uscc", "blacklisted", "district_platform"}
     platforms = client.get(f"{API}organizations/?kind=platform").json()
     assert platforms["count"] == 2
     assert {o["name"] for o in platforms["results"]} == {"浙大杭州国际科创中心", "湘湖实验室"}

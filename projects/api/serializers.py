@@ -92,7 +92,7 @@ class ProjectSerializer(serializers.ModelSerializer):
         fields = ["id", "state", "state_display", "title", "summary", "mode", "enterprise", "enterprise_name",
                   "platform", "platform_name", "scheme", "total_amount", "equipment_amount", "eligible_amount",
                   "budget", "start_date", "end_date", "ip_terms", "profit_sharing", "notice_number", "mean_score",
-                  "state_reason", "submitted_at", "approved_at", "created_at", "milestones", "attachments"]
+                  "review_round", "state_reason", "submitted_at", "approved_at", "created_at", "milestones", "attachments"]
         read_only_fields = fields
 
 
@@ -106,7 +106,7 @@ class ReviewSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = ExpertAssignment
-        fields = ["id", "expert", "expert_name", "status", "scores", "score", "opinion", "conflict_reason",
+        fields = ["id", "expert", "expert_name", "status", "round", "scores", "score", "opinion", "conflict_reason",
                   "assigned_at", "scored_at"]
 
     def _named(self, obj) -> bool:

@@ -3,7 +3,7 @@
 The milestone services (deposits, release, forfeit, close) live in
 ``projects.services.milestones``.
 """
-from .approval import notice_counter_lock, project_approve, project_queue, project_reject
+from .approval import approval_outcome, notice_counter_lock, project_approve, project_queue, project_reject
 from .attachments import attachment_add, store_attachment
 from .proposals import (
     project_accept,
@@ -15,11 +15,12 @@ from .proposals import (
     project_update,
     project_validate,
 )
-from .reviews import experts_draw, project_start_review, review_declare_conflict, review_submit
+from .reviews import experts_draw, milestone_expert_draw, project_start_review, review_declare_conflict, review_submit
 
 __all__ = [
     "project_create", "project_update", "project_submit", "project_validate", "project_platform_sign",
     "project_platform_decline", "project_accept", "project_return_for_changes", "project_start_review",
     "experts_draw", "review_submit", "review_declare_conflict", "project_approve", "project_queue",
-    "project_reject", "notice_counter_lock", "attachment_add", "store_attachment",
+    "project_reject", "notice_counter_lock", "approval_outcome", "milestone_expert_draw", "attachment_add",
+    "store_attachment",
 ]

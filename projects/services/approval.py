@@ -1,10 +1,14 @@
 """立项 (R13) and the pool advance (I2): notice numbers, competitive selection, rejection."""
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from decimal import Decimal
+
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from core.choices import Role
 from core.exceptions import DomainError
@@ -35,20 +39,14 @@ def notice_counter_lock(year: int) -> NoticeCounter:
 
 
 def _require_reviews(project: Project) -> None:
+    """R13 with I13: only scores given to this version of the proposal (its current review round) count."""
     required = project.scheme.reviews_required
-    scored = project.assignments.filter(milestone__isnull=True, status=ExpertAssignment.Status.SCORED).count()
+    scored = project.assignments.filter(milestone__isnull=True, round=project.review_round,
+                                        status=ExpertAssignment.Status.SCORED).count()
     if scored < required:
-        raise DomainError(_("R13：立项须有 %(k)s 份完成的专家评审，目前只有 %(n)s 份") % {"k": required, "n": scored},
+        raise DomainError(_("R13：立项须有 %(k)s 份本轮（第 %(r)s 轮）完成的专家评审，目前只有 %(n)s 份（I13）")
+                          % {"k": required, "r": project.review_round, "n": scored},
                           code="reviews_incomplete", rule="R13")
-
-
-def _require_top_of_waitlist(project: Project) -> None:
-    from ..selectors import waitlist_ranked
-
-    top = waitlist_ranked().first()
-    if top is not None and top.pk != project.pk:
-        raise DomainError(_("R13：择优立项须按排名进行，排在首位的是“%(t)s”（平均分 %(m)s）")
-                          % {"t": top.title, "m": top.mean_score}, code="not_top_of_waitlist", rule="R13")
 
 
 def pool_available():
@@ -58,15 +56,80 @@ def pool_available():
     return account_balance(accounts.POOL_AVAILABLE)
 
 
+@dataclass
+class ApprovalOutcome:
+    """What 立项 would do now (I2, I14, R13): ``approve``, ``waitlist`` or ``refuse``, and why.
+
+    ``passed_over`` are the higher-ranked waitlisted projects that do not fit the pool (I14); an
+    approval records them in its reason.
+    """
+
+    outcome: str
+    text: str = ""
+    code: str = ""
+    rule: str = ""
+    available: Decimal = Decimal("0.00")
+    passed_over: list[Project] = field(default_factory=list)
+
+    @property
+    def passed_over_text(self) -> str:
+        return pgettext("标点", "；").join(
+            _("I14：排名在前的“%(t)s”（平均分 %(m)s）需垫付 %(b)s，超过风险池可用余额 %(a)s，暂不能立项")
+            % {"t": p.title, "m": p.mean_score, "b": format_cny(p.budget), "a": format_cny(self.available)}
+            for p in self.passed_over)
+
+
+def approval_outcome(project: Project, *, available: Decimal | None = None) -> ApprovalOutcome:
+    """The outcome of approving ``project`` now, for the page before the click and for the service itself."""
+    from ..selectors import waitlist_ranked
+
+    available = pool_available() if available is None else available
+    short = {"a": format_cny(available), "b": format_cny(project.budget)}
+    if project.state == S.UNDER_REVIEW:
+        if available < project.budget:
+            return ApprovalOutcome("waitlist", _("I2：风险池可用余额 %(a)s 低于项目预算 B %(b)s，立项将列入择优排队")
+                                   % short, code="pool_insufficient", rule="I2", available=available)
+        if waitlist_ranked().exists():
+            # Competitive selection is running (R13): a newcomer joins the ranking instead of jumping it.
+            return ApprovalOutcome("waitlist", _("R13：已有项目在择优排队，本项目将加入排队，按专家均分排名立项"),
+                                   code="waitlist_running", rule="R13", available=available)
+        return ApprovalOutcome("approve", _("风险池可用余额 %(a)s，可垫付项目预算 B %(b)s") % short,
+                               available=available)
+    if project.state != S.WAITLISTED:
+        return ApprovalOutcome("refuse", _("项目当前状态为“%(s)s”，不能立项") % {"s": project.get_state_display()},
+                               code="transition_not_allowed", available=available)
+    if available < project.budget:
+        return ApprovalOutcome("refuse", _("I2：风险池可用余额 %(a)s 仍低于项目预算 B %(b)s，暂不能立项") % short,
+                               code="pool_insufficient", rule="I2", available=available)
+    higher: list[Project] = []
+    for ranked in waitlist_ranked():
+        if ranked.pk == project.pk:
+            break
+        if ranked.budget <= available:
+            # I14: a higher-ranked project that fits goes first.
+            return ApprovalOutcome(
+                "refuse", _("I14：择优立项须按排名进行，排名在前的“%(t)s”（平均分 %(m)s，预算 %(b)s）可在风险池可用余额 "
+                            "%(a)s 内立项，应先予立项")
+                % {"t": ranked.title, "m": ranked.mean_score, "b": format_cny(ranked.budget),
+                   "a": format_cny(available)}, code="not_top_of_waitlist", rule="I14", available=available)
+        higher.append(ranked)
+    outcome = ApprovalOutcome("approve", _("风险池可用余额 %(a)s，可垫付项目预算 B %(b)s") % short,
+                              available=available, passed_over=higher)
+    if higher:
+        outcome.text = f"{outcome.text}{pgettext('标点', '；')}{outcome.passed_over_text}"
+    return outcome
+
+
 @transaction.atomic
 def project_approve(*, project: Project, actor: User, reason: str) -> Project:
-    """Approve with a reason (R13): re-validate, need the reviews, number the notice and post the advance B (I2).
+    """Approve with a reason (R13): re-validate, need this round's reviews, number the notice, post the advance B (I2).
 
     When the pool's available balance is below B a project under review is
     waitlisted instead (competitive selection); the returned project's state
     says which happened. While projects wait, a newly reviewed one joins the
-    waitlist rather than jumping it (R13). A waitlisted project is approved from
-    the top of the ranking only, and only when the pool can pay its advance.
+    waitlist rather than jumping it (R13). Waitlisted projects are approved in
+    rank order; one that fits the pool may pass higher-ranked ones that do not,
+    and its reason names them (I14).
     """
     from escrow import accounts
     from escrow.choices import OperationKind
@@ -79,30 +142,23 @@ def project_approve(*, project: Project, actor: User, reason: str) -> Project:
     reason = require_reason(reason, action=_("立项"), rule="R13")
     project_validate(project)
     _require_reviews(project)
-    if project.state == S.WAITLISTED:
-        _require_top_of_waitlist(project)
     year = timezone.localdate().year
     counter = notice_counter_lock(year)  # serialises approvals: the pool check below holds
-    available = pool_available()
-    if available < project.budget:
-        if project.state == S.WAITLISTED:
-            raise DomainError(_("I2：风险池可用余额 %(a)s 仍低于项目预算 B %(b)s，暂不能立项")
-                              % {"a": format_cny(available), "b": format_cny(project.budget)},
-                              code="pool_insufficient", rule="I2")
-        return _queue(project, actor=actor,
-                      reason=_("I2：风险池可用余额 %(a)s 低于项目预算 B %(b)s，列入择优排队")
-                      % {"a": format_cny(available), "b": format_cny(project.budget)})
-    if project.state == S.UNDER_REVIEW:
-        from ..selectors import waitlist_ranked
-
-        if waitlist_ranked().exists():
-            # Competitive selection is running (R13): a newcomer joins the ranking instead of jumping it.
-            return _queue(project, actor=actor,
-                          reason=_("R13：已有项目在择优排队，本项目加入排队，按专家均分排名立项"))
+    outcome = approval_outcome(project)
+    if outcome.outcome == "refuse":
+        raise DomainError(outcome.text, code=outcome.code, rule=outcome.rule or None)
+    if outcome.outcome == "waitlist":
+        return _queue(project, actor=actor, reason=outcome.text)
+    passed_over = [{"project": p.pk, "title": p.title, "mean_score": str(p.mean_score), "budget": str(p.budget)}
+                   for p in outcome.passed_over]
+    if passed_over:
+        reason = f"{reason}{pgettext('标点', '；')}{outcome.passed_over_text}"
     seq = counter.last + 1
     apply_transition(project, method="approve", actor=actor, reason=reason, year=year, seq=seq,
                      extra_fields=["notice_year", "notice_seq", "notice_number", "approved_at"],
-                     data={"notice_number": f"萧科安〔{year}〕{seq}号", "budget": str(project.budget)})
+                     data={"notice_number": f"萧科安〔{year}〕{seq}号", "budget": str(project.budget),
+                           "review_round": project.review_round, "passed_over": passed_over,
+                           "pool_available": str(outcome.available)})
     counter.last = seq
     counter.save(update_fields=["last"])
     operation_request(

@@ -6,6 +6,7 @@ from datetime import date
 from decimal import Decimal
 
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
@@ -43,6 +44,7 @@ def _proposal_data(values: dict, milestones: list[dict]) -> ProposalData:
                         title=values.get("title") or "", total_amount=values.get("total_amount"),
                         equipment_amount=values.get("equipment_amount"), budget=values.get("budget"),
                         start_date=values.get("start_date"), end_date=values.get("end_date"),
+                        ip_terms=values.get("ip_terms") or "", profit_sharing=values.get("profit_sharing") or "",
                         milestones=_milestone_data(milestones))
 
 
@@ -125,14 +127,45 @@ def project_validate(project: Project) -> None:
                       enterprise=project.enterprise).raise_if_any(stage=_("项目"))
 
 
-@transaction.atomic
+def scheme_in_force_or_refuse(project: Project) -> SchemeVersion:
+    """I16: the scheme version in force on the submission date (R19); none in force is a refusal."""
+    today = timezone.localdate()
+    scheme = SchemeVersion.active_on(today)
+    if scheme is None:
+        raise DomainError(_("R19：%(d)s 没有生效的政策版本，暂不能申报；已通知区科技局登记新的政策版本")
+                          % {"d": today.isoformat()}, code="no_scheme_in_force", rule="R19",
+                          fields={"scheme": [_("R19：申报日没有生效的政策版本")]})
+    return scheme
+
+
+def _tell_bureau_no_scheme(project: Project) -> None:
+    """Outside the refused submission's transaction, so the notice survives its rollback (I16)."""
+    with transaction.atomic():
+        tell_reviewers(project, "no_scheme_in_force",
+                       _("R19：%(d)s 没有生效的政策版本，项目“%(t)s”无法申报，请登记新的政策版本")
+                       % {"d": timezone.localdate().isoformat(), "t": project.title})
+
+
 def project_submit(*, project: Project, actor: User) -> Project:
+    """File the proposal (R12) under the scheme version in force today (I16), after the eligibility check."""
+    try:
+        return _submit(project=project, actor=actor)
+    except DomainError as exc:
+        if exc.code == "no_scheme_in_force":
+            _tell_bureau_no_scheme(project)
+        raise
+
+
+@transaction.atomic
+def _submit(*, project: Project, actor: User) -> Project:
     project = lock_project(project)
     check(perms.can_submit(actor, project))
     if project.state != S.DRAFT:
         apply_transition(project, method="submit", actor=actor)  # raises 409
+    project.scheme = scheme_in_force_or_refuse(project)
     project_validate(project)
-    apply_transition(project, method="submit", actor=actor, action="submit", extra_fields=["submitted_at"])
+    apply_transition(project, method="submit", actor=actor, action="submit", extra_fields=["submitted_at", "scheme"],
+                     data={"scheme": project.scheme.name})
     tell_platform(project, "project_submitted",
                   _("企业“%(e)s”向贵平台提交了合作需求“%(t)s”，请揭榜或说明不予揭榜的原因")
                   % {"e": project.enterprise.name, "t": project.title})
@@ -185,15 +218,24 @@ def project_accept(*, project: Project, actor: User) -> Project:
 
 @transaction.atomic
 def project_return_for_changes(*, project: Project, actor: User, reason: str) -> Project:
+    """Back to draft. I13: the approval review's scores belong to this version of the proposal, so the
+    drawn and scored assignments are voided (kept on record) and the next review round draws afresh."""
     project = lock_project(project)
     check(perms.can_review_act(actor, project))
     reason = require_reason(reason, action=_("退回修改"))
-    apply_transition(project, method="return_for_changes", actor=actor, reason=reason)
     from ..models import ExpertAssignment
 
-    # Drawn experts who have not scored yet are released; given scores stay on record.
-    project.assignments.filter(milestone__isnull=True, status=ExpertAssignment.Status.ASSIGNED).update(
-        status=ExpertAssignment.Status.WITHDRAWN, conflict_reason=_("项目退回修改"))
+    A = ExpertAssignment.Status
+    current = project.assignments.filter(milestone__isnull=True, round=project.review_round)
+    voided = list(current.filter(status__in=[A.ASSIGNED, A.SCORED]).values_list("pk", flat=True))
+    from_round = project.review_round
+    project.review_round += 1
+    project.mean_score = None
+    apply_transition(project, method="return_for_changes", actor=actor, reason=reason,
+                     extra_fields=["review_round", "mean_score"],
+                     data={"voided_assignments": voided, "review_round": project.review_round})
+    current.filter(pk__in=voided).update(status=A.VOIDED, conflict_reason=_(
+        "I13：项目退回修改，第 %(n)s 轮评审作废") % {"n": from_round})
     text = _("项目“%(t)s”被退回修改：%(r)s") % {"t": project.title, "r": reason}
     tell_enterprise(project, "project_returned", text)
     tell_platform(project, "project_returned", text)

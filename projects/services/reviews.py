@@ -8,7 +8,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core.choices import Role
+from core.choices import ExpertCategory, Role
 from core.exceptions import ConflictError, DomainError, TransitionNotAllowed
 from core.models import User
 from core.services import audit_record, users_with_role
@@ -32,35 +32,69 @@ def experts_without_conflict(project: Project):
 
 def eligible_experts(project: Project):
     """Experts who may be drawn for the approval review: no conflict (回避), and not drawn before
-    for this project (including those who withdrew)."""
-    drawn = ExpertAssignment.objects.filter(project=project, milestone__isnull=True).values("expert_id")
+    in this review round (including those who withdrew). I13: a new round draws afresh."""
+    drawn = ExpertAssignment.objects.filter(project=project, milestone__isnull=True,
+                                            round=project.review_round).values("expert_id")
     return experts_without_conflict(project).exclude(pk__in=drawn)
+
+
+def panel_pick(candidates: list[User], *, needed: int, covered: set[str]) -> list[User]:
+    """I17: one expert of each category the panel still lacks (where the pool has one), the rest at random."""
+    chosen: list[User] = []
+    for category in ExpertCategory.values:
+        if len(chosen) >= needed:
+            break
+        if category in covered:
+            continue
+        of_kind = [c for c in candidates if c.expert_category == category and c not in chosen]
+        if of_kind:
+            chosen.append(_rng.choice(of_kind))
+    rest = [c for c in candidates if c not in chosen]
+    chosen += _rng.sample(rest, min(needed - len(chosen), len(rest)))
+    return chosen
 
 
 def experts_draw(*, project: Project, actor: User | None, count: int | None = None,
                  strict: bool = True) -> list[ExpertAssignment]:
-    """Draw experts at random until the project has ``scheme.reviews_required`` active reviews.
+    """Draw experts until the project has ``scheme.reviews_required`` active reviews in this round (I13).
 
-    The caller holds the project's lock. ``strict`` refuses when the pool is too small.
+    The panel gets a technical, an investment and a financial expert where the pool has them (I17). The
+    caller holds the project's lock. ``strict`` refuses when the pool is too small.
     """
-    active = ExpertAssignment.objects.filter(project=project, milestone__isnull=True,
-                                             status__in=[A.ASSIGNED, A.SCORED]).count()
-    needed = (project.scheme.reviews_required - active) if count is None else count
+    active = list(ExpertAssignment.objects.filter(project=project, milestone__isnull=True, round=project.review_round,
+                                                  status__in=[A.ASSIGNED, A.SCORED]).select_related("expert"))
+    needed = (project.scheme.reviews_required - len(active)) if count is None else count
     if needed <= 0:
         return []
     candidates = list(eligible_experts(project))
     if len(candidates) < needed and strict:
         raise DomainError(_("R16：回避后可抽取的专家只有 %(n)s 名，需要 %(k)s 名") % {"n": len(candidates), "k": needed},
                           code="not_enough_experts", rule="R16")
-    chosen = _rng.sample(candidates, min(needed, len(candidates)))
-    assignments = [ExpertAssignment.objects.create(project=project, expert=expert) for expert in chosen]
+    chosen = panel_pick(candidates, needed=needed, covered={a.expert.expert_category for a in active})
+    assignments = [ExpertAssignment.objects.create(project=project, expert=expert, round=project.review_round)
+                   for expert in chosen]
     for assignment in assignments:
         audit_record(actor=actor, target=project, action="expert_drawn",
-                     data={"expert": assignment.expert_id, "assignment": assignment.pk})
+                     data={"expert": assignment.expert_id, "assignment": assignment.pk, "round": assignment.round,
+                           "category": assignment.expert.expert_category})
     if chosen:
         tell_users(chosen, project, "review_assigned",
                    _("您被抽取为项目“%(t)s”的评审专家，请评分或申报回避（R13）") % {"t": project.title})
     return assignments
+
+
+def milestone_expert_draw(*, milestone, actor: User) -> ExpertAssignment:
+    """I17: a milestone's acceptance draws a technical expert without conflict (any expert when the pool has
+    no technical one), assigned through the milestone service."""
+    from .milestones import milestone_assign_expert
+
+    project = milestone.project
+    taken = ExpertAssignment.objects.filter(milestone=milestone).values("expert_id")
+    candidates = list(experts_without_conflict(project).exclude(pk__in=taken))
+    if not candidates:
+        raise DomainError(_("R16：回避后已无可抽取的专家"), code="not_enough_experts", rule="R16")
+    technical = [c for c in candidates if c.expert_category == ExpertCategory.TECHNICAL]
+    return milestone_assign_expert(milestone=milestone, actor=actor, expert=_rng.choice(technical or candidates))
 
 
 @transaction.atomic
@@ -74,8 +108,8 @@ def project_start_review(*, project: Project, actor: User) -> Project:
 
 
 def _assignment_for(project: Project, expert: User) -> ExpertAssignment:
-    assignment = (ExpertAssignment.objects.select_for_update().filter(project=project, milestone__isnull=True,
-                                                                      expert=expert).first())
+    assignment = (ExpertAssignment.objects.select_for_update()
+                  .filter(project=project, milestone__isnull=True, expert=expert, round=project.review_round).first())
     if assignment is None:
         from core.exceptions import PermissionDeniedError
 
@@ -120,7 +154,7 @@ def review_submit(*, project: Project, expert: User, feasibility: int, terms: in
     _update_mean(project)
     audit_record(actor=expert, target=project, action="review_scored",
                  data={"assignment": assignment.pk, "score": str(assignment.score)})
-    scored = project.assignments.filter(milestone__isnull=True, status=A.SCORED).count()
+    scored = project.assignments.filter(milestone__isnull=True, round=project.review_round, status=A.SCORED).count()
     if scored >= project.scheme.reviews_required:
         tell_reviewers(project, "reviews_complete",
                        _("项目“%(t)s”的专家评审已完成（平均分 %(m)s），可以立项或不予立项")
@@ -158,5 +192,6 @@ def review_declare_conflict(*, project: Project, expert: User, reason: str = "",
     return replacement
 
 
-__all__ = ["experts_draw", "eligible_experts", "experts_without_conflict", "project_start_review", "review_submit",
+__all__ = ["experts_draw", "eligible_experts", "panel_pick", "milestone_expert_draw",
+           "experts_without_conflict", "project_start_review", "review_submit",
            "review_declare_conflict"]

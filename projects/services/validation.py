@@ -51,12 +51,15 @@ class ProposalData:
     start_date: date | None
     end_date: date | None
     milestones: list[MilestoneData] = field(default_factory=list)
+    ip_terms: str = ""
+    profit_sharing: str = ""
 
     @classmethod
     def of(cls, project) -> ProposalData:
         return cls(platform=project.platform, mode=project.mode, title=project.title,
                    total_amount=project.total_amount, equipment_amount=project.equipment_amount,
                    budget=project.budget, start_date=project.start_date, end_date=project.end_date,
+                   ip_terms=project.ip_terms, profit_sharing=project.profit_sharing,
                    milestones=[MilestoneData(seq=m.seq, title=m.title, amount=m.amount,
                                              deposit_amount=m.deposit_amount, start_date=m.start_date,
                                              due_date=m.due_date) for m in project.milestones.order_by("seq")])
@@ -172,6 +175,14 @@ def check_eligibility(data: ProposalData, *, scheme: SchemeVersion, enterprise: 
         errors.add("enterprise", "R17", _("企业“%(name)s”已列入黑名单，不得申报或立项") % {"name": enterprise.name})
     if data.platform is not None and data.platform.blacklisted:
         errors.add("platform", "R17", _("科创平台“%(name)s”已列入黑名单") % {"name": data.platform.name})
+    if data.platform is not None and data.platform.kind == "platform" and not data.platform.district_platform:
+        # R1 made exact: one of the district's platforms, as the bureau keeps them.
+        errors.add("platform", "R1", _("“%(name)s”不是区科技局认定的本区科创平台") % {"name": data.platform.name})
+    # R4 made exact: IP ownership for each stage and the later profit sharing are part of the agreement.
+    if not (data.ip_terms or "").strip():
+        errors.add("ip_terms", "R4", _("各阶段知识产权归属必填"))
+    if not (data.profit_sharing or "").strip():
+        errors.add("profit_sharing", "R4", _("后续盈利分成必填"))
     if {"total_amount", "equipment_amount"} & {k for k, _r, _t in errors.items}:
         return errors  # amounts unusable: the sums below would only repeat the error
     total, equipment = Decimal(data.total_amount), Decimal(data.equipment_amount)

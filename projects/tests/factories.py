@@ -15,6 +15,7 @@ from core.models import User
 from projects import services
 from projects.choices import AttachmentKind, Mode
 from projects.models import ExpertAssignment, Project
+from tests.factories import scheme_in_force
 
 PDF_BYTES = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 PNG_BYTES = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
@@ -40,6 +41,7 @@ def milestone_rows(*, amounts=("2000000.00", "1800000.00", "1200000.00"), deposi
 
 
 def proposal_values(demo, **overrides) -> dict:
+    scheme_in_force()  # I16: filing needs a version in force on the submission date
     milestones = overrides.pop("milestones", None) or milestone_rows()
     net = sum((m["amount"] for m in milestones), Decimal("0.00"))
     equipment = Decimal(overrides.pop("equipment_amount", "1000000.00"))

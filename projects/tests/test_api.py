@@ -10,9 +10,15 @@ from rest_framework.test import APIClient
 from projects.choices import ProjectState
 from projects.models import Project
 from projects.tests.factories import pdf_file, project_at
-from tests.factories import make_user
+from tests.factories import make_user, scheme_in_force
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _scheme_in_force(db):
+    """I16: filing needs a version in force on the submission date."""
+    scheme_in_force()
 
 PAYLOAD = {
     "title": "高端轴承热处理工艺联合攻关", "platform": None, "mode": "project_cooperation",

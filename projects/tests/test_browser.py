@@ -9,6 +9,7 @@ import pytest
 from dashboards.management.commands.screenshots import login  # noqa: E402  (one sign-in, as the screenshots use)
 from projects.models import ExpertAssignment, Project
 from projects.tests.factories import PDF_BYTES
+from tests.factories import scheme_in_force
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls below are ordinary sync code.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -33,6 +34,7 @@ def fill_row(page, i: int, title: str, amount: str, deposit: str, start: str, du
 
 def test_proposal_from_filing_to_notice_number_in_chromium(demo, live_server, page, ledger_ok):
     page.set_default_timeout(15000)
+    scheme_in_force()  # I16
     # 1. The enterprise files a proposal with 3 milestones (rows added without a reload).
     login(page, live_server.url, "enterprise")
     page.goto(f"{live_server.url}/projects/new/")
@@ -45,6 +47,8 @@ def test_proposal_from_filing_to_notice_number_in_chromium(demo, live_server, pa
     page.fill("#id_budget", "1200000.00")
     page.fill("#id_start_date", "2025-06-01")
     page.fill("#id_end_date", "2027-05-31")
+    page.fill("#id_ip_terms", "阶段成果归企业，基础算法归平台")  # R4: required
+    page.fill("#id_profit_sharing", "产业化后按销售额 3% 分成五年")
     page.click("#add-milestone")
     page.click("#add-milestone")
     page.click("#add-milestone")

@@ -247,9 +247,9 @@ def test_pool_short_waitlists_then_top_up_approves_in_rank_order(demo, ledger_ok
     assert exc.value.rule == "I2"
     pool_top_up(amount=Decimal("5000000.00"), decided_on=big.start_date, actor=demo.poolmanager,
                 idempotency_key="test:topup")
-    with pytest.raises(DomainError) as exc:  # competitive selection: from the top
+    with pytest.raises(DomainError) as exc:  # competitive selection: from the top (I14: the higher one fits)
         services.project_approve(project=low, actor=demo.reviewer, reason="专家评审通过")
-    assert exc.value.rule == "R13"
+    assert (exc.value.rule, exc.value.code) == ("I14", "not_top_of_waitlist")
     high = services.project_approve(project=high, actor=demo.reviewer, reason="专家评审通过")
     low = services.project_approve(project=low, actor=demo.reviewer, reason="专家评审通过")
     assert (high.state, low.state) == (ProjectState.APPROVED, ProjectState.APPROVED)

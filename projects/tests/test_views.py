@@ -11,10 +11,19 @@ from projects.tests.factories import project_at
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _scheme_in_force(db):
+    """I16: filing needs a version in force on the submission date."""
+    from tests.factories import scheme_in_force
+
+    scheme_in_force()
+
+
 def form_data(demo, rows, **changes):
     data = {"platform": demo.plat1.pk, "mode": "project_cooperation", "title": "视觉检测联合攻关",
             "summary": "", "total_amount": "6000000.00", "equipment_amount": "1000000.00", "budget": "2000000.00",
-            "start_date": "2025-06-01", "end_date": "2027-05-31", "ip_terms": "", "profit_sharing": "",
+            "start_date": "2025-06-01", "end_date": "2027-05-31", "ip_terms": "阶段成果归企业",
+            "profit_sharing": "按销售额 3%",
             "ms-TOTAL_FORMS": str(len(rows)), "ms-INITIAL_FORMS": "0", "ms-MIN_NUM_FORMS": "1",
             "ms-MAX_NUM_FORMS": "1000", "submit": "1"}
     for i, row in enumerate(rows):
@@ -182,6 +191,7 @@ def test_form_states_the_deposit_ratio_and_cycle_of_the_scheme_it_uses_r19(demo,
     from core.models import SchemeVersion
 
     draft = project_at(demo, "draft")  # dated under the 2025 version
+    SchemeVersion.objects.filter(valid_from=date(2026, 3, 9)).delete()  # the test factories' renewal (I16)
     SchemeVersion.objects.create(name="2026 版", valid_from=date(2026, 3, 9), min_deposit_ratio=Decimal("0.1500"),
                                  max_milestone_months=18, min_net_funding=Decimal("5000000.00"))
     client.force_login(demo.enterprise)

@@ -27,6 +27,9 @@ class Command(BaseCommand):
                 user_create(username=username, password=demo.DEMO_PASSWORD, organization=orgs.get(org_key),
                             roles=roles, email=f"{username}@demo.anxinbao.local", is_superuser=superuser,
                             full_name=full_name)
+        demo.apply_demo_attributes(orgs)  # R1 district platforms, I17 expert categories
+        demo.outside_platform()
+        demo.scheme_renewal(scheme)  # I16: the 2026 renewal in force today
         from escrow.services import pool_top_up
 
         pool_top_up(amount=scheme.pool_first_tranche, decided_on=date(2025, 3, 9),
