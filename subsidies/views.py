@@ -92,12 +92,17 @@ def figure_detail(request, kind: str, pk: int):
     model, selector, explain, _compute = KINDS[kind]
     fig = get_object_or_404(selector(request.user), pk=pk)
     versions = selector(request.user).filter(enterprise_id=fig.enterprise_id, year=fig.year).order_by("version")
+    approved = fig.state == ComputationState.APPROVED
+    settlement = services.figure_settlement(fig) if approved else None  # I10: recoveries netted from this payment
     return render(request, "subsidies/figure.html", {
         "kind": kind, "fig": fig, "lines": explain(fig.trace), "versions": versions,
         "history": audit_history(fig), "label": model._meta.verbose_name,
         "can_approve": perms.can_approve_figure(request.user) and fig.state == ComputationState.COMPUTED,
-        "can_pay": perms.can_pay_figure(request.user) and fig.state == ComputationState.APPROVED,
-        "pay_form": forms.PayForm(initial={"amount": fig.due, "paid_on": timezone.localdate()}),
+        "can_pay": perms.can_pay_figure(request.user) and approved and settlement.due >= 0,
+        "settlement": settlement,
+        "after_start": [p for p in fig.trace.get("premiums", []) if p.get("after_start")],  # I11
+        "pay_form": forms.PayForm(initial={"amount": settlement.cash if settlement else fig.due,
+                                           "paid_on": timezone.localdate()}),
     })
 
 
