@@ -22,7 +22,7 @@ from projects.models import Milestone
 
 from . import forms, selectors, services
 from . import permissions as perms
-from .choices import ComputationState
+from .choices import ComputationState, InsuredParty
 from .documents import latest_per_enterprise, totals, year_workbook
 from .explain import explain_grant, explain_premium
 from .models import GrantComputation, PremiumSubsidy
@@ -238,12 +238,21 @@ def policies(request):
 def policy_detail(request, pk: int):
     _may_view(request.user)
     policy = get_object_or_404(selectors.policies_visible(request.user), pk=pk)
-    form = None
+    form = document_form = None
     may_record = perms.can_record_claim(request.user, policy)
     if may_record:
-        form = forms.ClaimForm(request.POST or None,
+        document_form = forms.PolicyDocumentForm()
+        if request.method == "POST" and "document" in request.FILES:  # R12, I11: the document filed later
+            document_form = forms.PolicyDocumentForm(request.POST, request.FILES)
+            if document_form.is_valid():
+                _r, ok = _call(request, services.policy_attach_document, by=request.user, policy=policy,
+                               document=document_form.cleaned_data["document"])
+                if ok:
+                    messages.success(request, _("保单文件已上传"))
+                    return redirect("subsidies:policy", pk=pk)
+        form = forms.ClaimForm(request.POST if request.method == "POST" and "document" not in request.FILES else None,
                                milestones=Milestone.objects.filter(project_id=policy.project_id))
-        if request.method == "POST" and form.is_valid():
+        if request.method == "POST" and form.is_bound and form.is_valid():
             _r, ok = _call(request, services.claim_create, by=request.user, policy=policy, **form.cleaned_data)
             if ok:
                 messages.success(request, _("理赔已登记"))
@@ -252,6 +261,7 @@ def policy_detail(request, pk: int):
         _refuse_unless(may_record)
     return render(request, "subsidies/policy.html", {
         "policy": policy, "claims": policy.claims.select_related("milestone"), "form": form,
+        "document_form": document_form,
         "others": policy.other_subsidies.all()})
 
 
@@ -271,7 +281,9 @@ def other_subsidies(request):
         ents = selectors.enterprises()
         if not perms.records_for_every_enterprise(request.user):
             ents = ents.filter(pk=request.user.organization_id)
-        form = forms.OtherSubsidyForm(request.POST or None, enterprises=ents)
+        policies = selectors.policies_visible(request.user).filter(insured=InsuredParty.ENTERPRISE).select_related(
+            "project")
+        form = forms.OtherSubsidyForm(request.POST or None, enterprises=ents, policies=policies)
         if request.method == "POST" and form.is_valid():
             _r, ok = _call(request, services.other_subsidy_create, by=request.user, **form.cleaned_data)
             if ok:

@@ -462,3 +462,17 @@ def test_i10_recovery_on_the_subsidy_decision_pdf(demo, recovery, ledger_ok):
     out = documents.subsidy_decision(demo.ent1.pk, 2025, number="萧科安补〔2026〕9号", issued_on=date(2026, 2, 1))
     body = squeeze(text(out.content))
     assert "¥2,100,000.00" in body and "追回" in body and "¥300,000.00" in body
+
+
+def test_policy_page_files_the_document_later_and_claims_take_a_loss_year(demo, client):
+    p = make_project(demo)
+    policy = _policy(demo, p, document=False)
+    client.force_login(demo.enterprise)
+    bad = pdf_file("保单.pdf", content=b"GIF87 not really")
+    client.post(f"/subsidies/insurance/{policy.pk}/", {"document": bad})
+    assert not InsurancePolicy.objects.get(pk=policy.pk).document
+    r = client.post(f"/subsidies/insurance/{policy.pk}/", {"document": pdf_file("保单.pdf")})
+    assert r.status_code == 302 and InsurancePolicy.objects.get(pk=policy.pk).document
+    r = client.post(f"/subsidies/insurance/{policy.pk}/", {"assessed_loss": "100.00", "paid_amount": "100.00",
+                                                           "paid_on": "2026-01-15", "loss_year": "2025"})
+    assert r.status_code == 302 and InsuranceClaim.objects.get().loss_year == 2025
