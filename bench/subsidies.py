@@ -50,6 +50,7 @@ def _machine() -> str:
 
 def build(n_enterprises: int) -> None:
     from django.db import transaction
+    from django.utils import timezone
 
     from core import uscc
     from core.models import Organization, SchemeVersion, User
@@ -124,12 +125,14 @@ def build(n_enterprises: int) -> None:
                 audited = amount if n % 10 else amount - Decimal("100000.00")
                 audits.append(AnnualAudit(project=p, year=2025, ledger_input=amount, audited_input=audited,
                                           reason="" if audited == amount else "部分支出不属于研发投入",
+                                          opinion="同意", opinion_at=timezone.now(),  # I18
                                           recorded_by=user))
                 if n % 5 == 0:
                     policies.append(InsurancePolicy(project=p, insurer=insurer, type="rd_loss",
                                                     premium=Decimal("120000.00") + n % 1000,
                                                     cover=Decimal("3000000.00"), start_date=date(2025, 4, 1),
-                                                    end_date=date(2026, 3, 31), created_by=user))
+                                                    end_date=date(2026, 3, 31), created_by=user,
+                                                    document="insurance/bench.pdf"))  # I11: on file
             Milestone.objects.bulk_create(milestones)
             new_ext = [Account(code=codes.ext_enterprise(e.pk), kind="external", owner=e) for e in ents]
             Account.objects.bulk_create(accounts + new_ext)
@@ -155,7 +158,8 @@ def build(n_enterprises: int) -> None:
             AnnualAudit.objects.bulk_create(audits)
             InsurancePolicy.objects.bulk_create(policies)
             claims = [InsuranceClaim(policy=pol, assessed_loss=Decimal("500000.00"), paid_amount=Decimal("400000.00"),
-                                     paid_on=date(2025, 12, 1), created_by=user) for pol in policies[::4]]
+                                     paid_on=date(2025, 12, 1), loss_year=2025, created_by=user)
+                      for pol in policies[::4]]
             InsuranceClaim.objects.bulk_create(claims)
         print(f"  built {min(start + step, n_enterprises)} enterprises")
 

@@ -401,11 +401,15 @@ def _subsidy_rows(rows) -> list[dict]:
                      "input": _cny_text(p.get("input")), "claims": _cny_text(p.get("claims_paid")),
                      "base": _cny_text(p.get("base")), "share": _cny_text(p.get("share"))}
                     for p in trace.get("projects", []) if isinstance(p, dict)]
+        # I12: one line per premium (policy); figures computed before it have one per insurance type
         types = [{"type": str(type_labels.get(t.get("type"), t.get("type", ""))), "premium": _cny_text(t.get("premium")),
                   "alone": _cny_text(t.get("alone")), "others": _cny_text(t.get("others_total")),
-                  "best": _cny_text(t.get("best_single")), "due": _cny_text(t.get("due"))}
-                 for t in trace.get("types", []) if isinstance(t, dict)]
-        out.append({**r, "amount_text": format_cny(r["amount"]), "uncapped_text": format_cny(r["uncapped"]),
+                  "best": _cny_text(t.get("best_single")), "due": _cny_text(t.get("due")),
+                  "policy": t.get("number") or "", "after_start": bool(t.get("after_start"))}
+                 for t in trace.get("premiums", trace.get("types", [])) if isinstance(t, dict)]
+        recovery = {k: format_cny(r[k]) for k in ("recovery", "recovery_outstanding", "netted") if r.get(k)}  # I10
+        out.append({**r, **{f"{k}_text": v for k, v in recovery.items()},
+                    "amount_text": format_cny(r["amount"]), "uncapped_text": format_cny(r["uncapped"]),
                     "trace_text": _trace_text(trace), "projects": projects, "types": types,
                     "cap_text": _cny_text(trace["cap"]) if "cap" in trace else "",
                     "rate_text": f"{Decimal(trace['rate']) * 100:.0f}%" if "rate" in trace else ""})

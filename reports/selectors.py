@@ -193,7 +193,8 @@ def _figure_rows(qs) -> list[dict]:
 
     return [{"enterprise": row.enterprise, "amount": row.amount, "uncapped": row.uncapped_amount,
              "capped": row.capped, "state": row.get_state_display(), "state_code": row.state,
-             "trace": row.trace or {}, "version": row.version}
+             "trace": row.trace or {}, "version": row.version,
+             "recovery": row.recovery, "recovery_outstanding": row.recovery_outstanding, "netted": row.netted}
             for row in latest_per_enterprise(qs)]
 
 

@@ -71,6 +71,8 @@ class InsuranceClaim(models.Model):
     assessed_loss = MoneyField(_("核定损失"))
     paid_amount = MoneyField(_("实际赔付"), default=0)
     paid_on = models.DateField(_("赔付日期"), null=True, blank=True)
+    # I10: the year of the input it compensates (counts against that year's grant, not the year paid).
+    loss_year = models.PositiveSmallIntegerField(_("损失所属年度"), null=True, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -146,6 +148,15 @@ class OtherPolicySubsidy(models.Model):
         constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="other_subsidy_positive")]
 
 
+def _recovery_constraints(prefix: str) -> list:
+    """I10: a recovery is never negative and never recovered beyond itself; netting is never negative."""
+    return [
+        models.CheckConstraint(condition=Q(recovery__gte=0) & Q(recovered__gte=0)
+                               & Q(recovered__lte=models.F("recovery")), name=f"{prefix}_recovery_range"),
+        models.CheckConstraint(condition=Q(netted__gte=0), name=f"{prefix}_netted_not_negative"),
+    ]
+
+
 class SubsidyFigure(models.Model):
     """Common shape of a versioned, traced figure per enterprise and year."""
 
@@ -169,6 +180,13 @@ class SubsidyFigure(models.Model):
     voucher = models.CharField(_("凭证号"), max_length=64, blank=True)
     paid_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                                 related_name="+", verbose_name=_("拨付登记人"))
+    # I10: what had been paid for the year above this version when it was computed or approved (追回),
+    # how much of it was netted from later payments so far, and what this payment netted (listed in
+    # ``netted_from``). A payment's value to the enterprise is paid_amount + netted − recovered.
+    recovery = MoneyField(_("追回金额"), default=0)
+    recovered = MoneyField(_("已追回金额"), default=0)
+    netted = MoneyField(_("本次拨付抵扣的追回款"), default=0)
+    netted_from = models.JSONField(_("抵扣明细"), default=list, blank=True)
 
     class Meta:
         abstract = True
@@ -178,15 +196,27 @@ class SubsidyFigure(models.Model):
         return f"{self.enterprise} {self.year} v{self.version}"
 
     @property
+    def settled_value(self):
+        """I10: what this version has given the enterprise: cash paid plus recovery netted from the
+        payment, less what was recovered on it."""
+        return money(self.paid_amount or 0) + self.netted - self.recovered
+
+    @property
     def due(self):
         """What this version still asks to pay: its amount less what the other versions of the same
-        enterprise and year have been paid. Read from the paid rows now, never from the trace (which
-        records what had been paid when the figure was computed: a version paid later counts too)."""
-        from django.db.models import Sum
+        enterprise and year have given the enterprise. Read from the rows now, never from the trace (which
+        records what had been paid when the figure was computed: a version paid later counts too).
+        Negative when more was paid than this version's amount: a recovery (I10)."""
+        others = type(self).objects.filter(enterprise_id=self.enterprise_id, year=self.year).exclude(pk=self.pk)
+        return self.amount - sum((r.settled_value for r in others.only(
+            "paid_amount", "netted", "recovered")), money(0))
 
-        paid = (type(self).objects.filter(enterprise_id=self.enterprise_id, year=self.year, state=CS.PAID)
-                .exclude(pk=self.pk).aggregate(s=Sum("paid_amount"))["s"])
-        return self.amount - money(paid or 0)
+    @property
+    def recovery_outstanding(self):
+        """I10: what of this version's recovery is still owed (only an approved version is owed)."""
+        if self.state != CS.APPROVED:
+            return money(0)
+        return self.recovery - self.recovered
 
     @transition(field=state, source=CS.COMPUTED, target=CS.APPROVED)
     def approve(self, *, by) -> None:
@@ -215,6 +245,7 @@ class GrantComputation(SubsidyFigure):
             models.UniqueConstraint(fields=["enterprise", "year", "version"], name="grant_enterprise_year_version"),
             models.CheckConstraint(condition=Q(amount__gte=0) & Q(amount__lte=models.F("uncapped_amount")),
                                    name="grant_amount_range"),
+            *_recovery_constraints("grant"),
         ]
 
 
@@ -228,6 +259,7 @@ class PremiumSubsidy(SubsidyFigure):
             models.UniqueConstraint(fields=["enterprise", "year", "version"],
                                     name="premium_enterprise_year_version"),
             models.CheckConstraint(condition=Q(amount__gte=0), name="premium_amount_not_negative"),
+            *_recovery_constraints("premium"),
         ]
 
 

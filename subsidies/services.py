@@ -26,6 +26,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from django.db import connection, transaction
 from django.db.models import Sum
@@ -40,6 +41,7 @@ from core.models import Organization, SchemeVersion
 from core.money import ZERO, money, parse_money
 from core.permissions import require
 from core.services import audit_record, notify, users_of, users_with_role
+from projects.choices import ProjectState
 from projects.models import Milestone, Project
 
 from . import permissions as perms
@@ -57,10 +59,18 @@ from .models import (
 from .selectors import ledger_input, ledger_inputs
 
 CS = ComputationState
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+# I11: projects in the scheme (approved or later); drafts, filings in review, rejected ones are not.
+IN_SCHEME = (ProjectState.APPROVED, ProjectState.ACTIVE, ProjectState.COMPLETED, ProjectState.TERMINATED)
 
 
 def _s(value: Decimal) -> str:
     return format(value, "f")
+
+
+def _local_day(moment) -> str | None:
+    return timezone.localtime(moment, SHANGHAI).date().isoformat() if moment else None
 
 
 def _check_not_blacklisted(org: Organization) -> None:
@@ -119,10 +129,17 @@ def policy_create(*, by, project: Project, insurer: Organization, type: str, pre
     return policy
 
 
+def claim_default_loss_year(*, milestone: Milestone | None, paid_on: date | None) -> int:
+    """I10: the year of the failed milestone's decision, else of the payment (the loss event), else this year."""
+    if milestone is not None and milestone.decided_at is not None:
+        return timezone.localtime(milestone.decided_at, SHANGHAI).year
+    return (paid_on or timezone.localdate()).year
+
+
 @transaction.atomic
 def claim_create(*, by, policy: InsurancePolicy, assessed_loss: Decimal, paid_amount: Decimal = ZERO,
                  paid_on: date | None = None, milestone: Milestone | None = None,
-                 description: str = "") -> InsuranceClaim:
+                 description: str = "", loss_year: int | None = None) -> InsuranceClaim:
     require(perms.can_record_claim(by, policy))
     assessed_loss = parse_money(assessed_loss, field="assessed_loss")
     paid_amount = parse_money(paid_amount, field="paid_amount")
@@ -137,12 +154,35 @@ def claim_create(*, by, policy: InsurancePolicy, assessed_loss: Decimal, paid_am
     if paid_amount > policy.cover:
         raise DomainError(_("赔付金额超过保险金额（R9）"), code="over_cover", rule="R9",
                           fields={"paid_amount": [_("超过保险金额")]})
+    if loss_year is None:
+        loss_year = claim_default_loss_year(milestone=milestone, paid_on=paid_on)
+    started = policy.project.start_date.year
+    if loss_year < started:
+        raise DomainError(_("损失所属年度 %(y)s 早于项目开始年度 %(s)s（I10）") % {"y": loss_year, "s": started},
+                          code="loss_year_before_project", rule="I10",
+                          fields={"loss_year": [_("不得早于项目开始年度 %(s)s") % {"s": started}]})
     claim = InsuranceClaim.objects.create(policy=policy, milestone=milestone, assessed_loss=assessed_loss,
                                           paid_amount=paid_amount, paid_on=paid_on, description=description,
-                                          created_by=by)
+                                          loss_year=loss_year, created_by=by)
     audit_record(actor=by, target=claim, action="claim_create",
-                 data={"assessed_loss": _s(assessed_loss), "paid_amount": _s(paid_amount)})
+                 data={"assessed_loss": _s(assessed_loss), "paid_amount": _s(paid_amount), "loss_year": loss_year})
     return claim
+
+
+@transaction.atomic
+def policy_attach_document(*, by, policy: InsurancePolicy, document) -> InsurancePolicy:
+    """R12, I11: file (or replace) the policy document after the policy was recorded."""
+    policy = InsurancePolicy.objects.select_for_update().select_related("project__enterprise").get(pk=policy.pk)
+    require(perms.can_record_policy(by, policy.project))
+    if not document:
+        raise DomainError(_("请上传保单文件（R12）"), code="document_required", rule="R12",
+                          fields={"document": [_("请上传保单文件")]})
+    check_upload(document, field="document")  # R12: PDF or image, judged by the bytes
+    replaced = bool(policy.document)
+    policy.document = document
+    policy.save(update_fields=["document"])
+    audit_record(actor=by, target=policy, action="policy_document_replace" if replaced else "policy_document_add")
+    return policy
 
 
 @transaction.atomic
@@ -274,50 +314,55 @@ def grant_figure(*, rate: Decimal, cap: Decimal, projects: list[dict]) -> Figure
 
 
 def premium_figure(*, rate: Decimal, cap: Decimal, policies: list[dict], others: list[dict]) -> Figure:
-    """R9, I6, I8, R20 for one enterprise and year.
+    """R9, I6, I12, R20 for one enterprise and year: non-duplication is per premium (I12).
 
-    Per type (the same-type premiums of the year): what our policy alone would
-    pay is min(rate × premium, cap); the best single policy is the larger of
-    that and any one other policy's payment; ours is the best less what the
-    others already paid, never below zero. The year's total is capped at
-    ``cap`` (I6). Rounded once at the end (I4).
+    For each premium (policy): ours = min(rate × premium, cap) (our policy alone never pays more than
+    the cap, R9); the best single policy = the larger of ours and the largest other same-type subsidy
+    recorded *on that premium*; we pay the best less what the others paid on that premium, floored at
+    0. Another policy's payment on a different premium never reduces ours; a record attached to no
+    premium of ours reduces nothing and is listed as ``unattached`` for the reviewer. The year's sum is
+    then capped at ``cap`` (I6). Rounded once at the end (I4).
     """
-    by_type: dict[str, dict] = {}
+    on_premium: dict[int, list] = defaultdict(list)
+    unattached = []
+    by_policy = {p.get("policy"): p for p in policies}
+    for o in others:
+        target = by_policy.get(o.get("policy")) if o.get("policy") is not None else None
+        if target is not None and target["type"] == o["type"]:
+            on_premium[o["policy"]].append(o)
+        else:
+            unattached.append(o)
     raw_total = Decimal(0)
-    policy_rows = []
+    due_total = Decimal(0)
+    rows = []
     for p in policies:
         share = rate * p["premium"]
         raw_total += share
-        policy_rows.append({**{k: v for k, v in p.items() if k != "premium"}, "premium": _s(p["premium"]),
-                            "share": _s(share)})
-        t = by_type.setdefault(p["type"], {"premium": Decimal(0), "others": []})
-        t["premium"] += p["premium"]
-    for o in others:
-        if o["type"] in by_type:
-            by_type[o["type"]]["others"].append(o)
-    type_rows = []
-    due_total = Decimal(0)
-    for type_, t in sorted(by_type.items()):
-        alone = min(rate * t["premium"], cap)
-        others_total = sum((o["amount"] for o in t["others"]), Decimal(0))
-        best_other = max((o["amount"] for o in t["others"]), default=Decimal(0))
+        alone = min(share, cap)
+        mine = on_premium.get(p.get("policy"), []) if p.get("policy") is not None else []
+        others_total = sum((o["amount"] for o in mine), Decimal(0))
+        best_other = max((o["amount"] for o in mine), default=Decimal(0))
         best = max(alone, best_other)
         due = max(best - others_total, Decimal(0))
         due_total += due
-        type_rows.append({
-            "type": type_, "premium": _s(t["premium"]), "share": _s(rate * t["premium"]),
-            "alone": _s(alone), "alone_capped": money(rate * t["premium"]) > cap,
-            "others": [{"name": o["name"], "issuer": o["issuer"], "amount": _s(o["amount"])} for o in t["others"]],
-            "others_total": _s(others_total), "best_single": _s(best), "due": _s(due),
-        })
+        rows.append({**{k: v for k, v in p.items() if k != "premium"}, "premium": _s(p["premium"]),
+                     "share": _s(share), "alone": _s(alone), "alone_capped": money(share) > cap,
+                     "others": [_other_row(o) for o in mine], "others_total": _s(others_total),
+                     "best_single": _s(best), "due": _s(due)})
     year_capped = money(due_total) > cap  # at the fen, as the grant's cap (I4)
-    capped = year_capped or any(r["alone_capped"] for r in type_rows)
+    capped = year_capped or any(r["alone_capped"] for r in rows)
     amount = money(min(due_total, cap))
-    trace = {"rule": "R9/I6/I8", "rate": _s(rate), "policies": policy_rows, "types": type_rows,
+    trace = {"rule": "R9/I6/I12", "rate": _s(rate), "premiums": rows,
+             "unattached_others": [_other_row(o) for o in unattached],
              "raw_sum": _s(raw_total), "due_sum": _s(due_total), "cap": _s(cap), "capped": capped,
              "year_cap_applied": year_capped, "cap_cut": _s(money(due_total - cap)) if year_capped else "0.00",
              "amount": _s(amount), "rounding": "I4"}
     return Figure(amount=amount, uncapped=money(raw_total), capped=capped, trace=trace)
+
+
+def _other_row(o: dict) -> dict:
+    return {"name": o["name"], "issuer": o["issuer"], "type": o["type"], "amount": _s(o["amount"]),
+            "policy": o.get("policy")}
 
 
 def _same(fig: Figure, latest: SubsidyFigure, scheme: SchemeVersion) -> bool:
@@ -326,6 +371,12 @@ def _same(fig: Figure, latest: SubsidyFigure, scheme: SchemeVersion) -> bool:
     b = {k: v for k, v in latest.trace.items() if k not in strip}
     return (latest.amount == fig.amount and latest.uncapped_amount == fig.uncapped
             and latest.capped == fig.capped and latest.scheme_id == scheme.pk and a == b)
+
+
+def _year_settled(versions) -> Decimal:
+    """I10: what the enterprise has been given for one year so far, over all versions: cash paid, plus
+    recoveries netted from those payments, less what was recovered."""
+    return sum((v.settled_value for v in versions), ZERO)
 
 
 def _store(model, *, year: int, scheme: SchemeVersion, figures: dict[int, Figure], scheme_trace: dict,
@@ -346,7 +397,7 @@ def _store(model, *, year: int, scheme: SchemeVersion, figures: dict[int, Figure
             result.unchanged.append(latest)
             continue
         trace = {**fig.trace, "scheme": scheme_trace}
-        paid = sum((v.paid_amount or ZERO for v in versions if v.state == CS.PAID), ZERO)
+        paid = _year_settled(versions)
         trace["previously_paid"] = _s(paid)
         if latest is not None:
             trace["supersedes"] = {"version": latest.version, "state": latest.state}
@@ -354,7 +405,7 @@ def _store(model, *, year: int, scheme: SchemeVersion, figures: dict[int, Figure
                 to_supersede.append(latest)
         new_rows.append(model(enterprise_id=ent_id, year=year, version=(latest.version + 1) if latest else 1,
                               amount=fig.amount, uncapped_amount=fig.uncapped, capped=fig.capped, trace=trace,
-                              scheme=scheme))
+                              scheme=scheme, recovery=max(paid - fig.amount, ZERO)))
     for row in to_supersede:
         row.supersede()
         row.save(update_fields=["state"])
@@ -415,9 +466,12 @@ def grant_compute(*, year: int, by=None) -> RunResult:
     scheme = scheme_for_year(year)
     rate, cap = scheme.grant_rate, scheme.grant_cap
     audits = {a["project_id"]: a for a in AnnualAudit.objects.filter(year=year).values(
-        "project_id", "audited_input", "ledger_input", "reason")}
+        "pk", "project_id", "audited_input", "ledger_input", "reason", "opinion_at")}
     ledger = ledger_inputs(year)
-    claims = dict(InsuranceClaim.objects.filter(paid_on__year=year, paid_amount__gt=0)
+    # I10: only claims paid to the enterprise (it is the insured) count, against the year of the input
+    # they compensate (loss_year), whenever they were paid.
+    claims = dict(InsuranceClaim.objects.filter(loss_year=year, paid_amount__gt=0,
+                                                policy__insured=InsuredParty.ENTERPRISE)
                   .values_list("policy__project_id").annotate(s=Sum("paid_amount")).values_list(
                       "policy__project_id", "s"))
     project_ids = sorted(set(audits) | {p for p, v in ledger.items() if v > 0})
@@ -427,7 +481,7 @@ def grant_compute(*, year: int, by=None) -> RunResult:
         for row in Project.objects.filter(pk__in=chunk).values("pk", "title", "notice_number", "enterprise_id",
                                                                "enterprise__name", "enterprise__blacklisted"):
             projects[row["pk"]] = row
-    per_enterprise: dict[int, dict] = defaultdict(lambda: {"rows": [], "pending": []})
+    per_enterprise: dict[int, dict] = defaultdict(lambda: {"rows": [], "pending": [], "excluded": []})
     result = RunResult(year=year)
     excluded = {}
     for pid in project_ids:
@@ -442,9 +496,15 @@ def grant_compute(*, year: int, by=None) -> RunResult:
         if audit is None:
             per_enterprise[ent]["pending"].append({**desc, "ledger_input": _s(ledger_value)})
             continue
+        evaluation = {"audit": audit["pk"], "audited_input": _s(audit["audited_input"]),
+                      "opinion_on": _local_day(audit["opinion_at"])}
+        if audit["opinion_at"] is None:  # I18: the enterprise's acceptance opinion is not on file yet
+            per_enterprise[ent]["excluded"].append({**desc, **evaluation, "reason": "opinion_missing",
+                                                    "rule": "I18"})
+            continue
         per_enterprise[ent]["rows"].append({
             **desc, "input": audit["audited_input"], "claims": claims.get(pid) or ZERO,
-            "ledger_input": _s(audit["ledger_input"]), "audit_reason": audit["reason"],
+            "ledger_input": _s(audit["ledger_input"]), "audit_reason": audit["reason"], "evaluation": evaluation,
         })
     result.excluded = [{"enterprise": e, "name": n, "rule": "R17", "reason": "blacklisted"}
                        for e, n in sorted(excluded.items())]
@@ -452,6 +512,7 @@ def grant_compute(*, year: int, by=None) -> RunResult:
     for ent, data in per_enterprise.items():
         fig = grant_figure(rate=rate, cap=cap, projects=data["rows"])
         fig.trace["pending_audit"] = data["pending"]
+        fig.trace["excluded"] = data["excluded"]
         figures[ent] = fig
     _store(GrantComputation, year=year, scheme=scheme, figures=figures,
            scheme_trace=_scheme_trace(scheme, year, "grant_rate", "grant_cap"), result=result)
@@ -471,31 +532,48 @@ def premium_compute(*, year: int, by=None) -> RunResult:
     _may_compute(by)
     _lock_year(RunKind.PREMIUM, year)
     scheme = scheme_for_year(year)
-    policies = (InsurancePolicy.objects.filter(start_date__year=year, insured=InsuredParty.ENTERPRISE)
-                .values("pk", "policy_number", "type", "premium", "project_id", "project__title",
-                        "project__enterprise_id", "project__enterprise__name", "project__enterprise__blacklisted")
+    # I11: the enterprise's premiums (it is the insured) of the year on projects in the scheme, with the
+    # policy document on file. A policy without its document is listed, not subsidised, so the reviewer
+    # sees why; one bought after the cooperation started is subsidised and flagged 合作后投保.
+    policies = (InsurancePolicy.objects.filter(start_date__year=year, insured=InsuredParty.ENTERPRISE,
+                                               project__state__in=IN_SCHEME)
+                .values("pk", "policy_number", "type", "premium", "start_date", "document", "project_id",
+                        "project__title", "project__start_date", "project__enterprise_id",
+                        "project__enterprise__name", "project__enterprise__blacklisted")
                 .order_by("pk"))
     per_enterprise: dict[int, list] = defaultdict(list)
+    no_document: dict[int, list] = defaultdict(list)
     excluded = {}
     for p in policies:
         ent = p["project__enterprise_id"]
         if p["project__enterprise__blacklisted"]:
             excluded[ent] = p["project__enterprise__name"]
             continue
-        per_enterprise[ent].append({"policy": p["pk"], "number": p["policy_number"], "type": p["type"],
-                                    "project": p["project_id"], "title": p["project__title"],
-                                    "premium": p["premium"]})
+        row = {"policy": p["pk"], "number": p["policy_number"], "type": p["type"], "project": p["project_id"],
+               "title": p["project__title"], "premium": p["premium"], "start_date": p["start_date"].isoformat(),
+               "after_start": p["start_date"] > p["project__start_date"]}
+        if not p["document"]:
+            no_document[ent].append({**{k: v for k, v in row.items() if k != "premium"},
+                                     "premium": _s(p["premium"]), "reason": "no_document", "rule": "I11"})
+            continue
+        per_enterprise[ent].append(row)
+    for ent in no_document:
+        per_enterprise.setdefault(ent, [])
     others: dict[int, list] = defaultdict(list)
     for o in OtherPolicySubsidy.objects.filter(year=year, enterprise_id__in=list(per_enterprise)).values(
-            "enterprise_id", "policy_name", "issuer", "type", "amount").order_by("pk"):
+            "enterprise_id", "policy_name", "issuer", "type", "amount", "policy_id").order_by("pk"):
         others[o["enterprise_id"]].append({"name": o["policy_name"], "issuer": o["issuer"], "type": o["type"],
-                                           "amount": o["amount"]})
+                                           "amount": o["amount"], "policy": o["policy_id"]})
     result = RunResult(year=year)
     result.excluded = [{"enterprise": e, "name": n, "rule": "R17", "reason": "blacklisted"}
                        for e, n in sorted(excluded.items())]
-    figures = {ent: premium_figure(rate=scheme.premium_rate, cap=scheme.premium_cap, policies=rows,
-                                   others=others.get(ent, []))
-               for ent, rows in per_enterprise.items()}
+    figures = {}
+    for ent, rows in per_enterprise.items():
+        fig = premium_figure(rate=scheme.premium_rate, cap=scheme.premium_cap, policies=rows,
+                             others=others.get(ent, []))
+        fig.trace["excluded_policies"] = no_document.get(ent, [])
+        fig.trace["after_start"] = [r["policy"] for r in rows if r["after_start"]]
+        figures[ent] = fig
     _store(PremiumSubsidy, year=year, scheme=scheme, figures=figures,
            scheme_trace=_scheme_trace(scheme, year, "premium_rate", "premium_cap"), result=result)
     _record_run(RunKind.PREMIUM, result, by)
@@ -537,10 +615,12 @@ def figure_approve(*, figure: SubsidyFigure, by) -> SubsidyFigure:
             older.save(update_fields=["state"])
             audit_record(actor=by, target=older, action="supersede", from_state=CS.APPROVED,
                          to_state=CS.SUPERSEDED, reason=_("新版本 v%(v)s 已审定") % {"v": fig.version})
+    # I10: what was paid above this version is owed back; read now (a payment may have come since computing).
+    fig.recovery = max(_year_settled(r for r in rows if r.pk != fig.pk) - fig.amount, ZERO)
     fig.approve(by=by)
-    fig.save(update_fields=["state", "approved_by", "approved_at"])
+    fig.save(update_fields=["state", "approved_by", "approved_at", "recovery"])
     audit_record(actor=by, target=fig, action="approve", from_state=CS.COMPUTED, to_state=CS.APPROVED,
-                 data={"amount": _s(fig.amount)})
+                 data={"amount": _s(fig.amount), "recovery": _s(fig.recovery)})
     text = _("%(year)s 年度%(what)s已审定：¥%(a)s") % {"year": fig.year, "what": _label(model),
                                                      "a": f"{fig.amount:,.2f}"}
     notify(users=list(users_of(fig.enterprise, Role.ENTERPRISE)) + list(users_with_role(Role.FINANCE)),
@@ -548,39 +628,123 @@ def figure_approve(*, figure: SubsidyFigure, by) -> SubsidyFigure:
     return fig
 
 
+FIGURE_MODELS = (GrantComputation, PremiumSubsidy)  # lock order: grants before premiums, each in pk order
+
+
+def _kind_of(model) -> str:
+    return RunKind.GRANT if model is GrantComputation else RunKind.PREMIUM
+
+
+@dataclass
+class Settlement:
+    """I10: what paying ``figure`` now means: its due, the recoveries netted from it, the cash to pay."""
+    due: Decimal
+    netted: Decimal
+    cash: Decimal
+    recoveries: list  # [(figure, amount netted from it)]
+
+
+def _outstanding_recoveries(enterprise_id: int, *, exclude, lock: bool) -> list:
+    """Approved versions of the enterprise with a recovery still owed, oldest year first (both kinds)."""
+    found = []
+    for model in FIGURE_MODELS:
+        qs = model.objects.filter(enterprise_id=enterprise_id, state=CS.APPROVED, recovery__gt=0)
+        if lock:
+            qs = qs.select_for_update().order_by("pk")
+        found += [r for r in qs if r.recovery_outstanding > 0 and r != exclude]
+    return sorted(found, key=lambda r: (r.year, _kind_of(type(r)), r.pk))
+
+
+def figure_settlement(figure: SubsidyFigure, *, lock: bool = False) -> Settlement:
+    """I10: the due amount of an approved figure, less the enterprise's outstanding recoveries (netted from
+    its next payment, never lost, never paid twice)."""
+    due = figure.due
+    recoveries, left = [], max(due, ZERO)
+    for r in _outstanding_recoveries(figure.enterprise_id, exclude=figure, lock=lock):
+        take = min(left, r.recovery_outstanding)
+        if take <= 0:
+            break
+        recoveries.append((r, take))
+        left -= take
+    netted = sum((t for _r, t in recoveries), ZERO)
+    return Settlement(due=due, netted=netted, cash=max(due, ZERO) - netted, recoveries=recoveries)
+
+
+def _lock_for_payment(figure: SubsidyFigure) -> None:
+    """Lock the year's versions of the figure and the enterprise's approved rows of both kinds, grants
+    first, each in pk order: two payments cannot both see "nothing paid yet" or net the same recovery."""
+    for model in FIGURE_MODELS:
+        qs = model.objects.filter(enterprise_id=figure.enterprise_id, state=CS.APPROVED)
+        if model is type(figure):
+            qs = qs | model.objects.filter(enterprise_id=figure.enterprise_id, year=figure.year)
+        list(qs.select_for_update().order_by("pk").values_list("pk", flat=True))
+
+
 @transaction.atomic
 def figure_pay(*, figure: SubsidyFigure, by, amount: Decimal, paid_on: date, voucher: str) -> SubsidyFigure:
-    """The finance officer records the payment of an approved figure (amount, date, voucher)."""
+    """The finance officer records the payment of an approved figure (amount, date, voucher).
+
+    I10: the enterprise's outstanding recoveries (approved versions below what was paid) are netted from
+    this payment; the amount paid is the due less what is netted, and the recoveries are settled with it.
+    R17: a blacklisted enterprise is paid nothing.
+    """
     require(perms.can_pay_figure(by))
     model = type(figure)
-    # Lock every version of this enterprise and year (pk order): two payments cannot both see
-    # "nothing paid yet", and ``due`` counts a version paid after this one was computed.
-    list(model.objects.select_for_update().filter(enterprise_id=figure.enterprise_id, year=figure.year)
-         .order_by("pk").values_list("pk", flat=True))
+    _lock_for_payment(figure)
     fig = model.objects.select_related("enterprise").get(pk=figure.pk)
     if fig.state != CS.APPROVED:
         raise TransitionNotAllowed(_("当前状态为“%(s)s”，只有已审定的金额可以登记拨付") % {"s": fig.get_state_display()})
-    amount = parse_money(amount)
-    due = fig.due
-    if due < 0:
-        raise DomainError(_("新版本金额低于已拨付金额，须另行追回，不能登记拨付"), code="recovery_needed")
-    if amount != due:
-        raise DomainError(_("拨付金额 ¥%(a)s 与审定应付金额 ¥%(d)s 不一致") % {"a": f"{amount:,.2f}", "d": f"{due:,.2f}"},
-                          code="amount_mismatch", fields={"amount": [_("须等于审定应付金额")]})
-    if due > 0 and not voucher.strip():
+    _check_not_blacklisted(fig.enterprise)
+    amount = parse_money(amount, field="amount")
+    plan = figure_settlement(fig, lock=True)
+    if plan.due < 0:
+        raise DomainError(_("本版本低于已拨付金额，差额 ¥%(r)s 须追回，将从该企业下一笔拨付中抵扣（I10）")
+                          % {"r": f"{-plan.due:,.2f}"}, code="recovery_pending", rule="I10")
+    if amount != plan.cash:
+        detail = _("拨付金额 ¥%(a)s 与应付金额 ¥%(d)s 不一致") % {"a": f"{amount:,.2f}", "d": f"{plan.cash:,.2f}"}
+        if plan.netted:
+            detail += _("（审定应付 ¥%(due)s，抵扣追回款 ¥%(n)s，I10）") % {"due": f"{plan.due:,.2f}",
+                                                                   "n": f"{plan.netted:,.2f}"}
+        raise DomainError(detail, code="amount_mismatch", rule="I10" if plan.netted else None,
+                          fields={"amount": [_("须等于应付金额 ¥%(c)s") % {"c": f"{plan.cash:,.2f}"}]})
+    if plan.cash > 0 and not voucher.strip():
         raise DomainError(_("请填写凭证号"), code="voucher_required", fields={"voucher": [_("请填写凭证号")]})
-    fig.pay(by=by, amount=amount, on=paid_on, voucher=voucher.strip())
-    fig.save(update_fields=["state", "paid_by", "paid_amount", "paid_on", "voucher"])
+    voucher = voucher.strip()
+    for rec, take in plan.recoveries:
+        _settle_recovery(rec, take, by=by, against=fig, paid_on=paid_on, voucher=voucher)
+    fig.netted = plan.netted
+    fig.netted_from = [{"kind": _kind_of(type(r)), "id": r.pk, "year": r.year, "version": r.version,
+                        "amount": _s(t)} for r, t in plan.recoveries]
+    fig.pay(by=by, amount=amount, on=paid_on, voucher=voucher)
+    fig.save(update_fields=["state", "paid_by", "paid_amount", "paid_on", "voucher", "netted", "netted_from"])
     audit_record(actor=by, target=fig, action="pay", from_state=CS.APPROVED, to_state=CS.PAID,
-                 data={"amount": _s(amount), "paid_on": paid_on.isoformat(), "voucher": voucher})
-    notify(users=users_of(fig.enterprise, Role.ENTERPRISE), verb="subsidy_paid",
-           text=_("%(year)s 年度%(what)s已拨付 ¥%(a)s") % {"year": fig.year, "what": _label(model),
-                                                         "a": f"{amount:,.2f}"})
+                 data={"amount": _s(amount), "paid_on": paid_on.isoformat(), "voucher": voucher,
+                       "due": _s(plan.due), "netted": _s(plan.netted)})
+    text = _("%(year)s 年度%(what)s已拨付 ¥%(a)s") % {"year": fig.year, "what": _label(model), "a": f"{amount:,.2f}"}
+    if plan.netted:
+        text += _("（已抵扣追回款 ¥%(n)s）") % {"n": f"{plan.netted:,.2f}"}
+    notify(users=users_of(fig.enterprise, Role.ENTERPRISE), verb="subsidy_paid", text=text)
     return fig
+
+
+def _settle_recovery(rec: SubsidyFigure, take: Decimal, *, by, against: SubsidyFigure, paid_on: date,
+                     voucher: str) -> None:
+    """I10: ``take`` of ``rec``'s recovery was netted from the payment of ``against``; once the whole
+    recovery is settled the version is closed as paid (nothing more is paid on it)."""
+    rec.recovered += take
+    fields = ["recovered"]
+    if rec.recovered == rec.recovery:
+        rec.pay(by=by, amount=ZERO, on=paid_on, voucher=voucher)
+        fields += ["state", "paid_by", "paid_amount", "paid_on", "voucher"]
+    rec.save(update_fields=fields)
+    audit_record(actor=by, target=rec, action="recovery_netted", from_state=CS.APPROVED, to_state=rec.state,
+                 reason=_("从 %(y)s 年度%(what)s的拨付中抵扣") % {"y": against.year, "what": _label(type(against))},
+                 data={"amount": _s(take), "against": against.pk, "recovered": _s(rec.recovered),
+                       "recovery": _s(rec.recovery)})
 
 
 __all__ = [
     "policy_create", "claim_create", "other_subsidy_create", "audit_save", "audit_opinion", "grant_compute",
     "premium_compute", "subsidies_prepare_year", "figure_approve", "figure_pay", "grant_figure", "premium_figure",
-    "scheme_for_year",
+    "scheme_for_year", "policy_attach_document", "figure_settlement", "claim_default_loss_year",
 ]

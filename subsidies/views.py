@@ -22,7 +22,7 @@ from projects.models import Milestone
 
 from . import forms, selectors, services
 from . import permissions as perms
-from .choices import ComputationState
+from .choices import ComputationState, InsuredParty
 from .documents import latest_per_enterprise, totals, year_workbook
 from .explain import explain_grant, explain_premium
 from .models import GrantComputation, PremiumSubsidy
@@ -92,12 +92,17 @@ def figure_detail(request, kind: str, pk: int):
     model, selector, explain, _compute = KINDS[kind]
     fig = get_object_or_404(selector(request.user), pk=pk)
     versions = selector(request.user).filter(enterprise_id=fig.enterprise_id, year=fig.year).order_by("version")
+    approved = fig.state == ComputationState.APPROVED
+    settlement = services.figure_settlement(fig) if approved else None  # I10: recoveries netted from this payment
     return render(request, "subsidies/figure.html", {
         "kind": kind, "fig": fig, "lines": explain(fig.trace), "versions": versions,
         "history": audit_history(fig), "label": model._meta.verbose_name,
         "can_approve": perms.can_approve_figure(request.user) and fig.state == ComputationState.COMPUTED,
-        "can_pay": perms.can_pay_figure(request.user) and fig.state == ComputationState.APPROVED,
-        "pay_form": forms.PayForm(initial={"amount": fig.due, "paid_on": timezone.localdate()}),
+        "can_pay": perms.can_pay_figure(request.user) and approved and settlement.due >= 0,
+        "settlement": settlement,
+        "after_start": [p for p in fig.trace.get("premiums", []) if p.get("after_start")],  # I11
+        "pay_form": forms.PayForm(initial={"amount": settlement.cash if settlement else fig.due,
+                                           "paid_on": timezone.localdate()}),
     })
 
 
@@ -233,12 +238,21 @@ def policies(request):
 def policy_detail(request, pk: int):
     _may_view(request.user)
     policy = get_object_or_404(selectors.policies_visible(request.user), pk=pk)
-    form = None
+    form = document_form = None
     may_record = perms.can_record_claim(request.user, policy)
     if may_record:
-        form = forms.ClaimForm(request.POST or None,
+        document_form = forms.PolicyDocumentForm()
+        if request.method == "POST" and "document" in request.FILES:  # R12, I11: the document filed later
+            document_form = forms.PolicyDocumentForm(request.POST, request.FILES)
+            if document_form.is_valid():
+                _r, ok = _call(request, services.policy_attach_document, by=request.user, policy=policy,
+                               document=document_form.cleaned_data["document"])
+                if ok:
+                    messages.success(request, _("保单文件已上传"))
+                    return redirect("subsidies:policy", pk=pk)
+        form = forms.ClaimForm(request.POST if request.method == "POST" and "document" not in request.FILES else None,
                                milestones=Milestone.objects.filter(project_id=policy.project_id))
-        if request.method == "POST" and form.is_valid():
+        if request.method == "POST" and form.is_bound and form.is_valid():
             _r, ok = _call(request, services.claim_create, by=request.user, policy=policy, **form.cleaned_data)
             if ok:
                 messages.success(request, _("理赔已登记"))
@@ -247,6 +261,7 @@ def policy_detail(request, pk: int):
         _refuse_unless(may_record)
     return render(request, "subsidies/policy.html", {
         "policy": policy, "claims": policy.claims.select_related("milestone"), "form": form,
+        "document_form": document_form,
         "others": policy.other_subsidies.all()})
 
 
@@ -266,7 +281,9 @@ def other_subsidies(request):
         ents = selectors.enterprises()
         if not perms.records_for_every_enterprise(request.user):
             ents = ents.filter(pk=request.user.organization_id)
-        form = forms.OtherSubsidyForm(request.POST or None, enterprises=ents)
+        policies = selectors.policies_visible(request.user).filter(insured=InsuredParty.ENTERPRISE).select_related(
+            "project")
+        form = forms.OtherSubsidyForm(request.POST or None, enterprises=ents, policies=policies)
         if request.method == "POST" and form.is_valid():
             _r, ok = _call(request, services.other_subsidy_create, by=request.user, **form.cleaned_data)
             if ok:

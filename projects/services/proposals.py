@@ -15,6 +15,7 @@ from core.models import Organization, SchemeVersion, User
 from core.money import money
 
 from .. import permissions as perms
+from ..acceptance import run_acceptance_checks
 from ..choices import AttachmentKind
 from ..choices import ProjectState as S
 from ..models import Milestone, Project
@@ -208,6 +209,7 @@ def project_accept(*, project: Project, actor: User) -> Project:
             listed = pgettext("标点", "、").join(missing)
             raise DomainError(_("R12：受理前须报备%(m)s") % {"m": listed}, code="attachments_missing",
                               rule="R12", fields={"attachments": [_("R12：缺少%(m)s") % {"m": listed}]})
+        run_acceptance_checks(project)  # R12: checks registered by higher apps (the insured project's policy)
     apply_transition(project, method="accept", actor=actor)
     text = _("项目“%(t)s”已受理，待组织专家评审（R13）") % {"t": project.title}
     tell_enterprise(project, "project_accepted", text)

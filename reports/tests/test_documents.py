@@ -6,7 +6,9 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from projects.tests.factories import pdf_file
 from reports import documents, selectors
+from subsidies.tests.helpers import with_opinion
 
 from .pdfcheck import cjk_embedded, filled_rects, page_texts, squeeze, text
 
@@ -148,9 +150,9 @@ def test_subsidy_decision_from_the_subsidies_computation_capped_at_3000000_R11(p
                                      start_date=date(year, 1, 1), end_date=date(year, 12, 31))
     subsidies.claim_create(by=demo.enterprise, policy=policy, assessed_loss=Decimal("1000000.00"),
                            paid_amount=Decimal("1000000.00"), paid_on=date(year, 6, 1))
-    subsidies.audit_save(by=demo.auditor, project=a, year=year, audited_input=Decimal("8000000.00"),
-                         reason="审计确认的企业自有投入高于账户拨付额")
-    subsidies.audit_save(by=demo.auditor, project=b, year=year, audited_input=Decimal("5000000.00"))
+    with_opinion(subsidies.audit_save(by=demo.auditor, project=a, year=year, audited_input=Decimal("8000000.00"),
+                         reason="审计确认的企业自有投入高于账户拨付额"))
+    with_opinion(subsidies.audit_save(by=demo.auditor, project=b, year=year, audited_input=Decimal("5000000.00")))
     subsidies.grant_compute(year=year, by=demo.reviewer)
     grant = GrantComputation.objects.get(enterprise=demo.ent1, year=year)
     assert grant.amount == Decimal("3000000.00") and grant.capped     # worked example 3: 2.1M + 1.5M capped
@@ -177,13 +179,14 @@ def subsidised(projects, demo):
     year = timezone.localdate().year
     a, b, c = projects
     # ledger inputs (releases and forfeitures to the platform): a 5,300,000, b and c 5,000,000 each
-    subsidies.audit_save(by=demo.auditor, project=a, year=year, audited_input=Decimal("5300000.00"))
-    subsidies.audit_save(by=demo.auditor, project=b, year=year, audited_input=Decimal("5000000.00"))
-    subsidies.audit_save(by=demo.auditor, project=c, year=year, audited_input=Decimal("4000000.00"),
-                         reason="审计核减了与项目无关的支出")
+    with_opinion(subsidies.audit_save(by=demo.auditor, project=a, year=year, audited_input=Decimal("5300000.00")))
+    with_opinion(subsidies.audit_save(by=demo.auditor, project=b, year=year, audited_input=Decimal("5000000.00")))
+    with_opinion(subsidies.audit_save(by=demo.auditor, project=c, year=year, audited_input=Decimal("4000000.00"),
+                         reason="审计核减了与项目无关的支出"))
     subsidies.policy_create(by=demo.enterprise, project=a, insurer=demo.insurer, type="rd_loss",
                             premium=Decimal("123456.78"), cover=Decimal("2000000.00"),
-                            start_date=date(year, 1, 1), end_date=date(year, 12, 31))
+                            start_date=date(year, 1, 1), end_date=date(year, 12, 31),
+                            document=pdf_file("保单.pdf"))  # I11: subsidised only with the document on file
     subsidies.grant_compute(year=year, by=demo.reviewer)
     subsidies.premium_compute(year=year, by=demo.reviewer)
     return projects

@@ -30,17 +30,35 @@ class PolicySerializer(serializers.ModelSerializer):
         return api_url(self.context.get("request"), "insurance-policy-document", obj.pk, obj.document)
 
 
+class PolicyWriteSerializer(PolicySerializer):
+    """POST insurance/policies/: JSON without the document, or multipart with it (R12, I11)."""
+    document = serializers.FileField(required=False, allow_null=True, write_only=True,
+                                     help_text="The policy document (PDF or image, judged by the bytes; R12).")
+
+    class Meta(PolicySerializer.Meta):
+        pass
+
+
+class PolicyDocumentSerializer(serializers.Serializer):
+    """POST insurance/policies/{id}/document/: add or replace the policy document (multipart ``document``)."""
+    document = serializers.FileField(help_text="PDF or image, judged by the bytes, at most 20 MB (R12).")
+
+
 class ClaimSerializer(serializers.ModelSerializer):
     milestone = serializers.PrimaryKeyRelatedField(queryset=Milestone.objects.all(), required=False,
                                                    allow_null=True)
     assessed_loss = serializers.DecimalField(**MONEY)
     paid_amount = serializers.DecimalField(**MONEY, default="0.00")
     project = serializers.IntegerField(source="policy.project_id", read_only=True)
+    loss_year = serializers.IntegerField(
+        required=False, allow_null=True, min_value=2000, max_value=2100,
+        help_text="I10: the year of the input the claim compensates; defaults to the year of the milestone's "
+                  "decision, else of the payment. Not before the project's start.")
 
     class Meta:
         model = InsuranceClaim
         fields = ["id", "policy", "project", "milestone", "description", "assessed_loss", "paid_amount", "paid_on",
-                  "created_at"]
+                  "loss_year", "created_at"]
         read_only_fields = ["created_at"]
 
 
@@ -82,14 +100,25 @@ class OtherSubsidySerializer(serializers.ModelSerializer):
 class FigureSerializer(serializers.ModelSerializer):
     amount = serializers.DecimalField(**MONEY, read_only=True)
     uncapped_amount = serializers.DecimalField(**MONEY, read_only=True)
-    paid_amount = serializers.DecimalField(**MONEY, read_only=True)
+    paid_amount = serializers.DecimalField(
+        **MONEY, read_only=True, allow_null=True,
+        help_text="Cash paid on this version (null until paid); with `netted`, what this payment settled.")
+    recovery = serializers.DecimalField(
+        **MONEY, read_only=True, help_text="I10: what was paid for the year above this version (追回).")
+    recovered = serializers.DecimalField(
+        **MONEY, read_only=True, help_text="I10: how much of `recovery` has been netted from later payments.")
+    recovery_outstanding = serializers.DecimalField(
+        **MONEY, read_only=True, help_text="I10: what of the recovery is still owed (approved versions only).")
+    netted = serializers.DecimalField(
+        **MONEY, read_only=True, help_text="I10: recoveries netted from this payment (listed in `netted_from`).")
     enterprise_name = serializers.CharField(source="enterprise.name", read_only=True)
     scheme_name = serializers.CharField(source="scheme.name", read_only=True)
 
     class Meta:
         fields = ["id", "enterprise", "enterprise_name", "year", "version", "amount", "uncapped_amount", "capped",
                   "trace", "state", "scheme", "scheme_name", "computed_at", "approved_by", "approved_at",
-                  "paid_amount", "paid_on", "voucher", "paid_by"]
+                  "paid_amount", "paid_on", "voucher", "paid_by", "recovery", "recovered", "recovery_outstanding",
+                  "netted", "netted_from"]
         read_only_fields = fields
 
 

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 from django.http import Http404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -26,17 +28,33 @@ class PolicyViewSet(_Scoped, mixins.ListModelMixin, mixins.RetrieveModelMixin, m
     serializer_class = s.PolicySerializer
     filterset_fields = ["project", "type", "insured"]
 
+    @extend_schema(request={"application/json": s.PolicySerializer, "multipart/form-data": s.PolicyWriteSerializer},
+                   responses={201: s.PolicySerializer})
     @idempotent
     def create(self, request, *args, **kwargs):
-        ser = self.get_serializer(data=request.data)
+        ser = s.PolicyWriteSerializer(data=request.data, context=self.get_serializer_context())
         ser.is_valid(raise_exception=True)
         policy = services.policy_create(by=request.user, **ser.validated_data)
         return Response(self.get_serializer(policy).data, status=status.HTTP_201_CREATED)
 
-    @action(detail=True, methods=["get"])
+    @extend_schema(methods=["GET"], request=None, responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
+    @extend_schema(methods=["POST"], request={"multipart/form-data": s.PolicyDocumentSerializer},
+                   responses={200: s.PolicySerializer})
+    @action(detail=True, methods=["get", "post"])
     def document(self, request, pk=None):
-        """R12: the policy document, for those who may see the policy (another enterprise's: 404)."""
+        """R12: GET the policy document, for those who may see the policy (another enterprise's: 404);
+        POST (multipart ``document``) adds or replaces it."""
+        if request.method == "POST":
+            return self._attach_document(request)
         return file_response(self.get_object().document)
+
+    @idempotent
+    def _attach_document(self, request):
+        policy = self.get_object()
+        ser = s.PolicyDocumentSerializer(data=request.data)
+        ser.is_valid(raise_exception=True)
+        policy = services.policy_attach_document(by=request.user, policy=policy, document=ser.validated_data["document"])
+        return Response(self.get_serializer(policy).data)
 
 
 class ClaimViewSet(_Scoped, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,

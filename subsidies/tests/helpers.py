@@ -64,3 +64,15 @@ def release(project: Project, seq: int, amount, *, on: datetime, kind: str = "re
 
 def at(y, m, d, h=12) -> datetime:
     return datetime(y, m, d, h, tzinfo=SH)
+
+
+def with_opinion(audit, opinion: str = "同意审计结论"):
+    """I18: the enterprise's acceptance opinion on the audit, so the project-year enters the grant."""
+    from core.choices import Role
+    from core.services import users_of
+    from subsidies.services import audit_opinion
+    from tests.factories import make_user
+
+    org = audit.project.enterprise
+    staff = users_of(org, Role.ENTERPRISE).first() or make_user(f"staff{org.pk}", org, Role.ENTERPRISE)
+    return audit_opinion(by=staff, audit=audit, opinion=opinion)

@@ -6,10 +6,11 @@ from decimal import Decimal
 import pytest
 from rest_framework.test import APIClient
 
+from projects.tests.factories import pdf_file
 from subsidies.models import GrantComputation
 from subsidies.services import audit_save, grant_compute
 
-from .helpers import at, make_project, release
+from .helpers import at, make_project, release, with_opinion
 
 pytestmark = pytest.mark.django_db
 
@@ -24,8 +25,8 @@ def client_for(user) -> APIClient:
 def grants(demo):
     p1 = make_project(demo, demo.ent1)
     p2 = make_project(demo, demo.ent2)
-    audit_save(by=demo.auditor, project=p1, year=2025, audited_input=Decimal("1000000.00"), reason="审计")
-    audit_save(by=demo.auditor, project=p2, year=2025, audited_input=Decimal("2000000.00"), reason="审计")
+    with_opinion(audit_save(by=demo.auditor, project=p1, year=2025, audited_input=Decimal("1000000.00"), reason="审计"))
+    with_opinion(audit_save(by=demo.auditor, project=p2, year=2025, audited_input=Decimal("2000000.00"), reason="审计"))
     grant_compute(year=2025, by=demo.reviewer)
     return p1, p2
 
@@ -82,6 +83,10 @@ def test_policy_claim_audit_premium_endpoints(demo, ledger_ok):
     assert r.status_code == 201, r.json()
     policy = r.json()
     assert (policy["insured"], policy["year"], policy["premium"]) == ("enterprise", 2025, "700000.00")
+    # I11: a premium is subsidised only with its policy document on file; it can follow the policy (R12)
+    r = ent.post(f"/api/v1/insurance/policies/{policy['id']}/document/", {"document": pdf_file("保单.pdf")},
+                 format="multipart")
+    assert r.status_code == 200 and r.json()["document"], r.json()
     r = ent.post("/api/v1/insurance/claims/", {"policy": policy["id"], "assessed_loss": "400000.00",
                                                "paid_amount": "300000.00", "paid_on": "2025-12-01"}, format="json")
     assert r.status_code == 201, r.json()

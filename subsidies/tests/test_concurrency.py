@@ -11,7 +11,7 @@ from core.exceptions import DomainError
 from subsidies.models import GrantComputation
 from subsidies.services import audit_save, figure_approve, grant_compute
 
-from .helpers import make_project
+from .helpers import make_project, with_opinion
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True),
               pytest.mark.usefixtures("ledger_ok")]  # the ledger's invariants hold after the races
@@ -40,8 +40,8 @@ def _race(*fns):
 
 def test_two_simultaneous_computations_make_one_version(demo):
     for ent in (demo.ent1, demo.ent2):
-        audit_save(by=demo.auditor, project=make_project(demo, ent), year=2025,
-                   audited_input=Decimal("1000000.00"), reason="审计")
+        with_opinion(audit_save(by=demo.auditor, project=make_project(demo, ent), year=2025,
+                   audited_input=Decimal("1000000.00"), reason="审计"))
     outcomes = _race(lambda: grant_compute(year=2025, by=demo.reviewer),
                      lambda: grant_compute(year=2025, by=demo.reviewer))
     assert not any(isinstance(o, Exception) for o in outcomes), outcomes
@@ -52,10 +52,10 @@ def test_two_simultaneous_computations_make_one_version(demo):
 
 def test_approval_racing_a_recomputation_never_loses_the_approval(demo):
     p = make_project(demo)
-    audit_save(by=demo.auditor, project=p, year=2025, audited_input=Decimal("1000000.00"), reason="审计")
+    with_opinion(audit_save(by=demo.auditor, project=p, year=2025, audited_input=Decimal("1000000.00"), reason="审计"))
     grant_compute(year=2025, by=demo.reviewer)
     v1 = GrantComputation.objects.get()
-    audit_save(by=demo.auditor, project=p, year=2025, audited_input=Decimal("2000000.00"), reason="更正")
+    with_opinion(audit_save(by=demo.auditor, project=p, year=2025, audited_input=Decimal("2000000.00"), reason="更正"))
     approve, _compute = _race(lambda: figure_approve(figure=v1, by=demo.reviewer),
                               lambda: grant_compute(year=2025, by=demo.reviewer))
     v1 = GrantComputation.objects.get(pk=v1.pk)

@@ -19,7 +19,7 @@ from subsidies.models import GrantComputation
 from subsidies.services import audit_save, claim_create, grant_compute, policy_create
 from tests.factories import OrganizationFactory
 
-from .helpers import make_project
+from .helpers import make_project, with_opinion
 
 RATE, CAP = Decimal("0.30"), Decimal("3000000.00")
 YEAR = 2025
@@ -53,8 +53,8 @@ def test_property_grant_compute_per_enterprise_within_cap_and_exact_r11_i4(demo,
         for org, projects in zip(orgs, enterprises, strict=False):
             for spec in projects:
                 project = make_project(demo, org)
-                audit_save(by=demo.auditor, project=project, year=YEAR, audited_input=spec["input"],
-                           reason="审计确认的实际投入")
+                with_opinion(audit_save(by=demo.auditor, project=project, year=YEAR, audited_input=spec["input"],
+                           reason="审计确认的实际投入"))
                 if spec["claims"]:
                     policy = policy_create(by=demo.reviewer, project=project, insurer=demo.insurer, type="rd_loss",
                                            premium=Decimal("10000.00"), cover=Decimal("50000000.00"),

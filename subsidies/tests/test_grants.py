@@ -23,13 +23,14 @@ from subsidies.services import (
 )
 from subsidies.tasks import prepare_year
 
-from .helpers import at, make_project, release
+from .helpers import at, make_project, release, with_opinion
 
 pytestmark = pytest.mark.django_db
 
 
 def _audited(demo, project, year, amount, reason=""):
-    return audit_save(by=demo.auditor, project=project, year=year, audited_input=Decimal(amount), reason=reason)
+    audit = audit_save(by=demo.auditor, project=project, year=year, audited_input=Decimal(amount), reason=reason)
+    return with_opinion(audit)
 
 
 def _policy(demo, project, premium="100000.00", type="rd_loss", start=date(2025, 4, 1)):

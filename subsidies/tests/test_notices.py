@@ -12,7 +12,7 @@ from core.models import Notification
 from core.services import users_with_role
 from subsidies.services import audit_save, grant_compute, policy_create, premium_compute, subsidies_prepare_year
 
-from .helpers import at, make_project, release
+from .helpers import at, make_project, release, with_opinion
 
 pytestmark = pytest.mark.django_db
 
@@ -26,7 +26,7 @@ def _notified(verb: str) -> list[int]:
 
 
 def _audited(demo, project, amount="3000000.00"):
-    return audit_save(by=demo.auditor, project=project, year=2025, audited_input=Decimal(amount))
+    return with_opinion(audit_save(by=demo.auditor, project=project, year=2025, audited_input=Decimal(amount)))
 
 
 def _policy(demo, project):

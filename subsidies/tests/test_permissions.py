@@ -26,7 +26,7 @@ from subsidies import permissions as perms
 from subsidies import services
 from subsidies.models import AnnualAudit, GrantComputation, InsurancePolicy, PremiumSubsidy
 
-from .helpers import make_project
+from .helpers import make_project, with_opinion
 
 pytestmark = pytest.mark.django_db
 
@@ -74,8 +74,8 @@ def world(demo) -> dict[str, Owned]:
         policy = services.policy_create(by=demo.reviewer, project=project, insurer=demo.insurer, type="rd_loss",
                                         premium=Decimal("100000.00"), cover=Decimal("1000000.00"),
                                         start_date=date(2025, 4, 1), end_date=date(2026, 3, 31))
-        audit = services.audit_save(by=demo.auditor, project=project, year=2025,
-                                    audited_input=Decimal("1000000.00"), reason="线下支付的研发费用")
+        audit = with_opinion(services.audit_save(by=demo.auditor, project=project, year=2025,
+                                    audited_input=Decimal("1000000.00"), reason="线下支付的研发费用"))
         out[key] = (org, staff, project, policy, audit)
     services.grant_compute(year=2025, by=demo.reviewer)
     services.premium_compute(year=2025, by=demo.reviewer)

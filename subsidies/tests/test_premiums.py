@@ -27,11 +27,11 @@ RATE, CAP = Decimal("0.8000"), Decimal("500000.00")
 GRATE, GCAP = Decimal("0.3000"), Decimal("3000000.00")
 
 
-def _policy(demo, project, premium, type="rd_loss", start=date(2025, 4, 1), insured="enterprise"):
+def _policy(demo, project, premium, type="rd_loss", start=date(2025, 4, 1), insured="enterprise", document=True):
     return policy_create(by=demo.enterprise if project.enterprise == demo.ent1 else demo.reviewer,
                          project=project, insurer=demo.insurer, type=type, premium=Decimal(premium),
                          cover=Decimal("8000000.00"), start_date=start, end_date=date(start.year + 1, 3, 31),
-                         insured=insured)
+                         insured=insured, document=pdf_file("保单.pdf") if document else None)
 
 
 @pytest.mark.django_db
@@ -48,7 +48,7 @@ def test_worked_example_4_premium_700000_capped_then_reduced_by_other_policy(dem
     premium_compute(year=2025, by=demo.reviewer)
     v2 = PremiumSubsidy.objects.get(enterprise=demo.ent1, year=2025, version=2)
     assert v2.amount == Decimal("150000.00")
-    t = v2.trace["types"][0]
+    t = v2.trace["premiums"][0]
     assert (t["best_single"], t["others_total"], t["due"]) == ("500000.00", "350000.00", "150000.00")
     assert v2.amount + Decimal(t["others_total"]) == Decimal("500000.00")
 
@@ -137,7 +137,7 @@ other_st = st.integers(min_value=1, max_value=80_000_000).map(lambda n: Decimal(
 @given(premium=premium_st, others=st.lists(other_st, max_size=3))
 def test_property_premium_plus_same_type_never_exceeds_best_single_policy_i8(premium, others):
     fig = premium_figure(rate=RATE, cap=CAP, policies=[{"policy": 1, "type": "rd_loss", "premium": premium}],
-                         others=[{"name": "外区政策", "issuer": "外区", "type": "rd_loss", "amount": a}
+                         others=[{"name": "外区政策", "issuer": "外区", "type": "rd_loss", "amount": a, "policy": 1}
                                  for a in others])
     ours_alone = money(min(RATE * premium, CAP))
     best_single = max([ours_alone, *others])
@@ -154,12 +154,14 @@ def test_property_premium_plus_same_type_never_exceeds_best_single_policy_i8(pre
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.tuples(st.sampled_from(["rd_loss", "transformation"]), premium_st), min_size=1, max_size=5),
        st.lists(st.tuples(st.sampled_from(["rd_loss", "transformation"]), other_st), max_size=4))
-def test_property_premium_total_within_cap_and_per_type_best(policies, others):
+def test_property_premium_total_within_cap_and_per_premium_best_i12(policies, others):
+    """I12: the others are each recorded on one premium (policy index modulo the count)."""
     fig = premium_figure(rate=RATE, cap=CAP,
                          policies=[{"policy": i, "type": t, "premium": p} for i, (t, p) in enumerate(policies)],
-                         others=[{"name": "n", "issuer": "i", "type": t, "amount": a} for t, a in others])
+                         others=[{"name": "n", "issuer": "i", "type": t, "amount": a, "policy": k % len(policies)}
+                                 for k, (t, a) in enumerate(others)])
     assert Decimal(0) <= fig.amount <= CAP
-    for row in fig.trace["types"]:
+    for row in fig.trace["premiums"]:
         mine = Decimal(row["due"])
         assert mine + Decimal(row["others_total"]) <= max(Decimal(row["best_single"]), Decimal(row["others_total"]))
 

@@ -9,10 +9,11 @@ import pytest
 from openpyxl import load_workbook
 
 from core.models import BlacklistEntry, SchemeVersion
+from projects.tests.factories import pdf_file
 from subsidies.models import AnnualAudit, GrantComputation, InsurancePolicy
 from subsidies.services import audit_save, claim_create, grant_compute, policy_create, premium_compute
 
-from .helpers import make_project
+from .helpers import make_project, with_opinion
 
 pytestmark = pytest.mark.django_db
 
@@ -23,10 +24,10 @@ def year_2025(demo):
     p2 = make_project(demo, demo.ent1, amounts=("5000000.00",), title="视觉检测系统")
     p3 = make_project(demo, demo.ent2, amounts=("3000000.00",), title="石墨烯涂层")
     for p, amount in ((p1, "8000000.00"), (p2, "5000000.00"), (p3, "3000000.00")):
-        audit_save(by=demo.auditor, project=p, year=2025, audited_input=Decimal(amount), reason="审计")
+        with_opinion(audit_save(by=demo.auditor, project=p, year=2025, audited_input=Decimal(amount), reason="审计"))
     policy = policy_create(by=demo.enterprise, project=p1, insurer=demo.insurer, type="rd_loss",
                            premium=Decimal("700000.00"), cover=Decimal("5000000.00"), start_date=date(2025, 4, 1),
-                           end_date=date(2026, 3, 31))
+                           end_date=date(2026, 3, 31), document=pdf_file("保单.pdf"))
     claim_create(by=demo.enterprise, policy=policy, assessed_loss=Decimal("1000000.00"),
                  paid_amount=Decimal("1000000.00"), paid_on=date(2025, 11, 1))
     grant_compute(year=2025, by=demo.reviewer)
