@@ -236,3 +236,15 @@ def test_r10_dossier_and_annual_report_list_the_loans(demo, project):
     assert project.pk in plan.project_ids
     back = list(documents.annual_audit_bodies(plan))[-1]
     assert "政策性融资担保贷款（R10）" in back and VALUES["guarantor"] in back and "3,000,000.00" in back
+
+
+def test_r10_seed_demo_records_one_granted_loan_once(db, ledger_ok):
+    import io
+
+    from django.core.management import call_command
+
+    call_command("seed_demo", stdout=io.StringIO())
+    call_command("seed_demo", stdout=io.StringIO())
+    loan = GuaranteeLoan.objects.get()
+    assert loan.state == "granted" and loan.amount == Decimal("3000000.00")
+    assert loan.project.title == "智能产线数字孪生联合实验室"
