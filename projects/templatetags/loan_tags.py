@@ -14,6 +14,8 @@ register = template.Library()
 def project_loans(context, project):
     user = context["request"].user
     loans = list(project.loans.order_by("pk"))
+    for loan in loans:  # the permission checks read loan.project: one query for the list, none per loan
+        loan.project = project
     may_record = bool(can_record(user, project)) and project.state in RECORDABLE_STATES
     if not loans and not may_record and not is_oversight(user):
         return {"show": False}

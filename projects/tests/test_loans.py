@@ -248,3 +248,20 @@ def test_r10_seed_demo_records_one_granted_loan_once(db, ledger_ok):
     loan = GuaranteeLoan.objects.get()
     assert loan.state == "granted" and loan.amount == Decimal("3000000.00")
     assert loan.project.title == "智能产线数字孪生联合实验室"
+
+
+def test_r10_loans_section_query_count_does_not_grow_with_loans(client, demo, project):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(demo.enterprise)
+    loans.loan_create(project=project, actor=demo.enterprise, **VALUES)
+    client.get(f"/projects/{project.pk}/")
+    with CaptureQueriesContext(connection) as one:
+        client.get(f"/projects/{project.pk}/")
+    for _i in range(3):
+        loans.loan_create(project=project, actor=demo.enterprise, **VALUES)
+    with CaptureQueriesContext(connection) as four:
+        html = client.get(f"/projects/{project.pk}/").content.decode()
+    assert html.count('data-loan-state="applied"') == 4
+    assert len(four) == len(one)
