@@ -68,3 +68,17 @@ def test_r12_api_upload_only_by_the_projects_parties(demo, draft):
     r = post(demo.enterprise, draft, kind="contract")
     assert r.status_code == 400 and "kind" in r.json()["fields"]
     assert not Attachment.objects.exists()
+
+
+def test_r12_api_upload_with_an_idempotency_key_is_stored_once(demo, draft):
+    def send(content=PDF_BYTES):
+        return api(demo.enterprise).post(
+            f"/api/v1/projects/{draft.pk}/attachments/", {"kind": "plan", "file": SimpleUploadedFile("方案.pdf", content)},
+            format="multipart", HTTP_IDEMPOTENCY_KEY="upload-plan-1")
+
+    first = send()
+    assert first.status_code == 201, first.content
+    again = send()
+    assert again.status_code == 201 and again.json()["id"] == first.json()["id"]
+    assert send(PNG_BYTES).status_code == 409  # the same key with another file
+    assert Attachment.objects.count() == 1
