@@ -37,10 +37,28 @@ MAX_KEY_LENGTH = 200
 def request_hash(request) -> str:
     try:
         body = json.dumps(request.data, sort_keys=True, cls=DjangoJSONEncoder, ensure_ascii=False)
-    except TypeError:  # uploads and other non-JSON bodies: hash the bytes
-        body = hashlib.sha256(request.body).hexdigest()
+    except TypeError:  # uploads (multipart): the fields and each file's name and bytes
+        body = _multipart_digest(request.data)
     raw = f"{request.method}\n{request.path}\n{body}".encode()
     return hashlib.sha256(raw).hexdigest()
+
+
+def _multipart_digest(data) -> str:
+    """The body of a multipart request, read through its parsed fields (the raw stream is consumed by then)."""
+    digest = hashlib.sha256()
+    items = data.lists() if hasattr(data, "lists") else ((k, [v]) for k, v in data.items())
+    for key, values in sorted(items, key=lambda kv: kv[0]):
+        for value in values:
+            digest.update(f"{key}\0".encode())
+            if hasattr(value, "chunks"):
+                digest.update(f"{getattr(value, 'name', '')}\0".encode())
+                for chunk in value.chunks():
+                    digest.update(chunk)
+                value.seek(0)
+            else:
+                digest.update(str(value).encode())
+            digest.update(b"\0")
+    return digest.hexdigest()
 
 
 def _replay(record: IdempotencyRecord, digest: str) -> Response:

@@ -30,3 +30,6 @@ admin.site.register(Attachment)
 admin.site.register(ExpertAssignment)
 admin.site.register(ConflictDeclaration)
 admin.site.register(NoticeCounter)
+
+
+from .loans import admin as loans_admin  # noqa: E402,F401  (R10: registers GuaranteeLoan)

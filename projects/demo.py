@@ -97,6 +97,7 @@ def seed(*, orgs: dict, scheme, stdout=None) -> None:
         _walk(title=title, ent=ent, plat=plat, state=state, amounts=amounts, scores=scores, orgs=orgs, users=users,
               scheme=scheme)
         created += 1
+    seed_loans(enterprise=users["enterprise"], reviewer=users["reviewer"])
     if stdout is not None:
         stdout.write(f"Demo projects: {created} created, {len(PROJECTS) - created} already present.")
     seed_competitive_selection(orgs=orgs, scheme=scheme, stdout=stdout)
@@ -126,3 +127,22 @@ def seed_competitive_selection(*, orgs: dict, scheme, stdout=None) -> None:
         services.project_approve(project=small, actor=reviewer, reason="择优立项：风险池可用余额足以垫付本项目")
     if stdout is not None:
         stdout.write("Demo competitive selection (I14): the smaller project approved past the larger one.")
+
+
+LOAN_PROJECT = "智能产线数字孪生联合实验室"
+
+
+def seed_loans(*, enterprise: User, reviewer: User) -> None:
+    """R10: a policy guarantee loan on the approved demo project, recommended by the bureau and granted.
+    Keyed by project and lender: running it twice changes nothing."""
+    from .loans import services as loans
+
+    project = Project.objects.filter(title=LOAN_PROJECT).first()
+    lender = "杭州联合农村商业银行萧山支行"
+    if project is None or project.loans.filter(lender=lender).exists():
+        return
+    loan = loans.loan_create(project=project, actor=enterprise, lender=lender, guarantor="杭州市融资担保有限公司",
+                             amount="3000000.00", rate="3.45", term_months=24,
+                             purpose="数字孪生联合实验室中试设备与流动资金")
+    loans.loan_recommend(loan=loan, actor=reviewer, reason="已立项项目，推荐给合作银行")
+    loans.loan_grant(loan=loan, actor=enterprise, reason="借款合同已签订，贷款已发放")

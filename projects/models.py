@@ -313,3 +313,6 @@ class NoticeCounter(models.Model):
 
     year = models.PositiveSmallIntegerField(primary_key=True)
     last = models.PositiveIntegerField(default=0)
+
+
+from .loans.models import GuaranteeLoan  # noqa: E402,F401  (R10; its own module, registered with this app)

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import views
+from .loans import views as loan_views
 
 app_name = "projects"
 urlpatterns = [
@@ -14,4 +15,6 @@ urlpatterns = [
     path("<int:pk>/attachments/", views.attachment_upload, name="attachment_upload"),
     path("<int:pk>/review/", views.review, name="review"),
     path("<int:pk>/do/<str:action>/", views.project_action, name="action"),
+    path("<int:pk>/loans/", loan_views.loan_create, name="loan_create"),
+    path("loans/<int:pk>/<str:action>/", loan_views.loan_action, name="loan_action"),
 ]

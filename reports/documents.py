@@ -344,7 +344,15 @@ def dossier_context(project_id: int, *, number: str, issued_on: date) -> dict:
     return {**page_context(title="项目档案", number=number, issued_on=issued_on), "project": project,
             "m": _project_money(project), "milestones": _milestone_rows(project.milestones.all()),
             "reviews": list(project.assignments.all()), "history": _history_rows(project), "postings": postings,
-            "attachments": list(project.attachments.all())}
+            "attachments": list(project.attachments.all()), "loans": _loan_rows([project.pk])}
+
+
+def _loan_rows(project_ids) -> list[dict]:
+    """R10: the guarantee loans of these projects, for the dossier and the annual report (no ledger figures)."""
+    from projects.loans.selectors import loans_of_projects
+
+    return [{"obj": loan, "amount": _plain(loan.amount), "rate": f"{loan.rate}%"}
+            for loan in loans_of_projects(project_ids)]
 
 
 def project_dossier(project_id: int, *, number: str, issued_on: date) -> Output:
@@ -510,6 +518,7 @@ def _back_body(plan: AnnualAuditPlan) -> str:
            "premiums": _subsidy_rows(f.premiums), "grant_total": format_cny(f.grant_total),
            "premium_total": format_cny(f.premium_total),
            "exceptions": selectors.annual_exceptions(plan.year, plan.project_ids, f),
+           "loans": _loan_rows(plan.project_ids),
            "ledger_problems": ledger_violations(), "issued_on": plan.issued_on}
     return render_to_string("reports/_annual_audit_back.html", ctx)
 

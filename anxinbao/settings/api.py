@@ -37,5 +37,7 @@ SPECTACULAR_SETTINGS = {
         "OperationKindEnum": "escrow.choices.OperationKind",
         "ReportKindEnum": "reports.choices.ReportKind",
         "PolicyTypeEnum": "subsidies.choices.PolicyType",
+        "LoanStateEnum": "projects.loans.models.LoanState",
+        "AttachmentKindEnum": "projects.choices.AttachmentKind",
     },
 }

@@ -1,0 +1,82 @@
+"""Who may record a guarantee loan and move it (R10), with the reason when not.
+
+- The enterprise records a loan against its own project (``can_record``); it
+  holds the loan contract, so it also reports the lender's decision (granted,
+  declined), the repayment and a default (``can_report``).
+- The bureau recommends (``can_recommend``), may decline to recommend, and may
+  record any later step itself when the lender or guarantor tells it first;
+  as everywhere, never for a project its own organisation is party to.
+- The platform and the other oversight roles read loans, never move them.
+
+Which project states allow a new loan is the service's question (R10), the
+loan's own state the FSM's (409).
+"""
+from __future__ import annotations
+
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from core.choices import Role
+from core.permissions import ALLOW, Decision, deny, has_role
+
+from ..models import Project
+from .models import GuaranteeLoan, LoanState
+
+
+def _enterprise_of(user, project: Project) -> bool:
+    return has_role(user, Role.ENTERPRISE) and bool(user.organization_id) and user.organization_id == project.enterprise_id
+
+
+def _bureau_for(user, project: Project) -> Decision:
+    if not has_role(user, Role.REVIEWER):
+        return deny(_("仅区科技局审核人员可以推荐政策性融资担保贷款"))
+    if user.organization_id and user.organization_id in (project.enterprise_id, project.platform_id):
+        return deny(_("回避：不得办理本单位参与项目的贷款"))
+    return ALLOW
+
+
+def can_record(user, project: Project) -> Decision:
+    if not has_role(user, Role.ENTERPRISE):
+        return deny(_("仅企业人员可以登记政策性融资担保贷款"))
+    if not _enterprise_of(user, project):
+        return deny(_("只能为本企业的项目登记贷款"))
+    return ALLOW
+
+
+def can_recommend(user, loan: GuaranteeLoan) -> Decision:
+    return _bureau_for(user, loan.project)
+
+
+def can_report(user, loan: GuaranteeLoan) -> Decision:
+    """The lender's decision, the repayment, a default: the borrowing enterprise or the bureau."""
+    if _enterprise_of(user, loan.project):
+        return ALLOW
+    if has_role(user, Role.REVIEWER):
+        return _bureau_for(user, loan.project)
+    return deny(_("仅借款企业或区科技局可以登记贷款结果"))
+
+
+def can_decline(user, loan: GuaranteeLoan) -> Decision:
+    """Before a recommendation only the bureau can refuse one; after it, the lender's refusal is reported."""
+    if loan.state == LoanState.APPLIED:
+        return _bureau_for(user, loan.project)
+    return can_report(user, loan)
+
+
+# action → (permission, states it may start from, label, needs a reason)
+ACTIONS: dict[str, tuple] = {
+    "recommend": (can_recommend, [LoanState.APPLIED], gettext_lazy("推荐"), False),
+    "grant": (can_report, [LoanState.RECOMMENDED], gettext_lazy("登记放款"), False),
+    "decline": (can_decline, [LoanState.APPLIED, LoanState.RECOMMENDED], gettext_lazy("登记未获贷款"), True),
+    "repay": (can_report, [LoanState.GRANTED], gettext_lazy("登记还清"), False),
+    "default": (can_report, [LoanState.GRANTED], gettext_lazy("报告违约"), True),
+}
+
+
+def loan_actions(user, loan: GuaranteeLoan) -> list[dict]:
+    """The actions this user may take on the loan now (the page shows only these)."""
+    out = []
+    for name, (perm, sources, label, needs_reason) in ACTIONS.items():
+        if loan.state in sources and perm(user, loan):
+            out.append({"name": name, "label": label, "needs_reason": needs_reason})
+    return out
