@@ -96,6 +96,7 @@ class SchemeVersion(models.Model):
     reviews_required = models.PositiveSmallIntegerField(_("立项所需专家评审数"), default=3)  # R13
     milestone_reviews_required = models.PositiveSmallIntegerField(_("里程碑验收所需专家评审数"), default=0)  # R16
     dual_control_threshold = MoneyField(_("双人复核金额阈值"), default="1000000.00")
+    balance_grace_days = models.PositiveSmallIntegerField(_("尾款缴纳宽限天数"), default=30)  # I15
 
     class Meta:
         verbose_name = _("政策版本")

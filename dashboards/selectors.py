@@ -29,8 +29,11 @@ from projects.models import ExpertAssignment, Milestone, Project
 from projects.selectors import projects_visible_to, waitlist_ranked
 
 LIMIT = 10
-MET = [M.BALANCE_DUE, M.RELEASABLE, M.RELEASED]
+MET = [M.BALANCE_DUE, M.BALANCE_OVERDUE, M.BREACHED, M.RELEASABLE, M.RELEASED]
 NOT_MET = [M.FAILED, M.FORFEITED]
+# I15: a milestone forfeited for the enterprise's breach was met by the platform.
+MET_Q = Q(state__in=MET) | Q(state=M.FORFEITED, breached_at__isnull=False)
+NOT_MET_Q = Q(state__in=NOT_MET, breached_at__isnull=True)
 
 
 def _state_counts(qs, choices) -> list[tuple[str, int]]:
@@ -55,7 +58,7 @@ def enterprise_dashboard(user) -> dict:
     recent = list(projects.order_by("-pk")[:LIMIT])
     # Only projects in implementation ask for money: a terminated project's waiting milestone takes none.
     due = (Milestone.objects.filter(project__in=projects.filter(state=S.ACTIVE).values("pk"),
-                                    state__in=[M.DEPOSIT_DUE, M.BALANCE_DUE])
+                                    state__in=[M.DEPOSIT_DUE, M.BALANCE_DUE, M.BALANCE_OVERDUE])
            .select_related("project").order_by("due_date", "pk"))
     due_list = list(due[:LIMIT])
     for m in due_list:
@@ -142,7 +145,8 @@ def reviewer_dashboard(user) -> dict:
     queues.append(_milestone_queue("reported", _("待验收里程碑"), "reported_at",
                                    Milestone.objects.filter(project__in=visible, state=M.REPORTED)))
     queues.append(_milestone_queue("overdue", _("逾期里程碑"), "due_date", Milestone.objects.filter(
-        project__in=visible).filter(Q(state=M.OVERDUE) | Q(state=M.IN_PROGRESS, due_date__lt=timezone.localdate()))))
+        project__in=visible).filter(Q(state__in=[M.OVERDUE, M.BALANCE_OVERDUE])  # I15: the balance too
+                                    | Q(state=M.IN_PROGRESS, due_date__lt=timezone.localdate()))))
     waitlist = waitlist_ranked().filter(pk__in=visible)
     return {"queues": queues, "queue_rows": [(q.label, q.count) for q in queues],
             "waitlist": list(waitlist[:LIMIT]), "waitlist_count": waitlist.count()}
@@ -272,8 +276,8 @@ def platform_performance(year: int) -> list[PlatformYear]:
         row.mean_score = Decimal(r["score"]).quantize(Decimal("0.01")) if r["score"] is not None else None
     for r in (Milestone.objects.filter(decided_at__gte=start, decided_at__lt=end).order_by()
               .values("project__platform_id")
-              .annotate(met=Count("pk", filter=Q(state__in=MET)), not_met=Count("pk", filter=Q(state__in=NOT_MET)),
-                        on_time=Count("pk", filter=Q(state__in=MET, reported_at__date__lte=F("due_date"))))):
+              .annotate(met=Count("pk", filter=MET_Q), not_met=Count("pk", filter=NOT_MET_Q),
+                        on_time=Count("pk", filter=MET_Q & Q(reported_at__date__lte=F("due_date"))))):
         row = rows.setdefault(r["project__platform_id"], PlatformYear(r["project__platform_id"], ""))
         row.met, row.not_met, row.on_time = r["met"], r["not_met"], r["on_time"]
     money = defaultdict(lambda: ZERO)

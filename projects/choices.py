@@ -31,10 +31,13 @@ class MilestoneState(models.TextChoices):
     OVERDUE = "overdue", _("已逾期")
     REPORTED = "reported", _("已报告完成")
     BALANCE_DUE = "balance_due", _("待付尾款")
+    BALANCE_OVERDUE = "balance_overdue", _("尾款逾期")  # I15
+    BREACHED = "breached", _("企业违约")  # I15
     RELEASABLE = "releasable", _("可拨付")
     RELEASED = "released", _("已拨付")
     FAILED = "failed", _("未达标")
     FORFEITED = "forfeited", _("保证金已罚没")
+    CANCELLED = "cancelled", _("已取消")  # I15: a later milestone of a project ended by breach or termination
 
 
 class AttachmentKind(models.TextChoices):

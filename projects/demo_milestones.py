@@ -46,6 +46,13 @@ PROJECTS = [
      [("3000000.00", "3000000.00", 6)], "completed", 300),
     ("演示：海洋监测浮标联合研发", "enterprise2", "platform",
      [("3000000.00", "300000.00", 12)], "terminated", 180),
+    # I15: balances not paid in time — overdue, breach declared, breach settled (forfeited, later cancelled).
+    ("演示：智慧水务管网监测技术转化", "enterprise2", "platform2",
+     [("1500000.00", "150000.00", 5), ("1500000.00", "150000.00", 6)], "balance_overdue", 190),
+    ("演示：工业互联网安全网关联合研发", "enterprise", "platform2",
+     [("1600000.00", "160000.00", 5), ("1400000.00", "140000.00", 6)], "breached", 200),
+    ("演示：光伏组件回收工艺技术转化", "enterprise2", "platform",
+     [("1800000.00", "180000.00", 5), ("1200000.00", "120000.00", 6)], "breach_forfeited", 210),
 ]
 
 
@@ -130,6 +137,27 @@ def _not_met(m, reason="关键指标未达到协议约定值"):
     ms.milestone_review_not_met(milestone=_fresh(m), actor=User.objects.get(username="reviewer"), reason=reason)
 
 
+def _balance_overdue(m, today: date) -> None:
+    """Met, then the balance due date passes unpaid: the beat task marks it (I15)."""
+    _report(m)
+    _met(m)
+    Milestone.objects.filter(pk=m.pk).update(balance_due_date=today - timedelta(days=3))
+    ms.milestones_mark_balance_overdue(today=today)
+
+
+def _play_breach(m1, script: str, today: date) -> None:
+    """I15: balance overdue; then breach declared; then the deposit forfeited and the project terminated."""
+    reviewer = User.objects.get(username="reviewer")
+    _balance_overdue(m1, today)
+    if script == "balance_overdue":
+        return
+    ms.milestone_declare_breach(milestone=_fresh(m1), actor=reviewer, reason="尾款逾期未缴，经催告仍未缴纳",
+                                repaid_amount=m1.project.budget / 2)
+    if script == "breach_forfeited":
+        _m, op = ms.milestone_forfeit(milestone=_fresh(m1), actor=User.objects.get(username="custodian"))
+        _run(op)
+
+
 def _play(project: Project, script: str, today: date) -> None:
     reviewer = User.objects.get(username="reviewer")
     if script == "approved":
@@ -179,6 +207,9 @@ def _play(project: Project, script: str, today: date) -> None:
         _run(op)
         ms.project_terminate(project=Project.objects.get(pk=project.pk), actor=reviewer,
                              reason="企业经营调整，双方协商终止合作", repaid_amount=project.budget / 2)
+    elif script in ("balance_overdue", "breached", "breach_forfeited"):
+        _deposit(m1, m1.deposit_amount, ref + "01")
+        _play_breach(m1, script, today)
     elif script == "completed":
         _deposit(m1, m1.amount, ref + "01")
         _report(m1)

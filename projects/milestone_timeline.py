@@ -47,8 +47,10 @@ def build_timeline(milestones, events_by_id: dict, today: date | None = None) ->
         started_d = timezone.localdate(started) if started else None
         reported_d = timezone.localdate(m.reported_at) if m.reported_at else None
         settled_d = timezone.localdate(m.settled_at) if m.settled_at else None
-        overdue_d = _first(evs, "mark_overdue")
-        facts.append((m, started_d, reported_d, settled_d, timezone.localdate(overdue_d) if overdue_d else None))
+        overdue_d = _first(evs, "mark_overdue") or _first(evs, "mark_balance_overdue")
+        breached_d = _first(evs, "declare_breach")  # I15
+        facts.append((m, started_d, reported_d, settled_d, timezone.localdate(overdue_d) if overdue_d else None,
+                       timezone.localdate(breached_d) if breached_d else None))
     lo = min([m.start_date for m in milestones] + [f[1] for f in facts if f[1]])
     hi = max([m.due_date for m in milestones] + [d for f in facts for d in f[1:] if d] + [today])
     span = max((hi - lo).days, 1)
@@ -58,18 +60,19 @@ def build_timeline(milestones, events_by_id: dict, today: date | None = None) ->
         return LABEL_W + round((d - lo).days * plot_w / span)
 
     rows = []
-    for i, (m, started, reported, settled, overdue) in enumerate(facts):
+    for i, (m, started, reported, settled, overdue, breached) in enumerate(facts):
         y = TOP + i * ROW_H
         actual = None
         cls = "ongoing"
         if started:
             end = settled or today
             actual = (x(started), max(x(end) - x(started), 4))
-            cls = {"released": "released", "forfeited": "forfeited"}.get(m.state, "overdue" if m.state == "overdue"
-                                                                           else "ongoing")
+            cls = {"released": "released", "forfeited": "forfeited", "overdue": "overdue",
+                   "balance_overdue": "overdue", "breached": "breached"}.get(m.state, "ongoing")
         markers = []
         for d, label, kind in ((started, _("缴入"), "paid"), (reported, _("报告完成"), "reported"),
-                               (overdue, _("逾期"), "overdue"), (settled, _("结算"), kind_of(m))):
+                               (overdue, _("逾期"), "overdue"), (breached, _("认定违约"), "breached"),
+                               (settled, _("已取消") if m.state == "cancelled" else _("结算"), kind_of(m))):
             if d:
                 markers.append({"x": x(d), "label": label, "kind": kind, "date": d.isoformat()})
         parts = [_("缴入 %(a)s") % {"a": format_cny(m.paid_in)}]
@@ -96,4 +99,4 @@ def build_timeline(milestones, events_by_id: dict, today: date | None = None) ->
 
 
 def kind_of(m) -> str:
-    return "forfeited" if m.state == "forfeited" else "released"
+    return {"forfeited": "forfeited", "cancelled": "cancelled"}.get(m.state, "released")

@@ -153,6 +153,10 @@ class Milestone(models.Model):
     decision_reason = models.TextField(_("审核意见"), blank=True)
     settled_at = models.DateTimeField(null=True, blank=True)
     reminded_at = models.DateTimeField(null=True, blank=True)
+    balance_due_date = models.DateField(_("尾款缴纳截止日期"), null=True, blank=True)  # I15
+    breached_at = models.DateTimeField(_("认定违约时间"), null=True, blank=True)  # I15
+    breach_reason = models.TextField(_("违约认定理由"), blank=True)  # I15
+    breach_repaid_amount = MoneyField(_("违约终止时平台归还垫付金额"), null=True, blank=True)  # I15, I2
 
     class Meta:
         verbose_name = _("里程碑")
@@ -192,15 +196,16 @@ class Milestone(models.Model):
         self.reported_at = timezone.now()
 
     @transition(field=state, source=M.REPORTED, target=M.BALANCE_DUE)
-    def review_met(self) -> None:
+    def review_met(self, *, balance_due_date=None) -> None:
         self.decided_at = timezone.now()
+        self.balance_due_date = balance_due_date
 
     @transition(field=state, source=M.REPORTED, target=M.RELEASABLE)
     def review_met_fully_paid(self) -> None:
         """review_met when the whole tranche is already paid in (balance 0)."""
         self.decided_at = timezone.now()
 
-    @transition(field=state, source=M.BALANCE_DUE, target=M.RELEASABLE)
+    @transition(field=state, source=[M.BALANCE_DUE, M.BALANCE_OVERDUE], target=M.RELEASABLE)
     def confirm_balance(self) -> None:
         pass
 
@@ -212,7 +217,7 @@ class Milestone(models.Model):
     def review_not_met(self) -> None:
         self.decided_at = timezone.now()
 
-    @transition(field=state, source=M.FAILED, target=M.FORFEITED)
+    @transition(field=state, source=[M.FAILED, M.BREACHED], target=M.FORFEITED)
     def forfeit(self) -> None:
         self.settled_at = timezone.now()
 
@@ -223,6 +228,25 @@ class Milestone(models.Model):
     @transition(field=state, source=M.OVERDUE, target=M.IN_PROGRESS)
     def extend(self, *, due_date) -> None:
         self.due_date = due_date
+
+    @transition(field=state, source=M.BALANCE_DUE, target=M.BALANCE_OVERDUE)
+    def mark_balance_overdue(self) -> None:
+        """I15: the balance was not confirmed within the scheme's balance_grace_days of review_met."""
+
+    @transition(field=state, source=M.BALANCE_OVERDUE, target=M.BALANCE_DUE)
+    def extend_balance(self, *, balance_due_date) -> None:
+        self.balance_due_date = balance_due_date
+
+    @transition(field=state, source=M.BALANCE_OVERDUE, target=M.BREACHED)
+    def declare_breach(self, *, reason: str, repaid_amount) -> None:
+        self.breached_at = timezone.now()
+        self.breach_reason = reason
+        self.breach_repaid_amount = repaid_amount
+
+    @transition(field=state, source=[M.PLANNED, M.DEPOSIT_DUE], target=M.CANCELLED)
+    def cancel(self) -> None:
+        """I15: a milestone holding no money whose project ended before it started."""
+        self.settled_at = timezone.now()
 
 
 def attachment_path(instance: Attachment, filename: str) -> str:

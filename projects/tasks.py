@@ -10,3 +10,11 @@ def milestones_overdue_sweep() -> dict:
 
     days = getattr(settings, "ANXINBAO_MILESTONE_REMIND_DAYS", 14)
     return {"reminded": milestones_remind(days=days), "overdue": milestones_mark_overdue()}
+
+
+@shared_task(name="projects.milestones_balance_overdue_sweep")
+def milestones_balance_overdue_sweep() -> dict:
+    """Daily: milestones found met whose balance is not confirmed within balance_grace_days → balance_overdue (I15)."""
+    from .services.milestones import milestones_mark_balance_overdue
+
+    return {"balance_overdue": milestones_mark_balance_overdue()}

@@ -55,6 +55,7 @@ def panel_context(project, user) -> dict:
         m_ops = ops.get(m.pk, [])
         pending = [o for o in m_ops if o.state in ms.PENDING_STATES]
         awaiting = [o for o in pending if o.state == OperationState.AWAITING_CONFIRMATION]
+        payable = m.state in ms.BALANCE_PAYABLE and m.paid_in < m.amount  # I15: from the deposit on
         items.append({
             "m": m,
             "targets": ms.target_list(m),
@@ -63,18 +64,20 @@ def panel_context(project, user) -> dict:
             "awaiting": awaiting,
             "receipts": [a for a in atts.get(m.pk, []) if a.kind == AttachmentKind.RECEIPT],
             "evidence": [a for a in atts.get(m.pk, []) if a.kind == AttachmentKind.EVIDENCE],
-            "instructions": ms.payment_instructions(m) if active and m.state in (M.DEPOSIT_DUE, M.BALANCE_DUE)
-            else None,
+            "instructions": ms.payment_instructions(m) if active and m.state in (M.DEPOSIT_DUE, M.BALANCE_DUE,
+                                                                                 M.BALANCE_OVERDUE) else None,
             "can": {k: allowed and active for k, allowed in {
-                "upload_receipt": is_ent and m.state in (M.DEPOSIT_DUE, M.BALANCE_DUE),
+                "upload_receipt": is_ent and (m.state == M.DEPOSIT_DUE or payable),
                 "confirm_deposit": is_cust and m.state == M.DEPOSIT_DUE and not pending,
-                "confirm_balance": is_cust and m.state == M.BALANCE_DUE and not pending,
+                "confirm_balance": is_cust and payable and not pending,
                 "report_completion": is_plat and m.state == M.IN_PROGRESS,
                 "review": is_rev and m.state == M.REPORTED,
                 "review_not_met": is_rev and m.state in (M.IN_PROGRESS, M.OVERDUE),
                 "extend": is_rev and m.state == M.OVERDUE,
+                "extend_balance": is_rev and m.state == M.BALANCE_OVERDUE,  # I15
+                "declare_breach": is_rev and m.state == M.BALANCE_OVERDUE and not pending,  # I15
                 "release": is_cust and m.state == M.RELEASABLE and not pending,
-                "forfeit": is_cust and m.state == M.FAILED and not pending,
+                "forfeit": is_cust and m.state in (M.FAILED, M.BREACHED) and not pending,
                 "confirm_operation": is_cust and any(o.ordered_by_id != user.pk for o in awaiting),
                 "request_deposit": is_rev and m.state == M.PLANNED,
             }.items()},
@@ -152,6 +155,10 @@ def milestone_action(request, pk: int, action: str):
                 raise DomainError(_("请填写新的截止日期"), code="due_date_required")
             ms.milestone_extend(milestone=milestone, actor=user, due_date=due, reason=p.get("reason", ""))
             messages.success(request, _("已延期"))
+        elif action == "declare_breach":
+            ms.milestone_declare_breach(milestone=milestone, actor=user, reason=p.get("reason", ""),
+                                        repaid_amount=p.get("repaid_amount") or None)
+            messages.success(request, _("已认定企业违约，待监管账户操作员执行罚没与退还（I15）"))
         elif action == "request_deposit":
             ms.milestone_request_deposit(milestone=milestone, actor=user, reason=p.get("reason", ""))
             messages.success(request, _("已通知企业缴纳保证金"))

@@ -258,10 +258,11 @@ def annual_exceptions(year: int, project_ids: list[int], figures: SubsidyFigures
     out = []
     for m in (Milestone.objects.filter(project_id__in=project_ids,
                                        state__in=[MilestoneState.FAILED, MilestoneState.FORFEITED,
-                                                  MilestoneState.OVERDUE])
+                                                  MilestoneState.OVERDUE, MilestoneState.BALANCE_OVERDUE,
+                                                  MilestoneState.BREACHED])  # I15
               .select_related("project").order_by("project_id", "seq")):
         out.append({"project": m.project, "what": f"里程碑 {m.seq}「{m.title}」{m.get_state_display()}",
-                    "reason": m.decision_reason})
+                    "reason": m.breach_reason or m.decision_reason})
     for p in Project.objects.filter(pk__in=project_ids, state=ProjectState.TERMINATED,
                                     closed_at__gte=start, closed_at__lt=end).order_by("pk"):
         out.append({"project": p, "what": "项目终止", "reason": p.state_reason})

@@ -40,6 +40,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "projects.milestones_overdue_sweep",
         "schedule": timedelta(hours=1),
     },
+    # I15: balances not confirmed within the scheme's balance_grace_days of the milestone's decision.
+    "projects-milestones-balance-overdue": {
+        "task": "projects.milestones_balance_overdue_sweep",
+        "schedule": timedelta(hours=1),
+    },
     # R11, R15: every 20 January (Asia/Shanghai) prepare the year just ended for the bureau's review;
     # a recomputation that changes nothing creates nothing, so a repeat is harmless.
     "subsidies-prepare-year": {

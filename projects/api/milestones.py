@@ -47,13 +47,18 @@ class MilestoneDetailSerializer(serializers.Serializer):
     decided_at = serializers.DateTimeField()
     settled_at = serializers.DateTimeField()
     decision_reason = serializers.CharField()
+    balance_due_date = serializers.DateField(help_text="I15: the balance must be confirmed by this day")
+    breached_at = serializers.DateTimeField(help_text="I15: when the bureau declared the enterprise in breach")
+    breach_reason = serializers.CharField()
+    breach_repaid_amount = serializers.DecimalField(max_digits=18, decimal_places=2,
+                                                    help_text="I2: what the platform repays of the advance")
 
     def get_custody_balance(self, obj) -> str:
         value = getattr(obj, "custody_balance", None)
         return f"{value or 0:.2f}"
 
     def get_balance_due(self, obj) -> str:
-        return f"{obj.amount - obj.paid_in if obj.state == 'balance_due' else 0:.2f}"
+        return f"{obj.amount - obj.paid_in if obj.state in ('balance_due', 'balance_overdue') else 0:.2f}"
 
 
 class MoneyInput(serializers.Serializer):
@@ -71,8 +76,14 @@ class ReportInput(serializers.Serializer):
 
 
 class ExtendInput(serializers.Serializer):
-    due_date = serializers.DateField()
+    due_date = serializers.DateField(required=False)
+    balance_due_date = serializers.DateField(required=False)
     reason = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class BreachInput(serializers.Serializer):
+    reason = serializers.CharField(required=False, allow_blank=True, default="")
+    repaid_amount = serializers.CharField(required=False, allow_blank=True, default="")
 
 
 class MilestoneActionDoc(serializers.Serializer):
@@ -81,10 +92,15 @@ class MilestoneActionDoc(serializers.Serializer):
     amount = serializers.DecimalField(max_digits=18, decimal_places=2, required=False,
                                       help_text="confirm_deposit / confirm_balance")
     bank_ref = serializers.CharField(required=False, help_text="confirm_deposit / confirm_balance")
-    reason = serializers.CharField(required=False, help_text="review_met / review_not_met / extend / request_deposit")
+    reason = serializers.CharField(required=False,
+                                   help_text="review_met / review_not_met / extend / request_deposit / declare_breach")
     description = serializers.CharField(required=False, help_text="report_completion")
     target_notes = serializers.JSONField(required=False, help_text="report_completion: {target: note}")
-    due_date = serializers.DateField(required=False, help_text="extend")
+    due_date = serializers.DateField(required=False, help_text="extend (overdue: the new due date; balance_overdue: "
+                                                               "the new balance due date)")
+    balance_due_date = serializers.DateField(required=False, help_text="extend from balance_overdue (I15)")
+    repaid_amount = serializers.CharField(required=False, help_text="declare_breach: what the platform repays of the "
+                                                                    "pool advance (I2); blank: all of it")
 
 
 class MilestoneActionResultSerializer(MilestoneDetailSerializer):
@@ -129,12 +145,17 @@ def _do(action: str, milestone, user, request):
         return ms.milestone_forfeit(milestone=milestone, actor=user)
     if action == "extend":
         v = _valid(ExtendInput, data)
-        return ms.milestone_extend(milestone=milestone, actor=user, due_date=v["due_date"], reason=v["reason"]), None
+        due = v.get("balance_due_date") or v.get("due_date")
+        if due is None:
+            raise DomainError(_("请填写新的截止日期"), code="due_date_required", fields={"due_date": [_("必填")]})
+        return ms.milestone_extend(milestone=milestone, actor=user, due_date=due, reason=v["reason"]), None
+    if action == "declare_breach":
+        return ms.milestone_declare_breach(milestone=milestone, actor=user, **_valid(BreachInput, data)), None
     raise AssertionError(action)
 
 
 ACTIONS = ("request_deposit", "confirm_deposit", "upload_receipt", "report_completion", "review_met",
-           "review_not_met", "confirm_balance", "release", "forfeit", "extend")
+           "review_not_met", "confirm_balance", "release", "forfeit", "extend", "declare_breach")
 
 
 class MilestoneDetailView(APIView):

@@ -43,6 +43,11 @@ MILESTONE_PURPOSES = (P_DEPOSIT, P_BALANCE, P_RELEASE, P_FORFEIT)
 
 PENDING_STATES = (OperationState.REQUESTED, OperationState.AWAITING_CONFIRMATION, OperationState.EXECUTING)
 
+# I15: the enterprise may pay the balance from the deposit's confirmation on, until the milestone is settled.
+BALANCE_PAYABLE = (M.IN_PROGRESS, M.OVERDUE, M.REPORTED, M.BALANCE_DUE, M.BALANCE_OVERDUE)
+# I15: a later milestone that holds no money is cancelled when its project ends early.
+CANCELLABLE = (M.PLANNED, M.DEPOSIT_DUE)
+
 
 
 # -- helpers ------------------------------------------------------------------
@@ -87,15 +92,20 @@ def _refuse_if_pending(milestone: Milestone, purposes: Iterable[str]) -> None:
                             code="operation_pending")
 
 
-def _require_not_decider(milestone: Milestone, actor, action: str) -> None:
-    """Separation of duties: whoever decided the milestone never executes its money movement."""
+def _decider_id(milestone: Milestone, action: str) -> int | None:
+    """Who took the latest ``action`` decision on the milestone (from its audit trail)."""
     from django.contrib.contenttypes.models import ContentType
 
     from core.models import AuditEvent
 
-    decider = (AuditEvent.objects.filter(content_type=ContentType.objects.get_for_model(Milestone),
-                                         object_id=str(milestone.pk), action=action)
-               .order_by("-at", "-pk").values_list("actor_id", flat=True).first())
+    return (AuditEvent.objects.filter(content_type=ContentType.objects.get_for_model(Milestone),
+                                      object_id=str(milestone.pk), action=action)
+            .order_by("-at", "-pk").values_list("actor_id", flat=True).first())
+
+
+def _require_not_decider(milestone: Milestone, actor, action: str) -> None:
+    """Separation of duties: whoever decided the milestone never executes its money movement."""
+    decider = _decider_id(milestone, action)
     if decider is not None and decider == actor.pk:
         raise PermissionDeniedError(_("职责分离：审核该里程碑的人员不能执行其资金划转"), code="separation_of_duties")
 
@@ -244,7 +254,9 @@ def milestone_upload_receipt(*, milestone: Milestone, actor, file) -> Attachment
     project = milestone.project
     _require_party(actor, project, Role.ENTERPRISE)
     project, milestone = _lock_milestone(milestone)
-    _require_state(milestone, _("上传银行回单"), M.DEPOSIT_DUE, M.BALANCE_DUE)
+    _require_state(milestone, _("上传银行回单"), M.DEPOSIT_DUE, *BALANCE_PAYABLE)
+    if milestone.state != M.DEPOSIT_DUE and milestone.paid_in >= milestone.amount:
+        raise DomainError(_("I15：本阶段合作经费已全额缴入，无需再上传回单"), code="fully_paid", rule="I15")
     att = _attach(project=project, milestone=milestone, kind=AttachmentKind.RECEIPT, upload=file, actor=actor)
     audit_record(actor=actor, target=milestone, action="upload_receipt", data={"attachment": att.pk,
                                                                               "sha256": att.sha256})
@@ -304,12 +316,13 @@ def milestone_confirm_deposit(*, milestone: Milestone, actor, amount, bank_ref: 
 
 @transaction.atomic
 def milestone_confirm_balance(*, milestone: Milestone, actor, amount, bank_ref: str) -> MoneyOperation:
-    """The custodian confirms (part of) the balance T − paid_in received (R7)."""
+    """The custodian confirms (part of) the balance T − paid_in received (R7), from the deposit's confirmation
+    on (I15): in progress, overdue, reported, balance due or balance overdue. Never more than the tranche."""
     require_role(actor, Role.CUSTODIAN)
     amount = parse_money(amount)
     project, milestone = _lock_milestone(milestone)
-    _require_state(milestone, _("确认尾款到账"), M.BALANCE_DUE)
-    _refuse_if_pending(milestone, [P_BALANCE])
+    _require_state(milestone, _("确认尾款到账"), *BALANCE_PAYABLE)
+    _refuse_if_pending(milestone, [P_BALANCE, P_DEPOSIT])
     due = milestone.amount - milestone.paid_in
     if amount <= 0 or amount > due:
         raise DomainError(_("R7：尾款到账金额须大于零且不超过应付尾款 %(due)s") % {"due": format_cny(due)},
@@ -428,21 +441,24 @@ def milestone_review_met(*, milestone: Milestone, actor, reason: str) -> Milesto
     _require_state(milestone, _("审核通过"), M.REPORTED)
     _require_expert_scores(milestone, project)
     balance = milestone.amount - milestone.paid_in
-    if balance == 0:
+    if balance == 0:  # I15: the whole tranche was paid in before the decision
         milestone.review_met_fully_paid()
     else:
-        milestone.review_met()
+        milestone.review_met(balance_due_date=timezone.localdate()
+                             + timedelta(days=_scheme(project).balance_grace_days))
     milestone.decision_reason = reason
-    milestone.save(update_fields=["state", "decided_at", "decision_reason"])
-    _audit(actor, milestone, "review_met", M.REPORTED, reason, balance_due=balance)
+    milestone.save(update_fields=["state", "decided_at", "decision_reason", "balance_due_date"])
+    _audit(actor, milestone, "review_met", M.REPORTED, reason, balance_due=balance,
+           balance_due_date=milestone.balance_due_date or "")
     if balance == 0:
         notify(users=users_with_role(Role.CUSTODIAN), verb="milestone_releasable",
                text=_("%(m)s 审核通过且已全额缴入，请拨付 %(t)s 给平台（R7）")
                % {"m": _label(milestone), "t": format_cny(milestone.amount)}, url=_url(milestone))
     else:
         notify(users=_enterprise_users(project), verb="balance_due",
-               text=_("%(m)s 审核通过，请缴纳尾款 %(b)s，付款附言 %(ref)s（R7）")
-               % {"m": _label(milestone), "b": format_cny(balance), "ref": milestone.payment_reference},
+               text=_("%(m)s 审核通过，请于 %(d)s 前缴纳尾款 %(b)s，付款附言 %(ref)s（R7、I15）")
+               % {"m": _label(milestone), "b": format_cny(balance), "ref": milestone.payment_reference,
+                  "d": milestone.balance_due_date.isoformat()},
                url=_url(milestone))
     notify(users=_platform_users(project), verb="milestone_met",
            text=_("%(m)s 审核通过") % {"m": _label(milestone)}, url=_url(milestone))
@@ -504,11 +520,12 @@ def milestone_release(*, milestone: Milestone, actor) -> tuple[Milestone, MoneyO
 
 @transaction.atomic
 def milestone_forfeit(*, milestone: Milestone, actor) -> tuple[Milestone, MoneyOperation]:
-    """After review_not_met: D to the platform, the rest paid in back to the enterprise (R8, I3), one operation."""
+    """After review_not_met or declare_breach (I15): D to the platform, the rest paid in back to the enterprise
+    (R8, I3), one operation. A breached milestone's completion also ends its project (``on_forfeit_done``)."""
     require_role(actor, Role.CUSTODIAN)
     project, milestone = _lock_milestone(milestone)
-    _require_state(milestone, _("罚没保证金"), M.FAILED)
-    _require_not_decider(milestone, actor, "review_not_met")
+    _require_state(milestone, _("罚没保证金"), M.FAILED, M.BREACHED)
+    _require_not_decider(milestone, actor, "review_not_met" if milestone.state == M.FAILED else "declare_breach")
     _refuse_if_pending(milestone, [P_RELEASE, P_FORFEIT, P_BALANCE, P_DEPOSIT])
     paid = milestone.paid_in
     forfeit = min(milestone.deposit_amount, paid)
@@ -567,7 +584,8 @@ def on_receipt_done(op: MoneyOperation) -> None:
         notify(users=_platform_users(project), verb="milestone_started",
                text=_("%(m)s 保证金 %(a)s 已到账，可以开始研发（R7）") % {"m": _label(milestone), "a": format_cny(amount)},
                url=_url(milestone))
-    elif op.purpose == P_BALANCE and milestone.state == M.BALANCE_DUE and milestone.paid_in == milestone.amount:
+    elif (op.purpose == P_BALANCE and milestone.state in (M.BALANCE_DUE, M.BALANCE_OVERDUE)
+          and milestone.paid_in == milestone.amount):
         milestone.confirm_balance()
         fields.append("state")
         notify(users=users_with_role(Role.CUSTODIAN), verb="milestone_releasable",
@@ -613,15 +631,24 @@ def on_release_done(op: MoneyOperation) -> None:
 
 
 def on_forfeit_done(op: MoneyOperation) -> None:
-    project, milestone = _hook_milestone(op)
-    if milestone is None or milestone.state != M.FAILED:
+    target = _hook_target(op)
+    if target is None:
+        return
+    ids = list(Milestone.objects.filter(project_id=target.project_id).values_list("pk", flat=True))
+    project, rows = _lock(target.project_id, *ids)  # all of them: a breach cancels the later ones (I15)
+    milestone = rows[target.pk]
+    from_state = milestone.state
+    if from_state not in (M.FAILED, M.BREACHED):
         return
     milestone.forfeit()
     milestone.forfeited_amount = money(op.context["forfeit"])
     milestone.refunded_amount = money(op.context["refund"])
     milestone.save(update_fields=["state", "settled_at", "forfeited_amount", "refunded_amount"])
-    _audit(op.confirmed_by or op.ordered_by, milestone, "forfeit", M.FAILED, operation=op.pk,
+    _audit(op.confirmed_by or op.ordered_by, milestone, "forfeit", from_state, operation=op.pk,
            forfeit=milestone.forfeited_amount, refund=milestone.refunded_amount)
+    if from_state == M.BREACHED:
+        _end_after_breach(project, milestone, [m for m in rows.values() if m.seq > milestone.seq])
+        return
     text = _("%(m)s 保证金 %(f)s 已支付给平台，退还企业 %(r)s（R8、I3）") % {
         "m": _label(milestone), "f": format_cny(milestone.forfeited_amount),
         "r": format_cny(milestone.refunded_amount)}
@@ -658,8 +685,8 @@ def project_continue(*, project: Project, actor, reason: str = "") -> Milestone:
     return nxt
 
 
-def _settle_advance(*, project: Project, actor, repaid_amount, reason: str) -> dict:
-    """I2: what the platform repaid → pool:available; the shortfall → pool:losses, with its reason."""
+def _repayment(project: Project, repaid_amount) -> tuple[Decimal, Decimal]:
+    """The project's outstanding advance and what the bureau says the platform repays (blank: all of it, I2)."""
     from escrow.selectors import account_balance
 
     advanced = account_balance(codes.pool_advanced(project.pk))
@@ -667,6 +694,13 @@ def _settle_advance(*, project: Project, actor, repaid_amount, reason: str) -> d
     if repaid < 0 or repaid > advanced:
         raise DomainError(_("I2：归还金额须在 0 与垫付余额 %(b)s 之间") % {"b": format_cny(advanced)},
                           code="repayment_amount", rule="I2", fields={"repaid_amount": [_("超出垫付余额")]})
+    return advanced, repaid
+
+
+def _settle_advance(*, project: Project, actor, repaid_amount, reason: str) -> dict:
+    """I2: what the platform repaid → pool:available; the shortfall → pool:losses, with its reason."""
+
+    advanced, repaid = _repayment(project, repaid_amount)
     shortfall = advanced - repaid
     if shortfall > 0 and not (reason or "").strip():
         raise DomainError(_("I2：垫付未全额归还，核销损失 %(s)s 须说明原因") % {"s": format_cny(shortfall)},
@@ -728,15 +762,89 @@ def project_terminate(*, project: Project, actor, reason: str, repaid_amount=Non
         if account_balance(custody_code(m)) != 0 or _pending_operation(m, MILESTONE_PURPOSES):
             raise ConflictError(_("I3：第%(seq)s个里程碑的监管资金尚未处理（先认定未达标并罚没/退还），不能终止")
                                 % {"seq": m.seq}, code="custody_not_settled", rule="I3")
+    return _terminate(project, rows.values(), actor=actor, reason=reason, repaid_amount=repaid_amount)
+
+
+def _terminate(project: Project, milestones: Iterable[Milestone], *, actor, reason: str, repaid_amount) -> Project:
+    """Locked project, custody settled: cancel the milestones that never started, settle the advance (I2),
+    approved|active → terminated. Shared by the bureau's termination and the end of a breach (I15)."""
+    from_state = project.state
+    cancelled = _cancel_unstarted(milestones, actor=actor, reason=reason)
     settled = _settle_advance(project=project, actor=actor, repaid_amount=repaid_amount, reason=reason)
     project.terminate()
     project.state_reason = reason
     project.save(update_fields=["state", "closed_at", "state_reason", "updated_at"])
     audit_record(actor=actor, target=project, action="terminate", from_state=from_state, to_state=project.state,
-                 reason=reason, data={k: str(v) for k, v in settled.items() if k != "operations"})
+                 reason=reason, data={**{k: str(v) for k, v in settled.items() if k != "operations"},
+                                      "cancelled": [m.seq for m in cancelled]})
     notify(users=list(_enterprise_users(project)) + list(_platform_users(project)), verb="project_terminated",
            text=_("“%(p)s”已终止：%(r)s") % {"p": project.title, "r": reason})
     return project
+
+
+def _cancel_unstarted(milestones: Iterable[Milestone], *, actor, reason: str) -> list[Milestone]:
+    """I15: planned or deposit-due milestones (they hold no money: R7, checked by the caller) → cancelled."""
+    done = []
+    for m in sorted(milestones, key=lambda m: m.seq):
+        if m.state in CANCELLABLE:
+            from_state = m.state
+            m.cancel()
+            m.save(update_fields=["state", "settled_at"])
+            _audit(actor, m, "cancel", from_state, reason)
+            done.append(m)
+    return done
+
+
+# -- the balance overdue, breach (I15) ------------------------------------------------------------
+@transaction.atomic
+def milestone_declare_breach(*, milestone: Milestone, actor, reason: str, repaid_amount=None) -> Milestone:
+    """The bureau declares the enterprise in breach of a balance-overdue milestone: balance_overdue → breached (I15).
+
+    The bureau fixes here what the platform repays of the pool advance (I2; blank: all of it). Nothing
+    moves yet: the custodian's forfeiture then pays D to the platform, refunds the rest, cancels the later
+    milestones and terminates the project with that repayment, in the one transaction that completes it.
+    """
+    from escrow.selectors import account_balance
+
+    _require_bureau(actor, milestone.project)
+    ids = list(Milestone.objects.filter(project_id=milestone.project_id).values_list("pk", flat=True))
+    project, rows = _lock(milestone.project_id, *ids)
+    milestone = rows[milestone.pk]
+    if project.state != ProjectState.ACTIVE:
+        raise TransitionNotAllowed(_("项目当前状态为“%(s)s”，其里程碑不能再办理") % {"s": project.get_state_display()},
+                                   code="project_not_active")
+    if milestone.state != M.BALANCE_OVERDUE:
+        raise TransitionNotAllowed(
+            _("I15：只有尾款逾期的里程碑才能认定企业违约，该里程碑当前状态为“%(s)s”")
+            % {"s": milestone.get_state_display()}, code="not_balance_overdue", rule="I15")
+    reason = require_reason(reason, action=_("认定企业违约"), rule="I15")
+    _refuse_if_pending(milestone, MILESTONE_PURPOSES)  # a balance being confirmed is not a breach
+    for later in (m for m in rows.values() if m.seq > milestone.seq):
+        if later.state not in CANCELLABLE or later.paid_in or account_balance(custody_code(later)):
+            raise ConflictError(_("R7：第%(seq)s个里程碑已开始或持有资金，请先处理") % {"seq": later.seq},
+                                code="later_milestone_open", rule="R7")
+    _advanced, repaid = _repayment(project, repaid_amount)
+    milestone.declare_breach(reason=reason, repaid_amount=repaid)
+    milestone.save(update_fields=["state", "breached_at", "breach_reason", "breach_repaid_amount"])
+    _audit(actor, milestone, "declare_breach", M.BALANCE_OVERDUE, reason, repaid_amount=repaid,
+           balance_unpaid=milestone.amount - milestone.paid_in)
+    notify(users=users_with_role(Role.CUSTODIAN), verb="milestone_breached",
+           text=_("%(m)s 企业违约（I15），请执行保证金罚没与退还，项目随之终止") % {"m": _label(milestone)},
+           url=_url(milestone))
+    notify(users=list(_enterprise_users(project)) + list(_platform_users(project)), verb="milestone_breached",
+           text=_("%(m)s 尾款逾期未缴，已认定企业违约：%(r)s（I15）") % {"m": _label(milestone), "r": reason},
+           url=_url(milestone))
+    return milestone
+
+
+def _end_after_breach(project: Project, milestone: Milestone, later: list[Milestone]) -> None:
+    """In the forfeiture's transaction: later milestones cancelled, the project terminated, its advance settled
+    with the repayment the bureau fixed when it declared the breach (I15, I2)."""
+    from core.models import User
+
+    decider = User.objects.filter(pk=_decider_id(milestone, "declare_breach")).first()
+    reason = _("I15：第%(seq)s个里程碑企业违约：%(r)s") % {"seq": milestone.seq, "r": milestone.breach_reason}
+    _terminate(project, later, actor=decider, reason=reason, repaid_amount=milestone.breach_repaid_amount)
 
 
 # -- overdue (I7) -------------------------------------------------------------------------
@@ -748,9 +856,12 @@ def _cycle_end(milestone: Milestone, project: Project) -> date:
 
 @transaction.atomic
 def milestone_extend(*, milestone: Milestone, actor, due_date: date, reason: str = "") -> Milestone:
-    """The bureau extends an overdue milestone; the whole cycle stays within the scheme's maximum (R7, I7)."""
+    """The bureau extends an overdue milestone; the whole cycle stays within the scheme's maximum (R7, I7).
+    A balance-overdue milestone gets a new balance due date instead, with a reason (I15)."""
     _require_bureau(actor, milestone.project)
     project, milestone = _lock_milestone(milestone)
+    if milestone.state == M.BALANCE_OVERDUE:
+        return _extend_balance(project, milestone, actor=actor, balance_due_date=due_date, reason=reason)
     _require_state(milestone, _("延期"), M.OVERDUE)
     limit = _cycle_end(milestone, project)
     if due_date > limit:
@@ -769,6 +880,59 @@ def milestone_extend(*, milestone: Milestone, actor, due_date: date, reason: str
            text=_("%(m)s 已延期至 %(d)s（I7）") % {"m": _label(milestone), "d": due_date.isoformat()},
            url=_url(milestone))
     return milestone
+
+
+def _extend_balance(project: Project, milestone: Milestone, *, actor, balance_due_date: date, reason: str) -> Milestone:
+    """balance_overdue → balance_due with a new balance due date, later than today (I15)."""
+    reason = require_reason(reason, action=_("延长尾款缴纳期限"), rule="I15")
+    if balance_due_date is None or balance_due_date <= timezone.localdate():
+        raise DomainError(_("I15：新的尾款缴纳截止日期须晚于今天"), code="due_date_past", rule="I15",
+                          fields={"due_date": [_("须晚于今天")]})
+    old = milestone.balance_due_date
+    milestone.extend_balance(balance_due_date=balance_due_date)
+    milestone.save(update_fields=["state", "balance_due_date"])
+    _audit(actor, milestone, "extend", M.BALANCE_OVERDUE, reason, old_balance_due_date=old or "",
+           balance_due_date=balance_due_date)
+    notify(users=list(_enterprise_users(project)) + list(_platform_users(project)), verb="milestone_extended",
+           text=_("%(m)s 尾款缴纳期限已延长至 %(d)s（I15）") % {"m": _label(milestone), "d": balance_due_date.isoformat()},
+           url=_url(milestone))
+    return milestone
+
+
+def balance_deadline(milestone: Milestone) -> date | None:
+    """The day by which the balance must be confirmed (I15); for rows decided before the field existed, the
+    decision's date plus the scheme's grace days."""
+    if milestone.balance_due_date:
+        return milestone.balance_due_date
+    if milestone.decided_at is None:
+        return None
+    return timezone.localdate(milestone.decided_at) + timedelta(days=_scheme(milestone.project).balance_grace_days)
+
+
+def milestones_mark_balance_overdue(*, today: date | None = None) -> list[int]:
+    """I15: balance_due milestones past their balance due date become balance_overdue (one transaction each)."""
+    today = today or timezone.localdate()
+    done = []
+    for m in Milestone.objects.filter(state=M.BALANCE_DUE).select_related("project__scheme"):
+        deadline = balance_deadline(m)
+        if deadline is None or deadline >= today:
+            continue
+        with transaction.atomic():
+            project, milestone = _lock_milestone(m, require_active=False)
+            if milestone.state != M.BALANCE_DUE:
+                continue
+            milestone.mark_balance_overdue()
+            milestone.balance_due_date = deadline
+            milestone.save(update_fields=["state", "balance_due_date"])
+            _audit(None, milestone, "mark_balance_overdue", M.BALANCE_DUE, _("尾款缴纳期限已过（I15）"),
+                   balance_due_date=deadline, balance_unpaid=milestone.amount - milestone.paid_in)
+            text = _("%(m)s 尾款 %(b)s 逾期未缴（期限 %(d)s），请科技局延长期限或认定企业违约（I15）") % {
+                "m": _label(milestone), "b": format_cny(milestone.amount - milestone.paid_in),
+                "d": deadline.isoformat()}
+            notify(users=list(users_with_role(Role.REVIEWER)) + list(_enterprise_users(project)),
+                   verb="balance_overdue", text=text, url=_url(milestone))
+            done.append(milestone.pk)
+    return done
 
 
 def milestones_mark_overdue(*, today: date | None = None) -> list[int]:

@@ -174,7 +174,8 @@ def test_milestone_page_shows_timeline_with_bounded_queries(demo, django_assert_
     c.force_login(demo.enterprise2)
     assert c.get(f"/milestones/project/{p.pk}/").status_code == 404
     c.force_login(demo.enterprise)
-    assert 'data-action="upload_receipt"' not in c.get(f"/milestones/project/{p.pk}/").content.decode()
+    # I15: from the deposit's confirmation on the enterprise may pay (and file the receipt of) the balance
+    assert 'data-action="upload_receipt"' in c.get(f"/milestones/project/{p.pk}/").content.decode()
 
 
 def test_milestone_attachment_download_is_private_and_scoped(demo):

@@ -417,7 +417,7 @@ def test_after_termination_a_milestone_waiting_for_its_deposit_takes_no_money(de
     ms.milestone_upload_receipt(milestone=m1, actor=demo.enterprise, file=pdf())  # before: allowed
     ms.project_terminate(project=Project.objects.get(pk=p.pk), actor=demo.reviewer, reason="企业放弃合作",
                          repaid_amount="1000000.00")
-    assert fresh(m1).state == M.DEPOSIT_DUE  # left as it was, but closed to business with the project
+    assert fresh(m1).state == M.CANCELLED  # I15: it never started, so it ends with the project
     with pytest.raises(TransitionNotAllowed) as err:
         ms.milestone_confirm_deposit(milestone=fresh(m1), actor=demo.custodian, amount="100000.00",
                                      bank_ref=bank_ref())
