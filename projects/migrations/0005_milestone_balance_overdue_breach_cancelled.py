@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('projects', '0002_project_public_amounts'),
+        ('projects', '0004_guarantee_loans'),
     ]
 
     operations = [
