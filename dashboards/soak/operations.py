@@ -153,14 +153,19 @@ def sign(ctx: Ctx):
     return "signed"
 
 
+def _bureau_step(ctx: Ctx, state: str, service, outcome: str):
+    """A reviewer moves a project in ``state`` on through ``service``."""
+    p = _pick(ctx, _projects(state), "project")
+    if p is None:
+        return None
+    service(project=p, actor=ctx.reviewer())
+    return outcome
+
+
 def accept(ctx: Ctx):
     from projects import services
 
-    p = _pick(ctx, _projects("signed"), "project")
-    if p is None:
-        return None
-    services.project_accept(project=p, actor=ctx.reviewer())
-    return "accepted"
+    return _bureau_step(ctx, "signed", services.project_accept, "accepted")
 
 
 def start_review(ctx: Ctx):
@@ -221,11 +226,7 @@ def approve(ctx: Ctx):
 def open_escrow(ctx: Ctx):
     from projects.services import milestones as ms
 
-    p = _pick(ctx, _projects("approved"), "project")
-    if p is None:
-        return None
-    ms.project_open_escrow(project=p, actor=ctx.reviewer())
-    return "active"
+    return _bureau_step(ctx, "approved", ms.project_open_escrow, "active")
 
 
 # -- milestones ---------------------------------------------------------------------------------------
@@ -294,24 +295,23 @@ def balance(ctx: Ctx):
     return f"operation {op.state}"
 
 
-def release(ctx: Ctx):
+def _settle(ctx: Ctx, state: str, order: str):
+    """A custodian orders the money movement the bureau's decision allows: release or forfeit (R7, R8)."""
     from projects.services import milestones as ms
 
-    m = _pick(ctx, _milestones("releasable"), "milestone")
+    m = _pick(ctx, _milestones(state), "milestone")
     if m is None:
         return None
-    _m, op = ms.milestone_release(milestone=m, actor=ctx.custodian())
+    _m, op = getattr(ms, order)(milestone=m, actor=ctx.custodian())
     return f"operation {op.state}"
+
+
+def release(ctx: Ctx):
+    return _settle(ctx, "releasable", "milestone_release")
 
 
 def forfeit(ctx: Ctx):
-    from projects.services import milestones as ms
-
-    m = _pick(ctx, _milestones("failed"), "milestone")
-    if m is None:
-        return None
-    _m, op = ms.milestone_forfeit(milestone=m, actor=ctx.custodian())
-    return f"operation {op.state}"
+    return _settle(ctx, "failed", "milestone_forfeit")
 
 
 def confirm(ctx: Ctx):

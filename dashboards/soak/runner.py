@@ -48,6 +48,7 @@ class SoakResult:
     violations: list[str] = field(default_factory=list)
     kills: int = 0
     kills_in_flight: int = 0
+    kills_mid_task: int = 0
     swept: int = 0
     undrained: list[int] = field(default_factory=list)
     money_operations: Counter = field(default_factory=Counter)
@@ -68,7 +69,8 @@ class SoakResult:
         lines += [f"  {k:<28} {n:>6}" for k, n in self.refusals.most_common()]
         lines.append("money operations by kind and final state: "
                      + ", ".join(f"{k} {n}" for k, n in sorted(self.money_operations.items())))
-        lines.append(f"worker SIGKILLs: {self.kills} ({self.kills_in_flight} with operations in flight); "
+        lines.append(f"worker SIGKILLs: {self.kills} ({self.kills_in_flight} with operations in flight, "
+                     f"{self.kills_mid_task} with one executing); "
                      f"sweep re-sends: {self.swept}; draws without a target: {sum(self.skipped.values())}")
         lines.append(f"errors: {len(self.errors)}")
         lines += [f"  {e.splitlines()[0]}" for e in self.errors[:20]]
@@ -150,10 +152,10 @@ def _soak_worker(n: int, *, seed: int, cast, run: str, budget: _Budget, result: 
         connection.close()
 
 
-def _in_flight() -> int:
+def _in_flight(*states: str) -> int:
     from escrow.models import MoneyOperation
 
-    return MoneyOperation.objects.filter(state__in=["requested", "executing"]).count()
+    return MoneyOperation.objects.filter(state__in=states or ["requested", "executing"]).count()
 
 
 def _sweep() -> int:
@@ -172,9 +174,11 @@ def _chaos(worker, *, rng: random.Random, result: SoakResult, stop: threading.Ev
         if kill_every and time.monotonic() >= next_kill:
             flying = _in_flight()
             if flying or rng.random() < 0.2:
+                executing = _in_flight("executing")
                 worker.kill()
                 result.kills += 1
                 result.kills_in_flight += bool(flying)
+                result.kills_mid_task += bool(executing)
                 time.sleep(rng.uniform(0, 1.5))
                 worker.start()
                 next_kill = time.monotonic() + rng.uniform(0.5, 1.5) * kill_every

@@ -18,7 +18,7 @@ class Command(BaseCommand):
         parser.add_argument("--log-dir", default=None, help="where the operation log and worker logs go")
 
     def handle(self, *args, **opts):
-        from dashboards.soak import run_soak
+        from dashboards.soak.runner import run_soak
 
         name = connection.settings_dict.get("NAME") or ""
         if connection.vendor != "postgresql" or "soak" not in str(name):
