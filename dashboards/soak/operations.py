@@ -295,11 +295,11 @@ def balance(ctx: Ctx):
     return f"operation {op.state}"
 
 
-def _settle(ctx: Ctx, state: str, order: str):
+def _settle(ctx: Ctx, state: str | tuple[str, ...], order: str):
     """A custodian orders the money movement the bureau's decision allows: release or forfeit (R7, R8)."""
     from projects.services import milestones as ms
 
-    m = _pick(ctx, _milestones(state), "milestone")
+    m = _pick(ctx, _milestones(*([state] if isinstance(state, str) else state)), "milestone")
     if m is None:
         return None
     _m, op = getattr(ms, order)(milestone=m, actor=ctx.custodian())
@@ -311,7 +311,7 @@ def release(ctx: Ctx):
 
 
 def forfeit(ctx: Ctx):
-    return _settle(ctx, "failed", "milestone_forfeit")
+    return _settle(ctx, ("failed", "breached"), "milestone_forfeit")
 
 
 def confirm(ctx: Ctx):
@@ -336,14 +336,40 @@ def overdue(ctx: Ctx):
 
 
 def extend(ctx: Ctx):
+    """The bureau extends an overdue milestone (I7) or a balance-overdue one's balance deadline (I15)."""
     from projects.services import milestones as ms
 
-    m = _pick(ctx, _milestones("overdue"), "milestone")
+    m = _pick(ctx, _milestones("overdue", "balance_overdue"), "milestone")
     if m is None:
         return None
     ms.milestone_extend(milestone=m, actor=ctx.reviewer(), due_date=ctx.today + timedelta(days=ctx.rng.randint(10, 150)),
                         reason="客观原因延期")
     return "extended"
+
+
+def balance_overdue(ctx: Ctx):
+    """The beat task of I15 run as if the grace days had passed: unpaid balances become overdue.
+    (A no-op until the workflow has balance deadlines: ``milestones_mark_balance_overdue``.)"""
+    from projects.services import milestones as ms
+
+    mark = getattr(ms, "milestones_mark_balance_overdue", None)
+    if mark is None or not _milestones("balance_due").exists():
+        return None
+    return f"{len(mark(today=ctx.today + timedelta(days=60)))} balance overdue"
+
+
+def breach(ctx: Ctx):
+    """The bureau declares the enterprise in breach of a balance-overdue milestone (I15); the custodian's
+    forfeiture then settles it (``forfeit`` picks breached milestones too)."""
+    from projects.services import milestones as ms
+
+    declare = getattr(ms, "milestone_declare_breach", None)
+    m = _pick(ctx, _milestones("balance_overdue"), "milestone") if declare else None
+    if m is None:
+        return None
+    repaid = _fen(m.project.budget * Decimal(ctx.rng.choice(["0", "0.5", "1"])))
+    declare(milestone=m, actor=ctx.reviewer(), reason="尾款逾期未缴，认定企业违约", repaid_amount=repaid)
+    return "breached"
 
 
 def settle_project(ctx: Ctx):
@@ -359,7 +385,8 @@ def settle_project(ctx: Ctx):
         if p is not None:
             ms.project_terminate(project=p, actor=ctx.reviewer(), reason="合作方撤回", repaid_amount=p.budget)
             return "terminated"
-    open_states = ["deposit_due", "in_progress", "overdue", "reported", "balance_due", "releasable", "failed"]
+    open_states = ["deposit_due", "in_progress", "overdue", "reported", "balance_due", "releasable", "failed",
+                   "balance_overdue", "breached"]
     settled = (Project.objects.filter(state="active", title__startswith=TAG)
                .exclude(milestones__state__in=open_states)
                .filter(milestones__state__in=["released", "forfeited"]).distinct())
@@ -531,6 +558,8 @@ TABLE: dict[str, tuple[int, Operation]] = {
     "confirm": (8, confirm),
     "overdue": (1, overdue),
     "extend": (3, extend),
+    "balance_overdue": (1, balance_overdue),
+    "breach": (3, breach),
     "settle_project": (6, settle_project),
     "top_up": (2, top_up),
     "redeliver": (8, redeliver),
