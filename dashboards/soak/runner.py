@@ -165,12 +165,17 @@ def _sweep() -> int:
     return operations_redispatch(operations_stuck(older_than=STUCK_AFTER))
 
 
-def _chaos(worker, *, rng: random.Random, result: SoakResult, stop: threading.Event, kill_every: float) -> None:
+def _chaos(worker, *, rng: random.Random, result: SoakResult, stop: threading.Event, kill_every: float,
+           say) -> None:
     """SIGKILL the Celery worker at random moments (mostly while operations are in flight) and restart it;
-    sweep stuck operations every two seconds."""
+    sweep stuck operations every two seconds; say how far the run is every minute."""
     next_kill = time.monotonic() + rng.uniform(0.5, 1.5) * kill_every
+    next_report = time.monotonic() + 60
     while not stop.wait(2.0):
         result.swept += _sweep()
+        if time.monotonic() >= next_report:
+            next_report += 60
+            say(f"  {sum(result.by_kind.values())} operations, {len(result.errors)} errors, {result.kills} kills")
         if kill_every and time.monotonic() >= next_kill:
             flying = _in_flight()
             if flying or rng.random() < 0.2:
@@ -245,7 +250,8 @@ def run_soak(*, operations: int = 10_000, workers: int = 8, seed: int | None = N
         say(f"soak: seed {seed}, {operations} operations, {workers} workers, Celery worker up; logs in {log_dir}")
         stop, lock, budget = threading.Event(), threading.Lock(), _Budget(operations)
         chaos = threading.Thread(target=_chaos, args=(worker,), kwargs={
-            "rng": random.Random(f"{seed}:chaos"), "result": result, "stop": stop, "kill_every": kill_every})
+            "rng": random.Random(f"{seed}:chaos"), "result": result, "stop": stop, "kill_every": kill_every,
+            "say": say})
         threads = [threading.Thread(target=_soak_worker, args=(n,), kwargs={
             "seed": seed, "cast": cast, "run": run, "budget": budget, "result": result, "log": log, "lock": lock,
             "stop": stop}) for n in range(workers)]
