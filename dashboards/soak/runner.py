@@ -170,12 +170,15 @@ def _chaos(worker, *, rng: random.Random, result: SoakResult, stop: threading.Ev
     """SIGKILL the Celery worker at random moments (mostly while operations are in flight) and restart it;
     sweep stuck operations every two seconds; say how far the run is every minute."""
     next_kill = time.monotonic() + rng.uniform(0.5, 1.5) * kill_every
-    next_report = time.monotonic() + 60
+    next_report, reported = time.monotonic() + 60, 0
     while not stop.wait(2.0):
         result.swept += _sweep()
         if time.monotonic() >= next_report:
             next_report += 60
             say(f"  {sum(result.by_kind.values())} operations, {len(result.errors)} errors, {result.kills} kills")
+            for error in result.errors[reported:]:
+                say(f"  error: {error.splitlines()[0]}")
+            reported = len(result.errors)
         if kill_every and time.monotonic() >= next_kill:
             flying = _in_flight()
             if flying or rng.random() < 0.2:
