@@ -218,7 +218,8 @@ def audit_save(*, by, project: Project, year: int, audited_input: Decimal, reaso
 @transaction.atomic
 def audit_opinion(*, by, audit: AnnualAudit, opinion: str) -> AnnualAudit:
     """R15: the enterprise's acceptance opinion on the year's evaluation."""
-    audit = AnnualAudit.objects.select_for_update().select_related("project").get(pk=audit.pk)
+    # Only the audit's row (``of``): the join would lock the project too, against audit_save's project → audit.
+    audit = AnnualAudit.objects.select_for_update(of=("self",)).select_related("project").get(pk=audit.pk)
     require(perms.can_give_acceptance_opinion(by, audit))
     if not opinion.strip():
         raise DomainError(_("验收意见不能为空"), code="opinion_required", fields={"opinion": [_("请填写")]})
