@@ -227,6 +227,9 @@ def audit_save(*, by, project: Project, year: int, audited_input: Decimal, reaso
     audited_input = parse_money(audited_input, field="audited_input")
     if audited_input < 0:
         raise DomainError(_("实际投入不得为负"), code="invalid_amount", fields={"audited_input": [_("不得为负")]})
+    # The project's row is locked first: a first audit has no row to lock yet, and two auditors saving it at
+    # once would both insert (the second failing on the unique index); the second now waits and corrects it.
+    Project.objects.select_for_update(no_key=True).filter(pk=project.pk).values_list("pk", flat=True).get()
     ledger = ledger_input(project.pk, year)
     _check_audit_reason(audited_input, ledger, reason)
     audit = AnnualAudit.objects.select_for_update().filter(project=project, year=year).first()
@@ -255,7 +258,8 @@ def audit_save(*, by, project: Project, year: int, audited_input: Decimal, reaso
 @transaction.atomic
 def audit_opinion(*, by, audit: AnnualAudit, opinion: str) -> AnnualAudit:
     """R15: the enterprise's acceptance opinion on the year's evaluation."""
-    audit = AnnualAudit.objects.select_for_update().select_related("project").get(pk=audit.pk)
+    # Only the audit's row (``of``): the join would lock the project too, against audit_save's project → audit.
+    audit = AnnualAudit.objects.select_for_update(of=("self",)).select_related("project").get(pk=audit.pk)
     require(perms.can_give_acceptance_opinion(by, audit))
     if not opinion.strip():
         raise DomainError(_("验收意见不能为空"), code="opinion_required", fields={"opinion": [_("请填写")]})

@@ -25,17 +25,10 @@ from pathlib import Path
 
 import pytest
 
+from dashboards.soak.worker import database_url_of
+
 ROOT = Path(__file__).resolve().parent.parent
 READY_TIMEOUT = 20
-
-
-def database_url_of(settings_dict: dict) -> str:
-    user = settings_dict.get("USER") or ""
-    password = settings_dict.get("PASSWORD") or ""
-    auth = f"{user}:{password}@" if password else (f"{user}@" if user else "")
-    host = settings_dict.get("HOST") or "127.0.0.1"
-    port = settings_dict.get("PORT") or 5432
-    return f"postgres://{auth}{host}:{port}/{settings_dict['NAME']}"
 
 
 class WorkerProcess:
