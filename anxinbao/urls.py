@@ -1,7 +1,8 @@
+from csp.decorators import csp_update
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
 from core import views as core_views
 from dashboards import views as dashboard_views
@@ -36,8 +37,12 @@ urlpatterns = [
     path("reports/", include("reports.urls")),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
-    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
+    # Swagger UI's start script is served as a file (the split view), so no inline script is needed; both
+    # documentation apps set styles from script (settings.CSP_API_DOCS_STYLE_SRC), ReDoc runs a blob: worker.
+    path("api/docs/", csp_update({"style-src": settings.CSP_API_DOCS_STYLE_SRC})(
+        SpectacularSwaggerSplitView.as_view(url_name="schema")), name="api-docs"),
+    path("api/redoc/", csp_update({"style-src": settings.CSP_API_DOCS_STYLE_SRC, "worker-src": ["blob:"]})(
+        SpectacularRedocView.as_view(url_name="schema")), name="api-redoc"),
 ]
 
 handler404 = "core.api.errors.page_not_found"
