@@ -1,7 +1,8 @@
+from csp.decorators import csp_update
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
 from core import views as core_views
 from dashboards import views as dashboard_views
@@ -22,6 +23,9 @@ urlpatterns = [
     path("dashboards/", include("dashboards.urls")),
     path("accounts/login/", core_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", core_views.logout_view, name="logout"),
+    path("accounts/2fa/", core_views.otp_verify, name="otp_verify"),
+    path("accounts/2fa/setup/", core_views.otp_setup, name="otp_setup"),
+    path("accounts/2fa/recovery-codes/", core_views.otp_recovery_codes, name="otp_recovery_codes"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("notifications/", core_views.notifications, name="notifications"),
     path("notifications/read/", core_views.notifications_mark_read, name="notifications_read"),
@@ -33,8 +37,12 @@ urlpatterns = [
     path("reports/", include("reports.urls")),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
-    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
+    # Swagger UI's start script is served as a file (the split view), so no inline script is needed; both
+    # documentation apps set styles from script (settings.CSP_API_DOCS_STYLE_SRC), ReDoc runs a blob: worker.
+    path("api/docs/", csp_update({"style-src": settings.CSP_API_DOCS_STYLE_SRC})(
+        SpectacularSwaggerSplitView.as_view(url_name="schema")), name="api-docs"),
+    path("api/redoc/", csp_update({"style-src": settings.CSP_API_DOCS_STYLE_SRC, "worker-src": ["blob:"]})(
+        SpectacularRedocView.as_view(url_name="schema")), name="api-redoc"),
 ]
 
 handler404 = "core.api.errors.page_not_found"

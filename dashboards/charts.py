@@ -37,7 +37,7 @@ def bar_chart(rows: list[tuple[str, Decimal | int]], *, width: int = 520, chart_
     plot_w = Decimal(width - label_w - value_w)
     top = max((Decimal(v) for _, v in rows), default=Decimal(0)) or Decimal(1)
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart"{_id(chart_id)} '
-           f'viewBox="0 0 {width} {height}" width="100%" style="max-width:{width}px;font-size:12px" role="img">']
+           f'viewBox="0 0 {width} {height}" width="{width}" font-size="12" role="img">']
     for i, (label, value) in enumerate(rows):
         y = 4 + i * row_h
         w = plot_w * Decimal(value) / top if value else Decimal(0)

@@ -32,6 +32,10 @@ INSTALLED_APPS = [
     "django_htmx",
     "pgtrigger",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "csp",
     "core",
     "escrow",
     "projects",
@@ -42,12 +46,16 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "core.middleware.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "core.middleware.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "core.middleware.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -101,6 +109,11 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_LOCKOUT_TEMPLATE = "core/locked.html"
 AXES_RESET_ON_SUCCESS = True
 
+# Second factor (core/second_factor.py): custodian operators, reviewers, the pool manager and finance officers
+# sign in with a TOTP code too. On in production (settings/production.py), off by default for local, demo and tests.
+ANXINBAO_REQUIRE_2FA = env.bool("ANXINBAO_REQUIRE_2FA", default=False)
+OTP_TOTP_ISSUER = "Anxinbao"
+
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("简体中文")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
@@ -134,6 +147,7 @@ REPORTS_PARTS_PER_CHILD = env.int("ANXINBAO_REPORTS_PARTS_PER_CHILD", default=8)
 from .api import *  # noqa: E402,F401,F403
 from .celery import *  # noqa: E402,F401,F403
 from .logging import *  # noqa: E402,F401,F403
+from .security import *  # noqa: E402,F401,F403
 
 # SQLite cannot enforce NULLS NOT DISTINCT; PostgreSQL (production) does, and
 # the expert-drawing service checks the same rule in code.

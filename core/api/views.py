@@ -1,14 +1,32 @@
 from django.utils.translation import gettext_lazy as _
 from rest_framework import mixins, permissions, viewsets
+from rest_framework.authtoken.models import Token
 from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
 
+from core import second_factor
 from core.models import Organization, SchemeVersion
 
 from .serializers import OrganizationSerializer, SchemeVersionSerializer
 
 
 class TokenView(ObtainAuthToken):
-    """POST {"username", "password"} → {"token"}."""
+    """POST {"username", "password"} → {"token"}. Users who must pass the second factor (docs/security.md) add
+    {"otp": a current code or a recovery code}; their token is then issued anew."""
+
+    def post(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data, context={"request": request})
+        serializer.is_valid(raise_exception=True)
+        user = serializer.validated_data["user"]
+        if second_factor.required(user):
+            otp = request.data.get("otp") if hasattr(request.data, "get") else None
+            if not second_factor.has_device(user) or not isinstance(otp, str) \
+                    or second_factor.match(user, otp) is None:
+                raise ValidationError({"otp": [second_factor.REQUIRED_MESSAGE]}, code="second_factor_required")
+            Token.objects.filter(user=user).delete()
+        token, _created = Token.objects.get_or_create(user=user)
+        return Response({"token": token.key})
 
 
 class IsAdminOrReadOnly(permissions.BasePermission):

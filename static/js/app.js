@@ -19,3 +19,8 @@ document.addEventListener("click", function (event) {
     if (del) { del.checked = true; row.style.display = "none"; } else { row.remove(); }
   }
 });
+
+// A select marked data-autosubmit sends its form when changed (no inline handlers: the CSP forbids them).
+document.addEventListener("change", function (event) {
+  if (event.target.matches && event.target.matches("select[data-autosubmit]")) { event.target.form.submit(); }
+});
