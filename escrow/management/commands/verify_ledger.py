@@ -16,10 +16,11 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         if not options["no_seal"]:
             chains_seal()
-        problems = ledger_violations() + chain_violations()
-        if problems:
-            for p in problems:
+        invariants, chains = ledger_violations(), chain_violations()
+        if invariants or chains:
+            for p in invariants + chains:
                 self.stderr.write(p)
-            raise CommandError(f"{len(problems)} ledger invariant or hash chain violation(s)")
+            raise CommandError(f"{len(invariants)} ledger invariant violation(s), "
+                               f"{len(chains)} hash chain violation(s)")
         heads = "; ".join(f"{name} chain_seq {seq} hash {digest}" for name, seq, digest in chain_heads())
         self.stdout.write(self.style.SUCCESS(f"ledger OK: invariants 1–5 hold; hash chains intact ({heads})"))
