@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 
-from .models import AuditEvent, BlacklistEntry, IdempotencyRecord, Notification, Organization, SchemeVersion, User
+from .models import AuditEvent, BlacklistEntry, ChainHead, IdempotencyRecord, Notification, Organization, SchemeVersion, User
 
 
 @admin.register(Organization)
@@ -50,3 +50,4 @@ class BlacklistEntryAdmin(ReadOnlyAdmin):
 
 admin.site.register(Notification)
 admin.site.register(IdempotencyRecord, ReadOnlyAdmin)
+admin.site.register(ChainHead, ReadOnlyAdmin)  # moved only by sealing (core.chain, docs/trail.md)

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from . import uscc
+from .chain import Sealed, seal_once_trigger, sealed_constraints, sealed_indexes
 from .choices import ExpertCategory, OrgKind, Role
 from .money import MoneyField
 
@@ -131,8 +132,9 @@ class SchemeVersion(models.Model):
         return cls.active_on(timezone.localdate()) or cls.objects.order_by("-valid_from").first()
 
 
-class AuditEvent(models.Model):
-    """Who did what, when, from which state to which, and why. Append-only."""
+class AuditEvent(Sealed):
+    """Who did what, when, from which state to which, and why. Append-only; sealed into the trail's hash
+    chain (core.chain, docs/trail.md)."""
 
     at = models.DateTimeField(_("时间"), default=timezone.now, db_index=True)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
@@ -150,10 +152,28 @@ class AuditEvent(models.Model):
         verbose_name = _("审计记录")
         verbose_name_plural = _("审计记录")
         ordering = ["at", "pk"]
-        indexes = [models.Index(fields=["content_type", "object_id", "at"])]
+        indexes = [models.Index(fields=["content_type", "object_id", "at"]), *sealed_indexes("audit_event")]
+        constraints = sealed_constraints("audit_event")
+        triggers = [seal_once_trigger("audit_event_append_only")]
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.from_state}→{self.to_state}"
+
+
+class ChainHead(models.Model):
+    """The last sealed row of a hash chain; sealing locks this row (core.chain.seal)."""
+
+    name = models.CharField(max_length=32, unique=True)
+    seq = models.BigIntegerField(default=0)
+    hash = models.CharField(max_length=64, default="0" * 64)
+    sealed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("哈希链头")
+        verbose_name_plural = _("哈希链头")
+
+    def __str__(self) -> str:
+        return f"{self.name} #{self.seq} {self.hash[:12]}"
 
 
 class BlacklistEntry(models.Model):

@@ -127,3 +127,10 @@ def lock_or_create(model, **key):
             pass  # created by a concurrent caller: lock theirs
     return model.objects.select_for_update().get(**key)
 
+
+
+def trail_seal() -> int:
+    """Seal the committed, unsealed audit events into the trail's hash chain (core.chain); returns how many."""
+    from .chain import TRAIL, seal
+
+    return seal(TRAIL)

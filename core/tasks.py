@@ -8,3 +8,11 @@ def send_notification_email(recipients: list[str], text: str, url: str = "") -> 
     body = f"{text}\n\n{url}" if url else text
     return send_mail(subject=f"[科创安心宝] {text[:60]}", message=body,
                      from_email=settings.DEFAULT_FROM_EMAIL, recipient_list=recipients)
+
+
+@shared_task(name="core.trail_seal")
+def trail_seal() -> int:
+    """Chain the audit events committed since the last run (docs/trail.md)."""
+    from .services import trail_seal as seal
+
+    return seal()

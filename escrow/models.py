@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, transition
 
+from core.chain import Sealed, seal_once_trigger, sealed_constraints, sealed_indexes
 from core.models import Organization
 from core.money import MoneyField
 
@@ -49,7 +50,9 @@ class Account(models.Model):
         return self.code
 
 
-class JournalEntry(models.Model):
+class JournalEntry(Sealed):
+    """One balanced movement; its seal (chain_seq, prev_hash, hash) is set later by escrow.services.seal."""
+
     memo = models.CharField(_("摘要"), max_length=300)
     # Room for the "op:" prefix put before an operation's own key (max 200).
     idempotency_key = models.CharField(max_length=255, unique=True)
@@ -63,9 +66,10 @@ class JournalEntry(models.Model):
         verbose_name = _("记账分录")
         verbose_name_plural = _("记账分录")
         ordering = ["pk"]
-        triggers = [
-            pgtrigger.Protect(name="journal_entry_append_only", operation=pgtrigger.Update | pgtrigger.Delete),
-        ]
+        indexes = sealed_indexes("journal_entry")
+        constraints = sealed_constraints("journal_entry")
+        # Append-only; the seal may be set once (core.chain.seal_once_trigger).
+        triggers = [seal_once_trigger("journal_entry_append_only")]
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.memo}"

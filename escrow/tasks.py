@@ -20,3 +20,11 @@ def sweep_operations() -> int:
     from .services.operations import operations_redispatch, operations_stuck
 
     return operations_redispatch(operations_stuck(older_than=settings.ANXINBAO_OPERATION_STUCK_AFTER))
+
+
+@shared_task(name="escrow.ledger_seal")
+def ledger_seal() -> int:
+    """Chain the journal entries committed since the last run (docs/trail.md)."""
+    from .services.seal import ledger_seal as seal
+
+    return seal()

@@ -470,6 +470,9 @@ class AnnualAuditPlan:
 
 
 def annual_audit_plan(year: int, *, number: str, issued_on: date, chunk_size: int | None = None) -> AnnualAuditPlan:
+    from escrow.services.seal import chains_seal
+
+    chains_seal()  # the closing section prints the chain heads: every row written so far is in them
     ids = list(selectors.projects_of_year(year).values_list("pk", flat=True))
     figures = selectors.subsidy_figures(year=year)
     return AnnualAuditPlan(year=year, number=number, issued_on=issued_on, project_ids=ids,
@@ -510,8 +513,12 @@ def _chunk_body(plan: AnnualAuditPlan, ids: list[int], start: int, first: bool) 
     return render_to_string("reports/_annual_audit_chunk.html", {"rows": rows, "first": first})
 
 
+CHAIN_TITLES = {"ledger": "记账分录", "audit": "审计记录"}
+
+
 def _back_body(plan: AnnualAuditPlan) -> str:
     from escrow.invariants import ledger_violations
+    from escrow.services.seal import chain_heads, chain_violations
 
     f = plan.figures
     ctx = {"subsidies_available": bool(f.grants or f.premiums), "grants": _subsidy_rows(f.grants),
@@ -519,7 +526,9 @@ def _back_body(plan: AnnualAuditPlan) -> str:
            "premium_total": format_cny(f.premium_total),
            "exceptions": selectors.annual_exceptions(plan.year, plan.project_ids, f),
            "loans": _loan_rows(plan.project_ids),
-           "ledger_problems": ledger_violations(), "issued_on": plan.issued_on}
+           "ledger_problems": ledger_violations() + chain_violations(), "issued_on": plan.issued_on,
+           "chain_heads": [{"title": CHAIN_TITLES.get(name, name), "seq": seq, "hash": digest}
+                           for name, seq, digest in chain_heads()]}
     return render_to_string("reports/_annual_audit_back.html", ctx)
 
 

@@ -35,6 +35,15 @@ CELERY_BEAT_SCHEDULE = {
         "task": "escrow.sweep_operations",
         "schedule": timedelta(minutes=1),
     },
+    # Tamper-evident trail (docs/trail.md): chain the journal entries and audit events written since the last run.
+    "escrow-ledger-seal": {
+        "task": "escrow.ledger_seal",
+        "schedule": timedelta(minutes=1),
+    },
+    "core-trail-seal": {
+        "task": "core.trail_seal",
+        "schedule": timedelta(minutes=1),
+    },
     # I7: overdue milestones and reminders before the due date.
     "projects-milestones-overdue": {
         "task": "projects.milestones_overdue_sweep",

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.db import connection
+
 from escrow import accounts as codes
 from escrow.choices import OperationKind
 from escrow.models import Account, MoneyOperation
@@ -32,3 +34,14 @@ def request_release(demo, *, project: int, seq: int, amount: str | Decimal, key:
         lines=[(codes.custody(project, seq), -amount), (codes.ext_platform(demo.plat1.pk), amount)],
         idempotency_key=key or f"test:release:{project}:{seq}", ordered_by=by or demo.custodian,
         purpose="escrow_test_release", context={"project": project, "milestone": milestone or project * 100 + seq})
+
+
+def tamper(sql: str, params=()) -> None:
+    """Change rows behind the application's back, as a database superuser can: on PostgreSQL with every
+    trigger switched off for the statement (session_replication_role), on SQLite directly."""
+    with connection.cursor() as cur:
+        if connection.vendor == "postgresql":
+            cur.execute("SET LOCAL session_replication_role = replica")
+        cur.execute(sql, params)
+        if connection.vendor == "postgresql":
+            cur.execute("SET LOCAL session_replication_role = DEFAULT")
