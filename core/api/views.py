@@ -1,6 +1,7 @@
 from django.utils.translation import gettext_lazy as _
 from rest_framework import mixins, permissions, viewsets
 from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.settings import api_settings
 
 from core.models import Organization, SchemeVersion
 
@@ -9,6 +10,9 @@ from .serializers import OrganizationSerializer, SchemeVersionSerializer
 
 class TokenView(ObtainAuthToken):
     """POST {"username", "password"} → {"token"}."""
+
+    # ObtainAuthToken names its own parsers; use the API's (JSON of bounded depth) before anyone has logged in.
+    parser_classes = api_settings.DEFAULT_PARSER_CLASSES
 
 
 class IsAdminOrReadOnly(permissions.BasePermission):
