@@ -81,6 +81,24 @@ TEMPLATES = [
 
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+
+
+def sqlite_options() -> dict:
+    """SQLite for a small office: several people at once without "database is locked".
+
+    Every transaction takes the write lock when it begins (IMMEDIATE), so two money steps queue instead of one
+    failing when it upgrades a read lock; a writer waits up to 20 s for the lock (busy timeout); WAL lets pages
+    read while a step writes.
+    """
+    return {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": env.int("ANXINBAO_SQLITE_TIMEOUT", default=20),
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["OPTIONS"] = {**sqlite_options(), **DATABASES["default"].get("OPTIONS", {})}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [
