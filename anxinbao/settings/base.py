@@ -108,10 +108,15 @@ AUTHENTICATION_BACKENDS = [
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
 ]
-# django-axes: five failures lock the username+IP pair for 15 minutes.
+# django-axes: five failures lock the username+IP pair for 15 minutes (docs/operations.md, "Login lockout").
+# The pair, never the username alone: a stranger's failures lock the stranger's address, not the account.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
-AXES_COOLOFF_TIME = 0.25  # hours
+AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.25)  # hours; the lock ends by itself
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# Behind a reverse proxy every request comes from the proxy's address: the client's address is read from
+# X-Forwarded-For, trusting exactly the number of proxies in front of the application (core.security.client_ip).
+ANXINBAO_TRUSTED_PROXIES = env.int("ANXINBAO_TRUSTED_PROXIES", default=0)
+AXES_CLIENT_IP_CALLABLE = "core.security.client_ip"
 AXES_LOCKOUT_TEMPLATE = "core/locked.html"
 AXES_RESET_ON_SUCCESS = True
 
