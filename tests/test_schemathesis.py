@@ -21,12 +21,22 @@ EXAMPLES = int(os.environ.get("ANXINBAO_SCHEMATHESIS_EXAMPLES", "60"))
 @pytest.fixture
 def api_schema(db):
     import schemathesis
+    from django.core import signals
     from django.core.wsgi import get_wsgi_application
+    from django.db import close_old_connections
     from schemathesis.generation import GenerationMode
 
-    schema = schemathesis.openapi.from_wsgi("/api/schema/", get_wsgi_application())
-    return st.one_of(schema.as_strategy(generation_mode=GenerationMode.POSITIVE),
-                     schema.as_strategy(generation_mode=GenerationMode.NEGATIVE))
+    # As Django's test client does: the requests run inside the test's transaction, which the end of a request
+    # must not close.
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    try:
+        schema = schemathesis.openapi.from_wsgi("/api/schema/", get_wsgi_application())
+        yield st.one_of(schema.as_strategy(generation_mode=GenerationMode.POSITIVE),
+                        schema.as_strategy(generation_mode=GenerationMode.NEGATIVE))
+    finally:
+        signals.request_started.connect(close_old_connections)
+        signals.request_finished.connect(close_old_connections)
 
 
 @pytest.mark.parametrize("role", ROLES)
