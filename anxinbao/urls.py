@@ -46,6 +46,7 @@ urlpatterns = [
 ]
 
 handler404 = "core.api.errors.page_not_found"
+handler400 = "core.api.errors.bad_request"
 
 if settings.DEBUG:
     pass

@@ -202,7 +202,7 @@ class Notification(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
     created_at = models.DateTimeField(default=timezone.now)
     verb = models.CharField(max_length=64)
-    text = models.CharField(max_length=300)
+    text = models.TextField()  # quotes the reasons people give, which have no length limit
     url = models.CharField(max_length=300, blank=True)
     read_at = models.DateTimeField(null=True, blank=True)
 

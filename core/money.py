@@ -22,16 +22,24 @@ def has_at_most_two_places(value: Decimal) -> bool:
     return Decimal(value) == Decimal(value).quantize(FEN)
 
 
-_TYPED_AMOUNT = re.compile(r"^[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?$")
-MAX_INTEGER_DIGITS = 16  # MoneyField: 18 digits, 2 of them decimals
+_TYPED_AMOUNT = re.compile(r"^[+-]?(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]+)?$", re.ASCII)
+# Twelve integer digits (999,999,999,999.99 CNY): far above any amount of the scheme, and ten thousand of the
+# largest amounts still fit an account balance (MoneyField: 18 digits, 16 before the point) without overflow.
+MAX_INTEGER_DIGITS = 12
+MAX_AMOUNT = Decimal("999999999999.99")
+# A Chinese input method in full-width mode types ０-９, ．and ，: read as the ASCII characters they show.
+# No other script's digits (Arabic-Indic "١٠٠", superscripts) are read as an amount.
+_FULL_WIDTH = str.maketrans("０１２３４５６７８９．，", "0123456789.,")
 
 
 def parse_money(value: Decimal | int | str | None, *, field: str = "amount") -> Decimal:
     """An amount a person typed or sent: "1,200,000.00", "¥1200000", " 12.5 " → Decimal with two places.
 
     Unlike ``money`` it never changes what was typed: a third decimal (I4), thousands separators not in
-    groups of three ("12,34", "1.000,00"), exponents and amounts beyond the 16 integer digits a MoneyField
-    holds are refused, naming ``field`` for the form, rather than read as some other amount.
+    groups of three ("12,34", "1.000,00"), exponents, underscores, digits of other scripts than ASCII (full-width
+    digits excepted) and amounts beyond MAX_INTEGER_DIGITS integer digits are refused, naming ``field`` for the
+    form, rather than read as some other amount. Amounts from outside (forms, the API) come as text: see
+    ``parse_money_text``.
     """
     if isinstance(value, float):
         raise TypeError("money must not be a float")
@@ -40,16 +48,25 @@ def parse_money(value: Decimal | int | str | None, *, field: str = "amount") -> 
     elif isinstance(value, int):
         text = str(value)
     else:
-        text = str(value or "").strip().replace("，", ",").removeprefix("¥").removeprefix("￥").strip()
+        text = str(value or "").strip().translate(_FULL_WIDTH).removeprefix("¥").removeprefix("￥").strip()
     if not _TYPED_AMOUNT.match(text):
         raise _amount_error(_("金额格式不正确：%(v)s") % {"v": str(value or "")[:40] or "—"}, field, _("格式不正确"))
     amount = Decimal(text.replace(",", ""))
-    if len(text.lstrip("+-").split(".")[0].replace(",", "")) > MAX_INTEGER_DIGITS:
-        raise _amount_error(_("金额格式不正确：%(v)s") % {"v": text[:40]}, field, _("格式不正确"))
+    if len(text.lstrip("+-").split(".")[0].replace(",", "").lstrip("0")) > MAX_INTEGER_DIGITS:
+        raise _amount_error(_("金额超过上限 %(max)s：%(v)s") % {"max": f"{MAX_AMOUNT:,}", "v": text[:40]}, field,
+                            _("超过上限"))
     if not has_at_most_two_places(amount):
         raise _amount_error(_("I4：金额最多两位小数（精确到分）：%(v)s") % {"v": text[:40]}, field,
                             _("最多两位小数"), rule="I4")
     return amount.quantize(FEN)
+
+
+def parse_money_text(value, *, field: str = "amount") -> Decimal:
+    """An amount as a person or a program sent it: text only. A JSON number (already a float or an int by the time
+    it is read) or any other type is refused naming ``field``, so "1e5", 1e5 and 100000 cannot mean the same."""
+    if not isinstance(value, str):
+        raise _amount_error(_("金额须以文本填写，例如 \"1200000.00\""), field, _("须为文本，例如 \"1200000.00\""))
+    return parse_money(value, field=field)
 
 
 def _amount_error(detail: str, field: str, short: str, rule: str | None = None):

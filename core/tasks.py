@@ -6,7 +6,8 @@ from django.core.mail import send_mail
 @shared_task(name="core.send_notification_email", autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
 def send_notification_email(recipients: list[str], text: str, url: str = "") -> int:
     body = f"{text}\n\n{url}" if url else text
-    return send_mail(subject=f"[科创安心宝] {text[:60]}", message=body,
+    subject = " ".join(text.split())[:60]  # a reason's line breaks would make the header invalid
+    return send_mail(subject=f"[科创安心宝] {subject}", message=body,
                      from_email=settings.DEFAULT_FROM_EMAIL, recipient_list=recipients)
 
 

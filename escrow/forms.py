@@ -6,11 +6,13 @@ from decimal import Decimal
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from core.forms import MoneyFormField
+
 from .choices import AccountKind
 
 
 class TopUpForm(forms.Form):
-    amount = forms.DecimalField(label=_("注资金额（元）"), max_digits=18, decimal_places=2, min_value=Decimal("0.01"))
+    amount = MoneyFormField(label=_("注资金额（元）"), min_value=Decimal("0.01"))
     decided_on = forms.DateField(label=_("决定日期"), widget=forms.DateInput(attrs={"type": "date"}))
     decision_ref = forms.CharField(label=_("决定文号"), max_length=100, required=False)
     note = forms.CharField(label=_("说明"), required=False, widget=forms.Textarea(attrs={"rows": 2}))

@@ -6,6 +6,7 @@ from decimal import Decimal
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from core.forms import MoneyFormField
 from core.models import Organization
 from core.money import format_percent
 
@@ -15,9 +16,8 @@ DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
 def money_field(label, **kwargs):
-    # No decimal_places here: the service names the rule (I4) when an amount has more than two.
-    return forms.DecimalField(label=label, max_digits=20, min_value=None,
-                              widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}), **kwargs)
+    # Read as text by core.money.parse_money: a third decimal is refused naming the rule (I4).
+    return MoneyFormField(label=label, **kwargs)
 
 
 class ProjectForm(forms.Form):

@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.exceptions import DomainError
 from core.files import check_upload
+from core.forms import MoneyFormField
 from core.models import Organization
 
 from .choices import InsuredParty, PolicyType
@@ -24,17 +25,14 @@ class DateInput(forms.DateInput):
     input_type = "date"
 
 
-MONEY = {"max_digits": 18, "decimal_places": 2}
-
-
 class PolicyForm(forms.Form):
     project = forms.ModelChoiceField(label=_("合作项目"), queryset=None)
     insurer = forms.ModelChoiceField(label=_("保险公司"), queryset=Organization.objects.filter(kind="insurer"))
     insured = forms.ChoiceField(label=_("被保险人"), choices=InsuredParty.choices, initial=InsuredParty.ENTERPRISE)
     type = forms.ChoiceField(label=_("险种"), choices=PolicyType.choices)
     policy_number = forms.CharField(label=_("保单号"), max_length=64, required=False)
-    premium = forms.DecimalField(label=_("保费（元）"), min_value=Decimal("0.01"), **MONEY)
-    cover = forms.DecimalField(label=_("保险金额（元）"), min_value=Decimal("0.01"), **MONEY)
+    premium = MoneyFormField(label=_("保费（元）"), min_value=Decimal("0.01"))
+    cover = MoneyFormField(label=_("保险金额（元）"), min_value=Decimal("0.01"))
     start_date = forms.DateField(label=_("保险起期"), widget=DateInput)
     end_date = forms.DateField(label=_("保险止期"), widget=DateInput)
     document = forms.FileField(label=_("保单文件"), required=False)
@@ -50,8 +48,8 @@ class PolicyForm(forms.Form):
 class ClaimForm(forms.Form):
     milestone = forms.ModelChoiceField(label=_("所涉里程碑"), queryset=None, required=False)
     description = forms.CharField(label=_("出险情况"), widget=forms.Textarea, required=False)
-    assessed_loss = forms.DecimalField(label=_("保险公司核定损失（元）"), min_value=0, **MONEY)
-    paid_amount = forms.DecimalField(label=_("实际赔付（元）"), min_value=0, initial=0, **MONEY)
+    assessed_loss = MoneyFormField(label=_("保险公司核定损失（元）"), min_value=0)
+    paid_amount = MoneyFormField(label=_("实际赔付（元）"), min_value=0, initial=0)
     paid_on = forms.DateField(label=_("赔付日期"), widget=DateInput, required=False)
     loss_year = forms.IntegerField(label=_("损失所属年度"), min_value=2000, max_value=2100, required=False,
                                    help_text=_("所补偿投入的年度（I10）；不填则取里程碑审核决定的年度，否则取赔付年度"))
@@ -67,8 +65,8 @@ class OtherSubsidyForm(forms.Form):
     issuer = forms.CharField(label=_("发放地区或层级"), max_length=100)
     type = forms.ChoiceField(label=_("险种"), choices=PolicyType.choices)
     year = forms.IntegerField(label=_("年度"), min_value=2000, max_value=2100)
-    amount = forms.DecimalField(label=_("已获补助金额（元）"), min_value=Decimal("0.01"), **MONEY)
-    premium_covered = forms.DecimalField(label=_("所补保费（元）"), min_value=0, initial=0, **MONEY)
+    amount = MoneyFormField(label=_("已获补助金额（元）"), min_value=Decimal("0.01"))
+    premium_covered = MoneyFormField(label=_("所补保费（元）"), min_value=0, initial=0)
     policy = forms.ModelChoiceField(label=_("对应保单（所补的保费）"), queryset=None, required=False,
                                     help_text=_("只抵减该保单的保费补助；不对应本区补助的保单则不抵减（I12）"))
 
@@ -88,7 +86,7 @@ class PolicyDocumentForm(forms.Form):
 class AuditForm(forms.Form):
     project = forms.ModelChoiceField(label=_("合作项目"), queryset=None)
     year = forms.IntegerField(label=_("年度"), min_value=2000, max_value=2100)
-    audited_input = forms.DecimalField(label=_("审计确认的实际投入（元）"), min_value=0, **MONEY)
+    audited_input = MoneyFormField(label=_("审计确认的实际投入（元）"), min_value=0)
     reason = forms.CharField(label=_("与账户记录不一致的原因"), widget=forms.Textarea, required=False)
     expert_evaluation = forms.CharField(label=_("专家组评价"), widget=forms.Textarea, required=False)
     report = forms.FileField(label=_("专项审计报告"), required=False)
@@ -106,7 +104,7 @@ class OpinionForm(forms.Form):
 
 
 class PayForm(forms.Form):
-    amount = forms.DecimalField(label=_("拨付金额（元）"), min_value=0, **MONEY)
+    amount = MoneyFormField(label=_("拨付金额（元）"), min_value=0)
     paid_on = forms.DateField(label=_("拨付日期"), widget=DateInput)
     voucher = forms.CharField(label=_("凭证号"), max_length=64, required=False)
 

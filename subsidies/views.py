@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from core.exceptions import DomainError, PermissionDeniedError
 from core.files import file_response, xlsx_response
+from core.params import is_id, page_year
 from core.permissions import Decision, is_oversight
 from core.services import audit_history, organization_blacklist, organization_lift_blacklist
 from projects.models import Milestone
@@ -53,10 +54,7 @@ def _call(request, fn, **kwargs):
 
 
 def _year(request) -> int:
-    try:
-        return int(request.GET.get("year") or timezone.localdate().year - 1)
-    except ValueError:
-        return timezone.localdate().year - 1
+    return page_year(request.GET.get("year"), timezone.localdate().year - 1)
 
 
 @login_required
@@ -169,7 +167,7 @@ def audits(request):
     may_record = perms.can_record_audit(request.user)
     if may_record:
         initial = {"year": year}
-        if request.GET.get("project", "").isdigit():
+        if is_id(request.GET.get("project")):
             initial["project"] = int(request.GET["project"])
             initial["audited_input"] = request.GET.get("ledger_input", "")
         form = forms.AuditForm(request.POST or None, request.FILES or None, initial=initial,

@@ -6,6 +6,12 @@ REST_FRAMEWORK = {
         "core.api.auth.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
+    # JSON of bounded depth (core.api.parsers), forms and uploads.
+    "DEFAULT_PARSER_CLASSES": [
+        "core.api.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,

@@ -93,6 +93,24 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = False
 # keeps them (production.py); health checks drop a connection the server has closed.
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=0)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+
+
+def sqlite_options() -> dict:
+    """SQLite for a small office: several people at once without "database is locked".
+
+    Every transaction takes the write lock when it begins (IMMEDIATE), so two money steps queue instead of one
+    failing when it upgrades a read lock; a writer waits up to 20 s for the lock (busy timeout); WAL lets pages
+    read while a step writes.
+    """
+    return {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": env.int("ANXINBAO_SQLITE_TIMEOUT", default=20),
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["OPTIONS"] = {**sqlite_options(), **DATABASES["default"].get("OPTIONS", {})}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [
@@ -102,10 +120,15 @@ AUTHENTICATION_BACKENDS = [
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
 ]
-# django-axes: five failures lock the username+IP pair for 15 minutes.
+# django-axes: five failures lock the username+IP pair for 15 minutes (docs/operations.md, "Login lockout").
+# The pair, never the username alone: a stranger's failures lock the stranger's address, not the account.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
-AXES_COOLOFF_TIME = 0.25  # hours
+AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.25)  # hours; the lock ends by itself
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# Behind a reverse proxy every request comes from the proxy's address: the client's address is read from
+# X-Forwarded-For, trusting exactly the number of proxies in front of the application (core.security.client_ip).
+ANXINBAO_TRUSTED_PROXIES = env.int("ANXINBAO_TRUSTED_PROXIES", default=0)
+AXES_CLIENT_IP_CALLABLE = "core.security.client_ip"
 AXES_LOCKOUT_TEMPLATE = "core/locked.html"
 AXES_RESET_ON_SUCCESS = True
 

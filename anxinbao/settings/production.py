@@ -32,3 +32,4 @@ EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
 # the throughput in bench/web.py); health checks drop a connection the server has closed.
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+ANXINBAO_TRUSTED_PROXIES = env.int("ANXINBAO_TRUSTED_PROXIES", default=1)  # the documented reverse proxy

@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import re
 
+from django.core.exceptions import BadRequest
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
+from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views import defaults
 from rest_framework import exceptions, status
@@ -38,6 +40,17 @@ def page_not_found(request, exception):
     return defaults.page_not_found(request, exception)
 
 
+def bad_request(request, exception):
+    """handler400: a query parameter no page can read (core.params) answers a page saying so, JSON under /api/."""
+    if not isinstance(exception, BadRequest):  # a suspicious request (e.g. an unknown host) gets Django's plain page
+        return defaults.bad_request(request, exception)
+    detail = str(exception)
+    if request.path.startswith("/api/"):
+        return JsonResponse({"code": "bad_request", "detail": detail}, status=400,
+                            json_dumps_params={"ensure_ascii": False})
+    return render(request, "400.html", {"exception": detail}, status=400)
+
+
 def exception_handler(exc, context):
     if isinstance(exc, DomainError):
         return Response(exc.as_dict(), status=exc.status_code)
@@ -55,8 +68,8 @@ def exception_handler(exc, context):
         rule = None
         for messages in fields.values():
             for message in messages:
-                # "R13：…" in Chinese, "R13: …" in English
-                if (m := re.match(r"(R\d+)\s*[：:]", message)):
+                # "R13：…" in Chinese, "R13: …" in English (and the invariants: "I4：…")
+                if (m := re.match(r"([RI]\d+)\s*[：:]", message)):
                     rule = m.group(1)
         body = {"code": "invalid", "detail": _("输入有误"), "fields": fields}
         if rule:

@@ -1,9 +1,10 @@
 from django.urls import path
-from rest_framework.routers import DefaultRouter
+
+from core.api.routers import Router
 
 from .views import OrganizationViewSet, SchemeVersionViewSet, TokenView
 
-router = DefaultRouter(trailing_slash=True)
+router = Router(trailing_slash=True)
 router.register("organizations", OrganizationViewSet, basename="organization")
 router.register("schemes", SchemeVersionViewSet, basename="scheme")
 

@@ -4,6 +4,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 
 from core import second_factor
 from core.models import Organization, SchemeVersion
@@ -27,6 +28,9 @@ class TokenView(ObtainAuthToken):
             Token.objects.filter(user=user).delete()
         token, _created = Token.objects.get_or_create(user=user)
         return Response({"token": token.key})
+
+    # ObtainAuthToken names its own parsers; use the API's (JSON of bounded depth) before anyone has logged in.
+    parser_classes = api_settings.DEFAULT_PARSER_CLASSES
 
 
 class IsAdminOrReadOnly(permissions.BasePermission):

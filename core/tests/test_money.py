@@ -27,11 +27,20 @@ def test_parse_money_refuses_a_third_decimal_instead_of_rounding_i4(typed):
 @pytest.mark.parametrize("typed", ["", None, "abc", "1.2.3", "NaN", "Infinity", "¥", "1e30", "1E3",
                                    # separators not in thousands groups are not read as some other amount
                                    "12,34", "1,000,00", "1.000,00", "600.000,00", ",100", "1,0000.00",
-                                   "12345678901234567.00", Decimal("1E+17"), Decimal("NaN")])
+                                   Decimal("NaN"), "1_000", "١٠٠٠", "²"])
 def test_parse_money_refuses_what_is_not_an_amount(typed):
     with pytest.raises(DomainError) as err:
         parse_money(typed)
     assert err.value.code == "invalid_amount" and err.value.fields == {"amount": ["格式不正确"]}
+
+
+@pytest.mark.parametrize("typed", ["12345678901234567.00", Decimal("1E+17"), "1000000000000.00", "1,000,000,000,000"])
+def test_parse_money_refuses_more_than_twelve_integer_digits(typed):
+    """At most 999,999,999,999.99 (MAX_AMOUNT): ten thousand of them still fit an account balance's column."""
+    with pytest.raises(DomainError) as err:
+        parse_money(typed)
+    assert err.value.code == "invalid_amount" and err.value.fields == {"amount": ["超过上限"]}
+    assert parse_money("999,999,999,999.99") == Decimal("999999999999.99")
 
 
 def test_parse_money_refuses_float():

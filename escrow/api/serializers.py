@@ -4,6 +4,7 @@ from decimal import Decimal
 
 from rest_framework import serializers
 
+from core.api.fields import MoneyField
 from escrow.models import Account, JournalEntry, MoneyOperation, PoolTranche, Posting
 
 Money = dict(max_digits=18, decimal_places=2, coerce_to_string=True)
@@ -75,7 +76,7 @@ class PoolPointSerializer(serializers.Serializer):
 
 
 class TopUpSerializer(serializers.ModelSerializer):
-    amount = serializers.DecimalField(**Money, min_value=Decimal("0.01"))
+    amount = MoneyField(min_value=Decimal("0.01"))
     operation = serializers.SerializerMethodField()
     created_by = serializers.CharField(source="created_by.username", read_only=True)
 

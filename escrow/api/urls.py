@@ -1,9 +1,10 @@
 from django.urls import path
-from rest_framework.routers import DefaultRouter
+
+from core.api.routers import Router
 
 from .views import AccountViewSet, EntryViewSet, OperationViewSet, PoolHistoryView, PoolView, TopUpViewSet
 
-router = DefaultRouter(trailing_slash=True)
+router = Router(trailing_slash=True)
 router.include_root_view = False
 router.register("ledger/accounts", AccountViewSet, basename="ledger-account")
 router.register("ledger/entries", EntryViewSet, basename="ledger-entry")

@@ -12,6 +12,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api.fields import MoneyField
 from core.exceptions import DomainError
 from core.idempotency import run_idempotently
 
@@ -62,7 +63,7 @@ class MilestoneDetailSerializer(serializers.Serializer):
 
 
 class MoneyInput(serializers.Serializer):
-    amount = serializers.DecimalField(max_digits=18, decimal_places=2, min_value=0)
+    amount = MoneyField(min_value=0)
     bank_ref = serializers.CharField(max_length=100)
 
 
@@ -70,9 +71,32 @@ class ReasonInput(serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, default="")
 
 
+class NotesField(serializers.JSONField):
+    """JSON, or (multipart) JSON text: text nested too deep to decode is an error of this field, not a crash."""
+
+    def to_internal_value(self, data):
+        try:
+            return super().to_internal_value(data)
+        except RecursionError:
+            raise serializers.ValidationError(_("须为 JSON：{目标: 说明} 或说明的列表")) from None
+
+
 class ReportInput(serializers.Serializer):
     description = serializers.CharField()
-    target_notes = serializers.JSONField(required=False, default=dict)
+    target_notes = NotesField(required=False, default=dict)
+
+    def validate_target_notes(self, value):
+        """{target: note} or a list of notes in the targets' order, as JSON or (multipart) as JSON text."""
+        if isinstance(value, str):
+            try:
+                value = json.loads(value or "{}")
+            except (ValueError, RecursionError):
+                raise serializers.ValidationError(_("须为 JSON：{目标: 说明} 或说明的列表")) from None
+        if isinstance(value, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
+            return value
+        if isinstance(value, list) and all(isinstance(v, str) for v in value):
+            return value
+        raise serializers.ValidationError(_("须为 {目标: 说明}（说明为文本）或说明文本的列表"))
 
 
 class ExtendInput(serializers.Serializer):
@@ -89,8 +113,7 @@ class BreachInput(serializers.Serializer):
 class MilestoneActionDoc(serializers.Serializer):
     """The body of any action (each action reads the fields it needs)."""
 
-    amount = serializers.DecimalField(max_digits=18, decimal_places=2, required=False,
-                                      help_text="confirm_deposit / confirm_balance")
+    amount = MoneyField(required=False, help_text="confirm_deposit / confirm_balance")
     bank_ref = serializers.CharField(required=False, help_text="confirm_deposit / confirm_balance")
     reason = serializers.CharField(required=False,
                                    help_text="review_met / review_not_met / extend / request_deposit / declare_breach")
@@ -130,11 +153,8 @@ def _do(action: str, milestone, user, request):
         return milestone, None
     if action == "report_completion":
         v = _valid(ReportInput, data)
-        notes = v["target_notes"]
-        if isinstance(notes, str):
-            notes = json.loads(notes or "{}")
         return ms.milestone_report_completion(milestone=milestone, actor=user, description=v["description"],
-                                              target_notes=notes, files=request.FILES.getlist("files")), None
+                                              target_notes=v["target_notes"], files=request.FILES.getlist("files")), None
     if action == "review_met":
         return ms.milestone_review_met(milestone=milestone, actor=user, **_valid(ReasonInput, data)), None
     if action == "review_not_met":

@@ -5,6 +5,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from rest_framework import serializers
 
+from core.api.fields import MoneyField
 from core.models import Organization
 from core.permissions import is_oversight
 
@@ -17,8 +18,8 @@ def money_out(**kwargs):
 
 
 def money_in(**kwargs):
-    # Any precision accepted here: the service refuses more than two decimals and names the rule (I4).
-    return serializers.DecimalField(max_digits=None, decimal_places=None, **kwargs)
+    # Text only, read by core.money.parse_money: a third decimal is refused naming the rule (I4).
+    return MoneyField(**kwargs)
 
 
 class MilestoneInputSerializer(serializers.Serializer):

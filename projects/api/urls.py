@@ -1,10 +1,11 @@
 from django.urls import include, path
-from rest_framework.routers import DefaultRouter
+
+from core.api.routers import Router
 
 from .attachments import AttachmentDownloadView, ProjectAttachmentsView
 from .views import ProjectActionView, ProjectViewSet
 
-router = DefaultRouter(trailing_slash=True)
+router = Router(trailing_slash=True)
 router.register("projects", ProjectViewSet, basename="project")
 
 urlpatterns = [

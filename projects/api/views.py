@@ -16,6 +16,7 @@ from rest_framework.views import APIView
 
 from core.exceptions import DomainError
 from core.idempotency import run_idempotently as idempotent
+from core.params import YEAR_MAX, YEAR_MIN
 from core.services import audit_history
 
 from .. import selectors, services
@@ -32,12 +33,16 @@ from .serializers import (
 )
 
 
-def _int_param(request, name: str) -> int | None:
+def _int_param(request, name: str, *, low: int = 1, high: int = 2**63 - 1) -> int | None:
+    """A query parameter of ASCII digits in [low, high] ("²" and "١" are digits to str.isdigit, not to us)."""
     value = request.query_params.get(name)
     if value in (None, ""):
         return None
-    if not value.isdigit():
+    if not (value.isascii() and value.isdigit() and len(value) <= 19):
         raise DomainError(_("参数 %(n)s 须为整数") % {"n": name}, code="invalid", fields={name: [_("须为整数")]})
+    if not low <= int(value) <= high:
+        raise DomainError(_("参数 %(n)s 须在 %(low)s 至 %(high)s 之间") % {"n": name, "low": low, "high": high},
+                          code="invalid", fields={name: [_("超出范围")]})
     return int(value)
 
 
@@ -72,7 +77,8 @@ class ProjectViewSet(viewsets.GenericViewSet):
     @extend_schema(parameters=[
         OpenApiParameter("state", str, enum=list(ProjectState.values)),
         OpenApiParameter("enterprise", int), OpenApiParameter("platform", int),
-        OpenApiParameter("year", int, description="Projects whose cooperation period overlaps this calendar year")])
+        OpenApiParameter("year", int, description=f"Projects whose cooperation period overlaps this calendar year "
+                                                  f"({YEAR_MIN}–{YEAR_MAX})")])
     def list(self, request):
         qs = self.get_queryset()
         state = request.query_params.get("state")
@@ -84,7 +90,7 @@ class ProjectViewSet(viewsets.GenericViewSet):
             value = _int_param(request, name)
             if value is not None:
                 qs = qs.filter(**{f"{name}_id": value})
-        year = _int_param(request, "year")
+        year = _int_param(request, "year", low=YEAR_MIN, high=YEAR_MAX)
         if year is not None:
             qs = qs.filter(start_date__year__lte=year, end_date__year__gte=year)
         page = self.paginate_queryset(qs.order_by("-pk"))

@@ -221,14 +221,17 @@ def test_page_forms_call_services_and_redirect_only_inside(demo, ledger_ok):
 
 
 def test_terminate_api_reads_repaid_amount_as_a_decimal_i2_i4(demo, ledger_ok):
-    """A JSON number is read as the decimal it spells (no float on the way); a third decimal is a 400 naming I4."""
+    """An amount is text: a JSON number is refused naming the field, a third decimal is a 400 naming I4."""
     p = approved_project(demo, tranches=[("1500000.00", "150000.00")], budget="1500000.00")
     ms.project_open_escrow(project=p, actor=demo.reviewer)
     api = client(demo.reviewer)
-    r = api.post(f"/api/v1/projects/{p.pk}/terminate/", {"reason": "企业放弃", "repaid_amount": 1500000.005},
+    r = api.post(f"/api/v1/projects/{p.pk}/terminate/", {"reason": "企业放弃", "repaid_amount": 1499999.5},
+                 format="json")
+    assert r.status_code == 400 and "repaid_amount" in r.json()["fields"], r.json()
+    r = api.post(f"/api/v1/projects/{p.pk}/terminate/", {"reason": "企业放弃", "repaid_amount": "1500000.005"},
                  format="json")
     assert r.status_code == 400 and r.json()["rule"] == "I4", r.json()
-    r = api.post(f"/api/v1/projects/{p.pk}/terminate/", {"reason": "企业放弃", "repaid_amount": 1499999.5},
+    r = api.post(f"/api/v1/projects/{p.pk}/terminate/", {"reason": "企业放弃", "repaid_amount": "1499999.50"},
                  format="json")
     assert r.status_code == 200, r.json()
     from escrow import accounts as codes

@@ -1,8 +1,8 @@
-from rest_framework.routers import DefaultRouter
+from core.api.routers import Router
 
 from .views import ReportViewSet
 
 app_name = "reports-api"
-router = DefaultRouter(trailing_slash=True)
+router = Router(trailing_slash=True)
 router.register("reports", ReportViewSet, basename="report")
 urlpatterns = router.urls

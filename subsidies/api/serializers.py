@@ -1,5 +1,6 @@
 from rest_framework import serializers
 
+from core.api.fields import MoneyField
 from projects.models import Milestone, Project
 
 from ..choices import InsuredParty, PolicyType
@@ -13,8 +14,8 @@ class PolicySerializer(serializers.ModelSerializer):
     project = serializers.PrimaryKeyRelatedField(queryset=Project.objects.all())
     insured = serializers.ChoiceField(choices=InsuredParty.choices, default=InsuredParty.ENTERPRISE)
     type = serializers.ChoiceField(choices=PolicyType.choices)
-    premium = serializers.DecimalField(**MONEY)
-    cover = serializers.DecimalField(**MONEY)
+    premium = MoneyField()
+    cover = MoneyField()
     year = serializers.IntegerField(read_only=True)
     enterprise = serializers.IntegerField(source="project.enterprise_id", read_only=True)
     document = serializers.SerializerMethodField()
@@ -47,8 +48,8 @@ class PolicyDocumentSerializer(serializers.Serializer):
 class ClaimSerializer(serializers.ModelSerializer):
     milestone = serializers.PrimaryKeyRelatedField(queryset=Milestone.objects.all(), required=False,
                                                    allow_null=True)
-    assessed_loss = serializers.DecimalField(**MONEY)
-    paid_amount = serializers.DecimalField(**MONEY, default="0.00")
+    assessed_loss = MoneyField()
+    paid_amount = MoneyField(default="0.00")
     project = serializers.IntegerField(source="policy.project_id", read_only=True)
     loss_year = serializers.IntegerField(
         required=False, allow_null=True, min_value=2000, max_value=2100,
@@ -64,7 +65,7 @@ class ClaimSerializer(serializers.ModelSerializer):
 
 class AuditSerializer(serializers.ModelSerializer):
     project = serializers.PrimaryKeyRelatedField(queryset=Project.objects.all())
-    audited_input = serializers.DecimalField(**MONEY)
+    audited_input = MoneyField()
     ledger_input = serializers.DecimalField(**MONEY, read_only=True)
     enterprise = serializers.IntegerField(source="project.enterprise_id", read_only=True)
     year = serializers.IntegerField(min_value=2000, max_value=2100)
@@ -87,8 +88,8 @@ class OpinionSerializer(serializers.Serializer):
 
 
 class OtherSubsidySerializer(serializers.ModelSerializer):
-    amount = serializers.DecimalField(**MONEY)
-    premium_covered = serializers.DecimalField(**MONEY, default="0.00")
+    amount = MoneyField()
+    premium_covered = MoneyField(default="0.00")
 
     class Meta:
         model = OtherPolicySubsidy
@@ -137,6 +138,6 @@ class ComputeSerializer(serializers.Serializer):
 
 
 class PaySerializer(serializers.Serializer):
-    amount = serializers.DecimalField(max_digits=18, decimal_places=2)
+    amount = MoneyField()
     paid_on = serializers.DateField()
-    voucher = serializers.CharField(allow_blank=True, default="")
+    voucher = serializers.CharField(allow_blank=True, default="", max_length=64)

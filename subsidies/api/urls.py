@@ -1,8 +1,8 @@
-from rest_framework.routers import DefaultRouter
+from core.api.routers import Router
 
 from . import views
 
-router = DefaultRouter(trailing_slash=True)
+router = Router(trailing_slash=True)
 router.include_root_view = False
 router.register("insurance/policies", views.PolicyViewSet, basename="insurance-policy")
 router.register("insurance/claims", views.ClaimViewSet, basename="insurance-claim")
