@@ -232,3 +232,20 @@ def test_parse_money_reads_ascii_and_full_width_digits_only():
         with pytest.raises(Exception) as err:
             parse_money(text)
         assert getattr(err.value, "code", None) == "invalid_amount", text
+
+
+@pytest.mark.parametrize("amount", [3000000, "1e6", "3万"])
+def test_loan_amount_and_breach_repayment_are_text_read_by_the_money_parser(demo, amount):
+    """The loan's amount (R10) and a breach's repaid amount (I15, I2) are money like every other: text only."""
+    from projects.loans.models import GuaranteeLoan
+
+    project = approved_project(demo, tranches=[("1500000.00", "150000.00")], budget="1500000.00")
+    loan = {"lender": "银行", "guarantor": "担保公司", "amount": amount, "rate": "3.85", "term_months": 12,
+            "purpose": "研发"}
+    r = api(demo.enterprise).post(f"/api/v1/projects/{project.pk}/loans/", loan, format="json")
+    assert r.status_code == 400 and "amount" in r.json()["fields"], r.content[:300]
+    assert not GuaranteeLoan.objects.exists()
+    m = project.milestones.order_by("seq").first()
+    r = api(demo.reviewer).post(f"/api/v1/milestones/{m.pk}/declare_breach/",
+                                {"reason": "企业未缴尾款", "repaid_amount": amount}, format="json")
+    assert r.status_code == 400 and "repaid_amount" in r.json()["fields"], r.content[:300]

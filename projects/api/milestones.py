@@ -107,7 +107,7 @@ class ExtendInput(serializers.Serializer):
 
 class BreachInput(serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, default="")
-    repaid_amount = serializers.CharField(required=False, allow_blank=True, default="")
+    repaid_amount = MoneyField(required=False, allow_null=True, default=None)
 
 
 class MilestoneActionDoc(serializers.Serializer):
@@ -122,8 +122,9 @@ class MilestoneActionDoc(serializers.Serializer):
     due_date = serializers.DateField(required=False, help_text="extend (overdue: the new due date; balance_overdue: "
                                                                "the new balance due date)")
     balance_due_date = serializers.DateField(required=False, help_text="extend from balance_overdue (I15)")
-    repaid_amount = serializers.CharField(required=False, help_text="declare_breach: what the platform repays of the "
-                                                                    "pool advance (I2); blank: all of it")
+    repaid_amount = MoneyField(required=False, allow_null=True,
+                               help_text="declare_breach: what the platform repays of the pool advance (I2); "
+                                         "absent or null: all of it")
 
 
 class MilestoneActionResultSerializer(MilestoneDetailSerializer):

@@ -6,6 +6,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 
+from core.api.fields import MoneyField
 from core.idempotency import run_idempotently
 
 from ..selectors import project_get_visible
@@ -30,8 +31,8 @@ class LoanSerializer(serializers.ModelSerializer):
 class LoanWriteSerializer(serializers.Serializer):
     lender = serializers.CharField(max_length=200)
     guarantor = serializers.CharField(max_length=200)
-    # Any precision here: the service refuses 0 (R10) or a third decimal (I4), naming `amount`.
-    amount = serializers.DecimalField(max_digits=None, decimal_places=None)
+    # Text read by the one money parser (a third decimal names I4); the service refuses 0 (R10), naming `amount`.
+    amount = MoneyField()
     rate = serializers.DecimalField(max_digits=None, decimal_places=None, help_text="percent a year, e.g. 3.85")
     term_months = serializers.IntegerField(help_text="1–120")
     purpose = serializers.CharField()
