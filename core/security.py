@@ -26,3 +26,36 @@ def client_ip(request) -> str | None:
         return str(ipaddress.ip_address(candidate))
     except ValueError:
         return remote
+
+
+class UsernameThrottleBackend:
+    """A per-username throttle across addresses, after the per-address lockout (issue 14).
+
+    The lockout keys on username and address, so a stranger's failures lock only the stranger. A guesser who
+    moves from address to address is held back here: once ``ANXINBAO_USERNAME_FAILURE_LIMIT`` failures for a
+    username (counted over every address) fall within the cool-off, every sign-in of that username is refused
+    until the oldest of them is older than the cool-off. The throttle ends by itself, so nobody can lock an
+    account for good; the limit is set well above the per-address one, so one stranger at one address never
+    reaches it.
+    """
+
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        if username and username_throttled(username):
+            from django.core.exceptions import PermissionDenied
+
+            raise PermissionDenied  # stops the other backends: Django reports a failed sign-in
+        return None
+
+    def get_user(self, user_id):
+        return None
+
+
+def username_throttled(username: str) -> bool:
+    from axes.models import AccessAttempt
+    from django.db.models import Sum
+    from django.utils import timezone
+
+    since = timezone.now() - timezone.timedelta(hours=settings.AXES_COOLOFF_TIME)
+    failures = (AccessAttempt.objects.filter(username=username, attempt_time__gte=since)
+                .aggregate(n=Sum("failures_since_start"))["n"] or 0)
+    return failures >= settings.ANXINBAO_USERNAME_FAILURE_LIMIT

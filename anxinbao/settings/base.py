@@ -115,6 +115,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
+    "core.security.UsernameThrottleBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
@@ -129,6 +130,9 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 # X-Forwarded-For, trusting exactly the number of proxies in front of the application (core.security.client_ip).
 ANXINBAO_TRUSTED_PROXIES = env.int("ANXINBAO_TRUSTED_PROXIES", default=0)
 AXES_CLIENT_IP_CALLABLE = "core.security.client_ip"
+# Failures of one username over every address, within the cool-off, after which its sign-ins wait for the
+# cool-off to pass (core.security.UsernameThrottleBackend): a guesser moving between addresses is held back.
+ANXINBAO_USERNAME_FAILURE_LIMIT = env.int("ANXINBAO_USERNAME_FAILURE_LIMIT", default=20)
 AXES_LOCKOUT_TEMPLATE = "core/locked.html"
 AXES_RESET_ON_SUCCESS = True
 

@@ -70,3 +70,30 @@ def test_client_ip_takes_the_entry_the_nth_proxy_wrote(rf, settings, forwarded, 
     settings.ANXINBAO_TRUSTED_PROXIES = proxies
     request = rf.get("/", REMOTE_ADDR="192.0.2.1", HTTP_X_FORWARDED_FOR=forwarded)
     assert client_ip(request) == expected
+
+
+def test_a_guesser_moving_between_addresses_is_throttled_per_username_and_the_throttle_ends(demo, settings,
+                                                                                              behind_proxy):
+    """Below the per-address limit at every address, the failures of one username still add up (issue 14)."""
+    import time_machine
+
+    settings.ANXINBAO_USERNAME_FAILURE_LIMIT = 12
+    per_address = settings.AXES_FAILURE_LIMIT - 1  # never locked at any one address
+    addresses = [f"203.0.113.{i}" for i in range(1, 4)]  # 3 × 4 = 12 failures
+    for address in addresses:
+        for _ in range(per_address):
+            login("reviewer", forwarded=address, password="wrong")
+    # even the right password, from an address never seen, waits for the cool-off
+    assert login("reviewer", forwarded="198.51.100.20").status_code == 200
+    assert login("custodian", forwarded="198.51.100.20").status_code == 302  # other users are not affected
+    with time_machine.travel(timezone.now() + settings.AXES_COOLOFF_TIME * timezone.timedelta(hours=1)
+                             + timezone.timedelta(minutes=1)):
+        assert login("reviewer", forwarded="198.51.100.20").status_code == 302
+
+
+def test_failures_below_the_username_limit_do_not_throttle(demo, settings, behind_proxy):
+    settings.ANXINBAO_USERNAME_FAILURE_LIMIT = 12
+    for address in ("203.0.113.1", "203.0.113.2"):
+        for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+            login("reviewer", forwarded=address, password="wrong")
+    assert login("reviewer", forwarded="198.51.100.20").status_code == 302
