@@ -45,9 +45,8 @@ class UsernameThrottleBackend:
 
             raise PermissionDenied  # stops the other backends: Django reports a failed sign-in
         return None
-
-    def get_user(self, user_id):
-        return None
+    # No ``get_user``: this backend signs nobody in, so no session names it, and Django's ``force_login`` (which
+    # takes the first backend with a ``get_user``) goes on to the model backend.
 
 
 def username_throttled(username: str) -> bool:
