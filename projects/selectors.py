@@ -112,9 +112,9 @@ def reviews_visible_to(user, project: Project) -> QuerySet[ExpertAssignment]:
 
 
 def assignments_for_expert(user) -> QuerySet[ExpertAssignment]:
-    """An expert's approval reviews: what waits on them first."""
-    return (ExpertAssignment.objects.filter(expert=user, milestone__isnull=True)
-            .select_related("project", "project__enterprise", "project__platform")
+    """An expert's approval reviews and milestone acceptances (R16, I17): what waits on them first."""
+    return (ExpertAssignment.objects.filter(expert=user)
+            .select_related("project", "project__enterprise", "project__platform", "milestone")
             .order_by("status", "-assigned_at"))
 
 

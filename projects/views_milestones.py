@@ -32,7 +32,8 @@ from .milestone_selectors import (
     projects_for_milestones,
 )
 from .milestone_timeline import build_timeline
-from .models import Attachment
+from .models import Attachment, ExpertAssignment
+from .services import milestone_expert_draw
 from .services import milestones as ms
 
 
@@ -50,6 +51,10 @@ def panel_context(project, user) -> dict:
     is_cust = has_role(user, Role.CUSTODIAN)
     is_rev = has_role(user, Role.REVIEWER)
     active = project.state == ProjectState.ACTIVE  # completed or terminated: nothing more to do on a milestone
+    experts: dict[int, list[ExpertAssignment]] = {}
+    if is_rev:  # the parties never see who judges their milestone (as with the approval reviews)
+        for a in ExpertAssignment.objects.filter(milestone_id__in=ids).select_related("expert").order_by("pk"):
+            experts.setdefault(a.milestone_id, []).append(a)
     items = []
     for m in rows:
         m_ops = ops.get(m.pk, [])
@@ -64,6 +69,7 @@ def panel_context(project, user) -> dict:
             "awaiting": awaiting,
             "receipts": [a for a in atts.get(m.pk, []) if a.kind == AttachmentKind.RECEIPT],
             "evidence": [a for a in atts.get(m.pk, []) if a.kind == AttachmentKind.EVIDENCE],
+            "experts": experts.get(m.pk, []),
             "instructions": ms.payment_instructions(m) if active and m.state in (M.DEPOSIT_DUE, M.BALANCE_DUE,
                                                                                  M.BALANCE_OVERDUE) else None,
             "can": {k: allowed and active for k, allowed in {
@@ -80,6 +86,7 @@ def panel_context(project, user) -> dict:
                 "forfeit": is_cust and m.state in (M.FAILED, M.BREACHED) and not pending,
                 "confirm_operation": is_cust and any(o.ordered_by_id != user.pk for o in awaiting),
                 "request_deposit": is_rev and m.state == M.PLANNED,
+                "draw_expert": is_rev and m.state in ms.EXPERT_DRAW_STATES,  # I17: a technical expert
             }.items()},
         })
     states = [m.state for m in rows]
@@ -165,6 +172,10 @@ def milestone_action(request, pk: int, action: str):
         elif action == "request_deposit":
             ms.milestone_request_deposit(milestone=milestone, actor=user, reason=p.get("reason", ""))
             messages.success(request, _("已通知企业缴纳保证金"))
+        elif action == "draw_expert":
+            assignment = milestone_expert_draw(milestone=milestone, actor=user)
+            messages.success(request, _("已抽取专家 %(e)s 负责该里程碑的验收评分（I17）")
+                             % {"e": assignment.expert.get_full_name() or assignment.expert.username})
         else:
             raise Http404
     except DomainError as exc:

@@ -69,6 +69,7 @@ OBJECTS = {
     "ledger-account-detail": "account", "ledger-entry-detail": "entry",
     "operation-detail": "operation", "operation-confirm": "operation",
     "project-detail": "project", "project-history": "project", "project-reviews": "project",
+    "project-approval-outcome": "project",
     "project-action": "project", "api-milestone-detail": "milestone", "api-milestone-action": "milestone",
     "insurance-policy-detail": "policy", "insurance-policy-document": "policy", "insurance-claim-detail": "claim",
     "audit-detail": "audit", "audit-opinion": "audit", "audit-report": "audit",

@@ -17,6 +17,8 @@ from core.exceptions import DomainError
 from core.idempotency import run_idempotently
 
 from ..milestone_selectors import milestones_visible_to
+from ..models import ExpertAssignment
+from ..services import milestone_expert_draw
 from ..services import milestones as ms
 
 
@@ -127,8 +129,26 @@ class MilestoneActionDoc(serializers.Serializer):
                                          "absent or null: all of it")
 
 
+class MilestoneExpertSerializer(serializers.Serializer):
+    """An expert assigned to a milestone's acceptance (R16, I17); only the reviewer sees it."""
+
+    id = serializers.IntegerField()
+    expert = serializers.IntegerField(source="expert_id")
+    expert_name = serializers.SerializerMethodField()
+    expert_category = serializers.CharField(source="expert.expert_category")
+    status = serializers.CharField()
+    score = serializers.DecimalField(max_digits=5, decimal_places=2, allow_null=True)
+    assigned_at = serializers.DateTimeField()
+
+    def get_expert_name(self, obj) -> str:
+        return obj.expert.get_full_name() or obj.expert.username
+
+
 class MilestoneActionResultSerializer(MilestoneDetailSerializer):
     operation = OperationBriefSerializer(required=False)
+    assignment = MilestoneExpertSerializer(required=False, help_text="draw_expert: the expert drawn (I17)")
+    assignments = MilestoneExpertSerializer(many=True, required=False,
+                                            help_text="draw_expert: every expert assigned to this milestone")
 
 
 def _valid(serializer_class, data):
@@ -176,7 +196,7 @@ def _do(action: str, milestone, user, request):
 
 
 ACTIONS = ("request_deposit", "confirm_deposit", "upload_receipt", "report_completion", "review_met",
-           "review_not_met", "confirm_balance", "release", "forfeit", "extend", "declare_breach")
+           "review_not_met", "confirm_balance", "release", "forfeit", "extend", "declare_breach", "draw_expert")
 
 
 class MilestoneDetailView(APIView):
@@ -189,7 +209,8 @@ class MilestoneDetailView(APIView):
 
 
 class MilestoneActionView(APIView):
-    """POST an action; `release`/`forfeit` (and confirmations) answer with the milestone and its operation.
+    """POST an action; `release`/`forfeit` (and confirmations) answer with the milestone and its operation,
+    `draw_expert` (the reviewer, I17) with the milestone, the expert drawn and all its assignments.
 
     An ``Idempotency-Key`` header makes a repeat return the first response; the
     same key with another body is 409 (core.idempotency).
@@ -207,10 +228,20 @@ class MilestoneActionView(APIView):
             # The answer is the state at commit: an operation ordered here is executed by the
             # worker after the commit, so it is usually still ``requested`` (or awaiting a checker).
             with transaction.atomic():
+                if action == "draw_expert":
+                    return Response(self._drawn(visible, pk, milestone_expert_draw(milestone=milestone,
+                                                                                   actor=request.user)))
                 _m, op = _do(action, milestone, request.user, request)
                 return Response(self._body(visible, pk, op))
 
         return run_idempotently(request, handler)
+
+    @classmethod
+    def _drawn(cls, visible, pk, assignment):
+        """I17: the milestone, the expert just drawn and everyone assigned to its acceptance."""
+        assigned = ExpertAssignment.objects.filter(milestone_id=pk).select_related("expert").order_by("pk")
+        return {**cls._body(visible, pk, None), "assignment": MilestoneExpertSerializer(assignment).data,
+                "assignments": MilestoneExpertSerializer(assigned, many=True).data}
 
     @staticmethod
     def _body(visible, pk, op):

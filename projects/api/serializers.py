@@ -163,3 +163,31 @@ class HistorySerializer(serializers.Serializer):
         return {"from": event.from_state, "to": event.to_state, "action": event.action,
                 "actor": event.actor.username if event.actor_id else None,
                 "at": serializers.DateTimeField().to_representation(event.at), "reason": event.reason}
+
+
+class PassedOverSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    mean_score = serializers.DecimalField(max_digits=5, decimal_places=2, allow_null=True)
+    budget = serializers.DecimalField(max_digits=18, decimal_places=2)
+
+
+class ApprovalOutcomeSerializer(serializers.Serializer):
+    """What 立项 would do now (I2, I14, R13): ``approve``, ``waitlist`` or ``refuse``, why, and which
+    higher-ranked waitlisted projects an approval would pass over (I14)."""
+
+    project = serializers.IntegerField()
+    outcome = serializers.ChoiceField(choices=["approve", "waitlist", "refuse"])
+    text = serializers.CharField()
+    code = serializers.CharField(allow_blank=True)
+    rule = serializers.CharField(allow_blank=True)
+    available = serializers.DecimalField(max_digits=18, decimal_places=2, help_text="the pool's available balance")
+    passed_over = PassedOverSerializer(many=True)
+    passed_over_text = serializers.CharField(allow_blank=True)
+
+    def to_representation(self, instance):
+        project, outcome = instance
+        return super().to_representation({
+            "project": project.pk, "outcome": outcome.outcome, "text": outcome.text, "code": outcome.code,
+            "rule": outcome.rule, "available": outcome.available, "passed_over": outcome.passed_over,
+            "passed_over_text": outcome.passed_over_text})

@@ -1,4 +1,5 @@
-"""The proposal API: ``projects/``, ``projects/{id}/``, ``projects/{id}/{action}/``, ``reviews/``, ``history/``.
+"""The proposal API: ``projects/``, ``projects/{id}/``, ``projects/{id}/{action}/``, ``reviews/``, ``history/``,
+``approval_outcome/`` (I14 preview).
 
 Each view scopes through ``projects_visible_to`` (404 for what the user may not
 see) and calls one service; services check roles (403), states (409) and rules (400).
@@ -17,14 +18,17 @@ from rest_framework.views import APIView
 from core.exceptions import DomainError
 from core.idempotency import run_idempotently as idempotent
 from core.params import YEAR_MAX, YEAR_MIN
+from core.permissions import require
 from core.services import audit_history
 
+from .. import permissions as perms
 from .. import selectors, services
 from ..actions import ALL_ACTIONS, run_action
 from ..choices import ProjectState
 from ..models import Attachment, Milestone, Project
 from .serializers import (
     ActionInputSerializer,
+    ApprovalOutcomeSerializer,
     HistorySerializer,
     ProjectSerializer,
     ProjectWriteSerializer,
@@ -133,6 +137,15 @@ class ProjectViewSet(viewsets.GenericViewSet):
         events = [e for e in audit_history(project) if e.to_state]
         page = self.paginate_queryset(events)
         return self.get_paginated_response(HistorySerializer(page, many=True).data)
+
+    @extend_schema(responses={200: ApprovalOutcomeSerializer})
+    @action(detail=True, methods=["get"], url_path="approval_outcome")
+    def approval_outcome(self, request, pk=None):
+        """I14 preview for the bureau's reviewers: would 立项 approve, waitlist or be refused now, and which
+        higher-ranked waitlisted projects it would pass over. Nothing changes."""
+        project = self._get(pk)
+        require(perms.can_review_act(request.user, project))
+        return Response(ApprovalOutcomeSerializer((project, services.approval_outcome(project))).data)
 
     @extend_schema(request=ReviewInputSerializer, responses={200: ReviewSerializer(many=True), 201: ReviewSerializer})
     @action(detail=True, methods=["get", "post"])

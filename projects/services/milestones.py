@@ -376,13 +376,29 @@ def milestone_report_completion(*, milestone: Milestone, actor, description: str
 
 
 def _require_expert_scores(milestone: Milestone, project: Project) -> None:
+    """R16 with I17: the acceptance counts the scores of the technical experts assigned to this milestone (any
+    expert's only when the conflict-free pool has no technical expert, as the draw does)."""
     needed = _scheme(project).milestone_reviews_required
     if needed <= 0:
         return
-    scored = ExpertAssignment.objects.filter(milestone=milestone, status=ExpertAssignment.Status.SCORED).count()
-    if scored < needed:
-        raise DomainError(_("R16：里程碑验收需 %(n)s 份专家评分，现有 %(s)s 份") % {"n": needed, "s": scored},
+    from core.choices import ExpertCategory
+
+    from .reviews import experts_without_conflict
+
+    scored = ExpertAssignment.objects.filter(milestone=milestone, status=ExpertAssignment.Status.SCORED)
+    technical = experts_without_conflict(project).filter(expert_category=ExpertCategory.TECHNICAL).exists()
+    if technical:
+        scored = scored.filter(expert__expert_category=ExpertCategory.TECHNICAL)
+    count = scored.count()
+    if count < needed:
+        if technical:
+            raise DomainError(_("R16、I17：里程碑验收需 %(n)s 份技术专家评分，现有 %(s)s 份")
+                              % {"n": needed, "s": count}, code="expert_scores_missing", rule="R16")
+        raise DomainError(_("R16：里程碑验收需 %(n)s 份专家评分，现有 %(s)s 份") % {"n": needed, "s": count},
                           code="expert_scores_missing", rule="R16")
+
+
+EXPERT_DRAW_STATES = (M.REPORTED, M.IN_PROGRESS, M.OVERDUE)  # R16: an acceptance expert may be assigned
 
 
 @transaction.atomic
@@ -397,7 +413,7 @@ def milestone_assign_expert(*, milestone: Milestone, actor, expert) -> ExpertAss
         raise DomainError(_("回避：该专家受雇于项目一方或已声明与其存在利益冲突（R16）"), code="expert_conflict",
                           rule="R16")
     project, milestone = _lock_milestone(milestone)
-    _require_state(milestone, _("指派专家"), M.REPORTED, M.IN_PROGRESS, M.OVERDUE)
+    _require_state(milestone, _("指派专家"), *EXPERT_DRAW_STATES)
     assignment, _created = ExpertAssignment.objects.get_or_create(project=project, milestone=milestone, expert=expert)
     audit_record(actor=actor, target=milestone, action="assign_expert", data={"expert": expert.pk})
     notify(users=[expert], verb="milestone_expert", text=_("请对%(m)s进行验收评分（R16）") % {"m": _label(milestone)},

@@ -89,6 +89,7 @@ def milestone_expert_draw(*, milestone, actor: User) -> ExpertAssignment:
     from .milestones import milestone_assign_expert
 
     project = milestone.project
+    check(perms.can_review_act(actor, project))  # the reviewer's decision, refused before anything is drawn
     taken = ExpertAssignment.objects.filter(milestone=milestone).values("expert_id")
     candidates = list(experts_without_conflict(project).exclude(pk__in=taken))
     if not candidates:
