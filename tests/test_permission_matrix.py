@@ -218,21 +218,24 @@ class World:
                 (side, "premium"): first(PremiumSubsidy.objects.filter(enterprise=ent)),
                 (side, "other_subsidy"): first(OtherPolicySubsidy.objects.all()) if side == "own" else None,
                 (side, "report"): first(Report.objects.filter(requested_by__organization=ent)),
-                (side, "loan"): first(GuaranteeLoan.objects.filter(project__enterprise=ent)) if side == "own" else None,
+                (side, "loan"): None,
                 (side, "organization"): ent.pk,
                 (side, "scheme"): SchemeVersion.objects.order_by("pk").first().pk,
             })
-        # The demo's claim, other subsidy and loan belong to enterprise 1; the other side gets its own copies.
+        # The demo's claim and other subsidy belong to enterprise 1; the other side gets its own copies.
         claim = InsuranceClaim.objects.get(pk=self.objects[("own", "claim")])
         other_policy = InsurancePolicy.objects.get(pk=self.objects[("other", "policy")])
         self.objects[("other", "claim")] = InsuranceClaim.objects.create(
             policy=other_policy, assessed_loss=claim.assessed_loss, paid_amount=claim.paid_amount,
             paid_on=claim.paid_on, description=claim.description, created_by=claim.created_by).pk
-        loan = GuaranteeLoan.objects.get(pk=self.objects[("own", "loan")])
-        self.objects[("other", "loan")] = GuaranteeLoan.objects.create(
-            project_id=self.objects[("other", "project")], lender=loan.lender, guarantor=loan.guarantor,
-            amount=loan.amount, rate=loan.rate, term_months=loan.term_months, purpose=loan.purpose,
-            state=loan.state, created_by=self.users["enterprise2"]).pk
+        # The demo's loan is copied onto each side's project (the expert's assignment to the demo's loan project is
+        # drawn at random, to the own project it is fixed below).
+        loan = GuaranteeLoan.objects.order_by("pk").first()
+        for side, user in (("own", "enterprise"), ("other", "enterprise2")):
+            self.objects[(side, "loan")] = GuaranteeLoan.objects.create(
+                project_id=self.objects[(side, "project")], lender=loan.lender, guarantor=loan.guarantor,
+                amount=loan.amount, rate=loan.rate, term_months=loan.term_months, purpose=loan.purpose,
+                state=loan.state, created_by=self.users[user]).pk
         subsidy = OtherPolicySubsidy.objects.get(pk=self.objects[("own", "other_subsidy")])
         self.objects[("other", "other_subsidy")] = OtherPolicySubsidy.objects.create(
             enterprise=ent2, policy_name=subsidy.policy_name, issuer=subsidy.issuer, type=subsidy.type,
