@@ -78,17 +78,22 @@ OBJECTS = {
     "other-subsidy-detail": "other_subsidy",
     "reports-api:report-detail": "report", "reports-api:report-download": "report",
     "reports-api:report-retry": "report",
+    "projects:loan_create": "project", "projects:loan_action": "loan", "project-loans": "project",
+    "loan-detail": "loan", "loan-action": "loan",
+    "project-attachments": "project", "attachment-download": "attachment",
 }
 
 
 def _values():
     from projects.actions import ALL_ACTIONS, MILESTONE_MODULE_ACTIONS
     from projects.api.milestones import ACTIONS as MILESTONE_ACTIONS
+    from projects.loans.permissions import ACTIONS as LOAN_ACTIONS
 
     return {
         "projects:action": {"action": ALL_ACTIONS}, "project-action": {"action_name": ALL_ACTIONS},
         "milestones:project-action": {"action": MILESTONE_MODULE_ACTIONS},
         "milestones:action": {"action": MILESTONE_ACTIONS}, "api-milestone-action": {"action": MILESTONE_ACTIONS},
+        "projects:loan_action": {"action": list(LOAN_ACTIONS)}, "loan-action": {"action": list(LOAN_ACTIONS)},
         "subsidies:compute": {"kind": ["grant", "premium"]}, "subsidies:figure": {"kind": ["grant", "premium"]},
         "subsidies:approve": {"kind": ["grant", "premium"]}, "subsidies:pay": {"kind": ["grant", "premium"]},
     }
@@ -166,6 +171,7 @@ class World:
         call_command("seed_demo", stdout=io.StringIO())
         from core.models import BlacklistEntry, Organization, SchemeVersion, User
         from escrow.models import Account, BankStatement, JournalEntry, MoneyOperation
+        from projects.loans.models import GuaranteeLoan
         from projects.models import Attachment, ExpertAssignment, Milestone, Project
         from reports.models import Report
         from subsidies.models import (
@@ -213,6 +219,7 @@ class World:
                 (side, "premium"): first(PremiumSubsidy.objects.filter(enterprise=ent)),
                 (side, "other_subsidy"): first(OtherPolicySubsidy.objects.all()) if side == "own" else None,
                 (side, "report"): first(Report.objects.filter(requested_by__organization=ent)),
+                (side, "loan"): None,
                 (side, "organization"): ent.pk,
                 (side, "scheme"): SchemeVersion.objects.order_by("pk").first().pk,
             })
@@ -222,6 +229,14 @@ class World:
         self.objects[("other", "claim")] = InsuranceClaim.objects.create(
             policy=other_policy, assessed_loss=claim.assessed_loss, paid_amount=claim.paid_amount,
             paid_on=claim.paid_on, description=claim.description, created_by=claim.created_by).pk
+        # The demo's loan is copied onto each side's project (the expert's assignment to the demo's loan project is
+        # drawn at random, to the own project it is fixed below).
+        loan = GuaranteeLoan.objects.order_by("pk").first()
+        for side, user in (("own", "enterprise"), ("other", "enterprise2")):
+            self.objects[(side, "loan")] = GuaranteeLoan.objects.create(
+                project_id=self.objects[(side, "project")], lender=loan.lender, guarantor=loan.guarantor,
+                amount=loan.amount, rate=loan.rate, term_months=loan.term_months, purpose=loan.purpose,
+                state=loan.state, created_by=self.users[user]).pk
         subsidy = OtherPolicySubsidy.objects.get(pk=self.objects[("own", "other_subsidy")])
         self.objects[("other", "other_subsidy")] = OtherPolicySubsidy.objects.create(
             enterprise=ent2, policy_name=subsidy.policy_name, issuer=subsidy.issuer, type=subsidy.type,

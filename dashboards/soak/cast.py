@@ -44,6 +44,8 @@ def build_cast() -> Cast:
             "valid_from": date(today.year - 1, 1, 1), "valid_to": None})
     ents = [_org(OrgKind.ENTERPRISE, f"企业{i}有限公司", 9000 + i) for i in range(1, ENTERPRISES + 1)]
     plats = [_org(OrgKind.PLATFORM, f"科创平台{i}", 9100 + i) for i in range(1, PLATFORMS + 1)]
+    # R1: proposals name one of the district's platforms, as the bureau's list keeps them.
+    Organization.objects.filter(pk__in=[p.pk for p in plats]).update(district_platform=True)
     bureau = _org(OrgKind.BUREAU, "科技局", 9201)
     custodian = _org(OrgKind.CUSTODIAN, "监管银行", 9202)
     experts = _org(OrgKind.EXPERT, "专家库", 9203)
