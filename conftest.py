@@ -94,3 +94,11 @@ def on_postgres() -> bool:
 def browser_context_args(browser_context_args):
     """Browser tests read the primary UI language, 简体中文."""
     return {**browser_context_args, "locale": "zh-CN"}
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with an empty cache (sessions, per-user roles and counts: core/caching.py)."""
+    from django.core.cache import cache
+
+    cache.clear()

@@ -71,6 +71,7 @@ OPTIONAL_PAGES: dict[str, list[str]] = {
     "reviewer": ["/dashboards/performance/"],
     "auditor": ["/dashboards/performance/"],
 }
+MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"  # force_login would take the first backend with get_user
 ROLE_OF = {"enterprise2": "enterprise", "platform2": "platform", "custodian2": "custodian"}
 
 
@@ -374,7 +375,7 @@ def queries_per_kind(targets: dict) -> tuple[dict[str, int], dict[str, float]]:
     rng = random.Random(3)
     for username, _n in USERS:
         client = Client()
-        client.force_login(User.objects.get(username=username))
+        client.force_login(User.objects.get(username=username), backend=MODEL_BACKEND)
         for step in range(24):
             path = next_path(rng, username, targets[username], step)
             with CaptureQueriesContext(connection) as ctx:
@@ -405,8 +406,8 @@ def start_server(db_url: str, workers: int, tmp: Path) -> tuple[subprocess.Popen
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "bench_web_settings", "DATABASE_URL": db_url,
            "PYTHONPATH": os.pathsep.join([str(tmp), str(ROOT)]), "DJANGO_SECRET_KEY": os.urandom(32).hex(),
            "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost", "DJANGO_SECURE_SSL_REDIRECT": "false",
-           "DJANGO_DEBUG": "false"}
-    env.pop("REDIS_URL", None)
+           "DJANGO_DEBUG": "false", "ANXINBAO_REQUIRE_2FA": "false"}  # pages, not the second factor
+    env.pop("REDIS_URL", None)  # a shared cache only through ANXINBAO_CACHE_URL: Celery stays eager
     env.pop("CELERY_BROKER_URL", None)
     subprocess.run([PYTHON, str(ROOT / "manage.py"), "collectstatic", "--noinput", "-v", "0"], env=env, cwd=ROOT,
                    check=True)

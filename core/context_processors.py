@@ -2,6 +2,7 @@
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
+from .caching import unread_count
 from .choices import Role
 
 # (url name, label, roles that see it; empty = everyone signed in)
@@ -33,5 +34,4 @@ def navigation(request):
             items.append({"url": reverse(name), "label": label, "active": request.path == reverse(name)})
         except NoReverseMatch:
             continue
-    unread = user.notifications.filter(read_at__isnull=True).count()
-    return {"nav_items": items, "unread_count": unread}
+    return {"nav_items": items, "unread_count": unread_count(user)}

@@ -70,7 +70,9 @@ class User(AbstractUser):
 
     @cached_property
     def roles(self) -> frozenset[str]:
-        return frozenset(self.groups.values_list("name", flat=True))
+        from .caching import user_roles
+
+        return user_roles(self)
 
     def has_role(self, *roles: str) -> bool:
         return bool(self.roles.intersection(roles))

@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from . import caching
 from .choices import Role
 from .exceptions import DomainError
 from .files import check_upload
@@ -40,6 +41,7 @@ def notify(*, users: Iterable[User], verb: str, text: str, url: str = "") -> Non
     """In-app notice for each user, and an e-mail sent by a task after commit."""
     users = [u for u in users if u is not None]
     Notification.objects.bulk_create([Notification(user=u, verb=verb, text=text, url=url) for u in users])
+    caching.forget_unread({u.pk for u in users})
     recipients = [u.email for u in users if u.email]
     if recipients:
         from .tasks import send_notification_email
@@ -112,7 +114,9 @@ def notification_mark_read(*, user: User, ids: Iterable[int] | None = None) -> i
     qs = Notification.objects.filter(user=user, read_at__isnull=True)
     if ids is not None:
         qs = qs.filter(pk__in=list(ids))
-    return qs.update(read_at=timezone.now())
+    done = qs.update(read_at=timezone.now())
+    caching.forget_unread([user.pk])
+    return done
 
 
 def lock_or_create(model, **key):

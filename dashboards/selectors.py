@@ -14,10 +14,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Avg, Count, F, Min, Q, Sum
+from django.db.models import Avg, Count, F, Max, Min, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.caching import cached
 from core.money import ZERO
 from escrow import accounts as codes
 from escrow.choices import AccountKind, OperationKind, OperationState
@@ -186,15 +187,26 @@ def pool_dashboard(user) -> dict:
 
 
 # -- auditor ------------------------------------------------------------------
+def _ledger_mark() -> str:
+    """The journal's last entry and its size: a new entry (or one committed late, with a lower number)
+    changes it, so figures cached under it are never stale. Entries are never changed or removed."""
+    from escrow.models import JournalEntry
+
+    mark = JournalEntry.objects.aggregate(last=Max("pk"), n=Count("pk"))
+    return f"{mark['last']}-{mark['n']}"
+
+
 def year_at_a_glance(year: int) -> dict:
     """Inputs (I5), releases, forfeitures, refunds of ``year`` from the ledger, and the year's grants."""
     from subsidies.choices import ComputationState as CS
     from subsidies.models import GrantComputation, PremiumSubsidy
     from subsidies.selectors import ledger_inputs, year_bounds
 
-    start, end = year_bounds(year)
-    flows = custody_flows(start=start, end=end, by=None)
-    inputs = sum(ledger_inputs(year).values(), ZERO)
+    def from_ledger():
+        start, end = year_bounds(year)
+        return custody_flows(start=start, end=end, by=None), sum(ledger_inputs(year).values(), ZERO)
+
+    flows, inputs = cached(f"ledger-year:{year}:{_ledger_mark()}", from_ledger)
     grants = GrantComputation.objects.filter(year=year, state__in=[CS.APPROVED, CS.PAID]).aggregate(
         s=Sum("amount"), paid=Sum("paid_amount"))
     premiums = PremiumSubsidy.objects.filter(year=year, state__in=[CS.APPROVED, CS.PAID]).aggregate(

@@ -171,6 +171,18 @@ REPORTS_CHUNK_SIZE = env.int("ANXINBAO_REPORTS_CHUNK_SIZE", default=100)
 REPORTS_WORKERS = env.int("ANXINBAO_REPORTS_WORKERS", default=0)
 REPORTS_PARTS_PER_CHILD = env.int("ANXINBAO_REPORTS_PARTS_PER_CHILD", default=8)
 
+# Cache: Redis (Django's own RedisCache) when ANXINBAO_CACHE_URL or REDIS_URL is set, this process's memory
+# otherwise. Only a cache every process shares holds what other requests may change (sessions, each user's
+# roles and unread-notice count, core/caching.py): with memory alone those are read from the database.
+CACHE_URL = env("ANXINBAO_CACHE_URL", default="") or env("REDIS_URL", default="")
+if CACHE_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL,
+                          "KEY_PREFIX": "anx"}}
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "anxinbao"}}
+ANXINBAO_SHARED_CACHE = bool(CACHE_URL)
+
 from .api import *  # noqa: E402,F401,F403
 from .celery import *  # noqa: E402,F401,F403
 from .logging import *  # noqa: E402,F401,F403

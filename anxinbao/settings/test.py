@@ -25,3 +25,8 @@ WHITENOISE_USE_FINDERS = True
 # takes a task meant for another process's test database.
 CELERY_TASK_DEFAULT_QUEUE = env("ANXINBAO_CELERY_QUEUE",
                                 default=f"anxinbao-test-{env('PYTEST_XDIST_WORKER', default='main')}")
+# One process, one cache: the per-user cache is on (core/caching.py) and emptied before each test
+# (conftest.py), never a Redis database the Celery tests share.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "anxinbao-test"}}
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+ANXINBAO_SHARED_CACHE = True
