@@ -45,9 +45,8 @@ class UsernameThrottleBackend:
 
             raise PermissionDenied  # stops the other backends: Django reports a failed sign-in
         return None
-
-    def get_user(self, user_id):
-        return None
+    # No ``get_user``: this backend never signs anyone in, so a session (or the test client's force_login, which
+    # takes the first backend that has one) must never be tied to it.
 
 
 def username_throttled(username: str) -> bool:
