@@ -23,7 +23,7 @@ from core.exceptions import DomainError, PermissionDeniedError
 from core.files import file_response
 from core.models import SchemeVersion
 from core.permissions import require, require_role
-from core.services import audit_history
+from core.services import audit_history, notification_mark_opened
 
 from . import permissions as perms
 from . import selectors, services
@@ -194,6 +194,7 @@ def project_detail(request, pk: int):
     project = selectors.project_detail_queryset(request.user).filter(pk=pk).first()
     if project is None:
         raise Http404
+    notification_mark_opened(user=request.user, path=request.path)  # its notices are read once it is opened
     reviews = list(selectors.reviews_visible_to(request.user, project))
     show_all_reviews = len(reviews) == len(project.assignments.all())
     my_assignment = next((a for a in project.assignments.all()
