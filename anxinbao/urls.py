@@ -1,7 +1,9 @@
 from csp.decorators import csp_update
 from django.conf import settings
 from django.contrib import admin
+from django.templatetags.static import static
 from django.urls import include, path
+from django.views.generic.base import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
 from core import views as core_views
@@ -18,6 +20,7 @@ api_v1 = [
 ]
 
 urlpatterns = [
+    path("favicon.ico", RedirectView.as_view(url=static("favicon.svg"), permanent=True)),
     path("", dashboard_views.home, name="home"),
     path("cases/", dashboard_views.cases, name="cases"),
     path("dashboards/", include("dashboards.urls")),

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -117,6 +118,15 @@ def notification_mark_read(*, user: User, ids: Iterable[int] | None = None) -> i
     done = qs.update(read_at=timezone.now())
     caching.forget_unread([user.pk])
     return done
+
+
+def notification_mark_opened(*, user: User, path: str) -> int:
+    """The user opened ``path`` (a project, a milestone, a figure): their unread notices pointing at it are read."""
+    if not getattr(user, "is_authenticated", False):
+        return 0
+    qs = Notification.objects.filter(user=user, read_at__isnull=True).filter(
+        Q(url=path) | Q(url__startswith=f"{path}#") | Q(url__startswith=f"{path}?"))
+    return qs.update(read_at=timezone.now())
 
 
 def lock_or_create(model, **key):

@@ -47,6 +47,17 @@ class PoolSummary:
         return ((self.advanced + self.losses) / self.funding).quantize(Decimal("0.0001"))
 
 
+def account_names(account_codes: Iterable[str], *, project_titles: dict | None = None) -> dict[str, str]:
+    """Each account code in words (``accounts.account_name``), with its organisation's name looked up."""
+    from core.models import Organization
+
+    account_codes = set(account_codes)
+    owners = {codes.owner_id_of(code) for code in account_codes} - {None}
+    org_names = dict(Organization.objects.filter(pk__in=owners).values_list("pk", "name")) if owners else {}
+    return {code: codes.account_name(code, org_names=org_names, project_titles=project_titles)
+            for code in account_codes}
+
+
 def account_balance(code: str) -> Decimal:
     return Account.objects.filter(code=code).values_list("balance", flat=True).first() or ZERO
 

@@ -66,7 +66,7 @@ class ReasonForm(forms.Form):
 
 
 class AttachmentForm(forms.Form):
-    kind = forms.ChoiceField(label=_("材料类型（R12）"), choices=[
+    kind = forms.ChoiceField(label=_("材料类型"), help_text=_("政策依据：R12 受理须备齐材料"), choices=[
         (AttachmentKind.PLAN, AttachmentKind.PLAN.label), (AttachmentKind.AGREEMENT, AttachmentKind.AGREEMENT.label),
         (AttachmentKind.POLICY, AttachmentKind.POLICY.label)])
     file = forms.FileField(label=_("文件（PDF 或图片，≤20 MB）"))

@@ -23,7 +23,7 @@ from core.exceptions import DomainError, PermissionDeniedError
 from core.files import file_response
 from core.models import SchemeVersion
 from core.permissions import require, require_role
-from core.services import audit_history
+from core.services import audit_history, notification_mark_opened
 
 from . import permissions as perms
 from . import selectors, services
@@ -54,6 +54,30 @@ ACTION_LABELS = {  # lazily translated: the page's language decides
     "open_escrow": gettext_lazy("开通保证金通道"),
     "terminate": gettext_lazy("终止"),
     "close": gettext_lazy("结项"),
+    # the milestones' steps, as the dossier's history names them
+    "continue": gettext_lazy("继续下一里程碑"),
+    "request_deposit": gettext_lazy("通知缴纳保证金"),
+    "upload_receipt": gettext_lazy("上传缴款凭证"),
+    "order_deposit": gettext_lazy("发出保证金入账指令"),
+    "confirm_deposit": gettext_lazy("确认保证金到账"),
+    "order_balance": gettext_lazy("发出尾款入账指令"),
+    "confirm_balance": gettext_lazy("确认尾款到账"),
+    "report_completion": gettext_lazy("提交完成报告"),
+    "assign_expert": gettext_lazy("指派验收专家"),
+    "expert_score": gettext_lazy("验收专家评分"),
+    "review_met": gettext_lazy("验收通过"),
+    "review_not_met": gettext_lazy("验收未通过"),
+    "order_release": gettext_lazy("发出拨付指令"),
+    "release": gettext_lazy("拨付平台"),
+    "order_forfeit": gettext_lazy("发出罚没指令"),
+    "forfeit": gettext_lazy("罚没保证金"),
+    "refund": gettext_lazy("退还企业"),
+    "extend": gettext_lazy("延长期限"),
+    "declare_breach": gettext_lazy("认定企业违约"),
+    "mark_overdue": gettext_lazy("逾期未缴保证金"),
+    "mark_balance_overdue": gettext_lazy("逾期未缴尾款"),
+    "remind": gettext_lazy("催缴提醒"),
+    "cancel": gettext_lazy("取消"),
 }
 
 
@@ -170,6 +194,7 @@ def project_detail(request, pk: int):
     project = selectors.project_detail_queryset(request.user).filter(pk=pk).first()
     if project is None:
         raise Http404
+    notification_mark_opened(user=request.user, path=request.path)  # its notices are read once it is opened
     reviews = list(selectors.reviews_visible_to(request.user, project))
     show_all_reviews = len(reviews) == len(project.assignments.all())
     my_assignment = next((a for a in project.assignments.all()

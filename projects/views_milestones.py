@@ -19,6 +19,7 @@ from core.choices import Role
 from core.exceptions import DomainError
 from core.files import file_response
 from core.permissions import has_role
+from core.services import notification_mark_opened
 from escrow.choices import OperationState
 from escrow.models import MoneyOperation
 from escrow.services import operation_confirm
@@ -107,6 +108,7 @@ def panel_context(project, user) -> dict:
 def project_milestones(request, project_id: int):
     project = get_object_or_404(projects_for_milestones(request.user).select_related("enterprise", "platform", "scheme"),
                                 pk=project_id)
+    notification_mark_opened(user=request.user, path=request.path)  # its milestones' notices are read
     return render(request, "projects/milestones/project.html", {"project": project})
 
 

@@ -41,6 +41,7 @@ from django.utils import timezone
 
 from core.exceptions import DomainError
 from core.money import ZERO, format_cny
+from escrow.selectors import account_names as escrow_account_names
 
 from . import charts, selectors
 from .capitals import amount_in_capitals
@@ -316,6 +317,15 @@ def approval_notice(project_id: int, *, issued_on: date | None = None) -> Output
     return Output(pdf, f"{title}-{project.notice_number}.pdf", title, project.notice_number, pages)
 
 
+def action_label(action: str, labels: dict) -> str:
+    """An audit row's action in words; a code without a label is never printed as such."""
+    if action in labels:
+        return str(labels[action])
+    if action.isascii():
+        return "其他办理事项"
+    return action  # recorded already in words
+
+
 def _history_rows(project) -> list[dict]:
     from projects.choices import MilestoneState, ProjectState
     from projects.models import Project
@@ -328,7 +338,7 @@ def _history_rows(project) -> list[dict]:
     for e in selectors.project_history(project):
         target = "项目" if e.content_type_id == project_type else (
             f"里程碑 {milestones[e.object_id].seq}" if e.object_id in milestones else "里程碑")
-        rows.append({"at": e.at, "target_label": target, "action": str(action_labels.get(e.action, e.action)),
+        rows.append({"at": e.at, "target_label": target, "action": action_label(e.action, action_labels),
                      "from_label": labels.get(e.from_state, e.from_state),
                      "to_label": labels.get(e.to_state, e.to_state),
                      "actor_name": (e.actor.get_full_name() or e.actor.username) if e.actor else "系统",
@@ -339,8 +349,10 @@ def _history_rows(project) -> list[dict]:
 def dossier_context(project_id: int, *, number: str, issued_on: date) -> dict:
     project = selectors.project_detail(project_id)
     postings = selectors.project_postings(project)
+    names = escrow_account_names((p.account.code for p in postings), project_titles={project.pk: project.title})
     for p in postings:
         p.amount_text = format_cny(p.amount)
+        p.account_name = names[p.account.code]
     return {**page_context(title="项目档案", number=number, issued_on=issued_on), "project": project,
             "m": _project_money(project), "milestones": _milestone_rows(project.milestones.all()),
             "reviews": list(project.assignments.all()), "history": _history_rows(project), "postings": postings,
@@ -364,16 +376,18 @@ def project_dossier(project_id: int, *, number: str, issued_on: date) -> Output:
 def custody_statement(project_id: int, *, number: str, issued_on: date) -> Output:
     project = selectors.project_detail(project_id)
     lines, balances = selectors.custody_statement(project)
+    names = escrow_account_names(balances, project_titles={project.pk: project.title})
     rows, credits, debits = [], ZERO, ZERO
     for line in lines:
         credits += max(line.amount, ZERO)
         debits += max(-line.amount, ZERO)
-        rows.append({"obj": line, "credit": format_cny(line.amount) if line.amount > 0 else "",
+        rows.append({"obj": line, "account_name": names.get(line.account, line.account),
+                     "credit": format_cny(line.amount) if line.amount > 0 else "",
                      "debit": format_cny(-line.amount) if line.amount < 0 else "",
                      "balance": format_cny(line.balance), "total": format_cny(line.total_balance)})
     title = "安心宝监管账户对账单"
     ctx = {**page_context(title=title, number=number, issued_on=issued_on), "project": project, "lines": rows,
-           "balances": [(code, format_cny(bal)) for code, bal in balances.items()],
+           "balances": [(names[code], format_cny(bal)) for code, bal in balances.items()],
            "total_balance": format_cny(sum(balances.values(), ZERO)),
            "credits": format_cny(credits), "debits": format_cny(debits)}
     pdf, pages = write_pdf(render_to_string("reports/custody_statement.html", ctx))

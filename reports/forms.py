@@ -6,7 +6,7 @@ from core.choices import OrgKind
 from core.models import Organization
 from core.permissions import is_oversight
 
-from .choices import ReportKind
+from .choices import KIND_PARAMS, ReportKind
 from .selectors import projects_visible_to
 
 
@@ -24,6 +24,28 @@ class ReportRequestForm(forms.Form):
             enterprises = enterprises.filter(pk=user.organization_id)
         self.fields["enterprise"].queryset = enterprises
         self.fields["year"].initial = timezone.localdate().year
+
+    def clean(self):
+        """Each document kind names what it is about; a missing choice is said in words beside its field."""
+        data = super().clean()
+        kind = data.get("kind")
+        for name in KIND_PARAMS.get(kind, ()):
+            if name in self.fields and not data.get(name) and name not in self.errors:
+                self.add_error(name, _("请选择%(field)s：%(kind)s需要它") % {
+                    "field": self.fields[name].label, "kind": ReportKind(kind).label})
+        return data
+
+    def add_domain_error(self, exc) -> None:
+        """A refusal of the service, shown next to the field it names (``params.project`` is the 项目 field)."""
+        placed = False
+        for key, texts in (exc.fields or {}).items():
+            name = key.removeprefix("params.")
+            if name in self.fields:
+                texts = texts if isinstance(texts, (list, tuple)) else [texts]
+                self.add_error(name, "；".join(f"{self.fields[name].label}{t}" for t in texts))
+                placed = True
+        if not placed:
+            self.add_error(None, exc.detail)
 
     def params(self) -> dict:
         data = self.cleaned_data

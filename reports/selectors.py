@@ -269,7 +269,8 @@ def annual_exceptions(year: int, project_ids: list[int], figures: SubsidyFigures
     for a in figures.audits:
         if a["audited"] != a["ledger"]:
             out.append({"project": a["project"],
-                        "what": f"审计投入 ¥{a['audited']:,.2f} 与账面投入 ¥{a['ledger']:,.2f} 不一致（I5）",
+                        "what": f"审计投入 ¥{a['audited']:,.2f} 与账面投入 ¥{a['ledger']:,.2f} 不一致"
+                                "（政策依据：I5 资助按经审计的投入计算）",
                         "reason": a["reason"]})
     return out
 

@@ -23,7 +23,7 @@ def index(request):
         except PermissionDeniedError as exc:
             raise PermissionDenied(exc.detail) from exc
         except DomainError as exc:
-            form.add_error(None, exc.detail if not exc.fields else f"{exc.detail}：{exc.fields}")
+            form.add_domain_error(exc)
         else:
             return redirect("reports:detail", pk=report.pk)
     reports = list(selectors.reports_visible_to(request.user).order_by("-pk")[:100])

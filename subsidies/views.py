@@ -18,7 +18,7 @@ from core.exceptions import DomainError, PermissionDeniedError
 from core.files import file_response, xlsx_response
 from core.params import is_id, page_year
 from core.permissions import Decision, is_oversight
-from core.services import audit_history, organization_blacklist, organization_lift_blacklist
+from core.services import audit_history, notification_mark_opened, organization_blacklist, organization_lift_blacklist
 from projects.models import Milestone
 
 from . import forms, selectors, services
@@ -89,6 +89,7 @@ def figure_detail(request, kind: str, pk: int):
     _may_view(request.user)
     model, selector, explain, _compute = KINDS[kind]
     fig = get_object_or_404(selector(request.user), pk=pk)
+    notification_mark_opened(user=request.user, path=request.path)
     versions = selector(request.user).filter(enterprise_id=fig.enterprise_id, year=fig.year).order_by("version")
     approved = fig.state == ComputationState.APPROVED
     settlement = services.figure_settlement(fig) if approved else None  # I10: recoveries netted from this payment

@@ -229,13 +229,13 @@ def test_r10_dossier_and_annual_report_list_the_loans(demo, project):
     loans.loan_create(project=project, actor=demo.enterprise, **VALUES)
     ctx = documents.dossier_context(project.pk, number="档案〔2025〕1号", issued_on=project.approved_at.date())
     html = render_to_string("reports/project_dossier.html", ctx)
-    assert "政策性融资担保贷款（R10）" in html and VALUES["lender"] in html and "3,000,000.00" in html
+    assert "政策性融资担保贷款" in html and "（R10）" not in html and VALUES["lender"] in html and "3,000,000.00" in html
     assert "3.45%" in html and "已申请" in html
     year = project.approved_at.year
     plan = documents.annual_audit_plan(year, number=f"审〔{year}〕1号", issued_on=project.approved_at.date())
     assert project.pk in plan.project_ids
     back = list(documents.annual_audit_bodies(plan))[-1]
-    assert "政策性融资担保贷款（R10）" in back and VALUES["guarantor"] in back and "3,000,000.00" in back
+    assert "政策性融资担保贷款" in back and "（R10）" not in back and VALUES["guarantor"] in back and "3,000,000.00" in back
 
 
 def test_r10_seed_demo_records_one_granted_loan_once(db, ledger_ok):

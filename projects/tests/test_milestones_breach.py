@@ -298,7 +298,7 @@ def test_i15_panel_offers_breach_and_extension_to_the_bureau_forfeit_to_the_cust
     r = c.post(f"/milestones/{m1.pk}/do/declare_breach/", {"reason": "尾款逾期未缴", "repaid_amount": ""}, follow=True)
     assert r.status_code == 200 and fresh(m1).state == M.BREACHED
     html = page(demo.custodian)
-    assert 'data-action="forfeit"' in html and "终止项目（I15）" in html
+    assert 'data-action="forfeit"' in html and "罚没保证金、退还其余并终止项目" in html
     c.force_login(demo.custodian)
     c.post(f"/milestones/{m1.pk}/do/forfeit/", {})
     assert fresh(m1).state == M.FORFEITED and fresh(m2).state == M.CANCELLED

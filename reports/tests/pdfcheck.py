@@ -70,3 +70,21 @@ def filled_rects(pdf: bytes, page: int) -> list[tuple[str, str]]:
         elif line.endswith(" re"):
             rects.append((colour, line[:-3]))
     return rects
+
+
+# What people never read in a document: a rule id outside an explained reference ("政策依据：R12 …"),
+# an action's code (request_deposit) or an account code (custody:19:1, ext:enterprise:1, pool:advanced:3).
+CODE_PATTERNS = (
+    re.compile(r"(?<!政策依据：)(?<![A-Za-z0-9_])[RI]\d{1,2}(?![0-9])"),
+    re.compile(r"\b[a-z]+_[a-z_]+\b"),
+    re.compile(r"\b(?:custody|ext|pool):[a-z0-9:]+"),
+)
+
+
+def codes_in(body: str) -> list[str]:
+    return [m.group(0) for pattern in CODE_PATTERNS for m in pattern.finditer(body)]
+
+
+def assert_no_codes(body: str) -> None:
+    found = codes_in(body)
+    assert not found, f"internal codes in a document: {sorted(set(found))}"

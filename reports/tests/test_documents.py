@@ -10,7 +10,7 @@ from projects.tests.factories import pdf_file
 from reports import documents, selectors
 from subsidies.tests.helpers import with_opinion
 
-from .pdfcheck import cjk_embedded, filled_rects, page_texts, squeeze, text
+from .pdfcheck import assert_no_codes, cjk_embedded, filled_rects, page_texts, squeeze, text
 
 ISSUED = date(2026, 1, 15)
 
@@ -27,6 +27,7 @@ def test_approval_notice_has_title_notice_number_and_amounts_R13(projects, ledge
     assert "¥5,000,000.00" in body and "¥500,000.00" in body   # milestone 1 tranche and deposit (R5)
     assert project.enterprise.name in body and project.platform.name in body
     assert f"AXB-{project.pk}-1" in body
+    assert_no_codes(body.replace(f"AXB-{project.pk}-1", ""))
     assert cjk_embedded(out.content)
     assert out.number == "萧科安〔2025〕7号"
 
@@ -59,9 +60,10 @@ def test_project_dossier_has_terms_milestones_transitions_ledger_and_attachments
     body = squeeze(text(out.content))
     for needle in ("科创安心宝项目档案", "萧科安档〔2026〕3号", "萧科安〔2025〕7号", "阶段成果归企业所有",
                    "第1阶段样机研制", "保证金已罚没", "技术路线可行", "86.00", "开通保证金通道", "已立项", "实施中",
-                   "合作协议.pdf", f"custody:{project.pk}:1", "¥5,000,000.00", "¥700,000.00", "¥-1,000,000.00",
+                   "合作协议.pdf", f"托管账户·{project.title}·里程碑1", "¥5,000,000.00", "¥700,000.00", "¥-1,000,000.00",
                    "2026年1月15日"):
         assert needle in body, needle
+    assert_no_codes(body)  # actions and accounts in words, no rule ids
     assert cjk_embedded(out.content)
 
 
@@ -82,14 +84,14 @@ def test_project_dossier_history_queries_do_not_grow_with_the_events(projects, d
 
     few, _ = count()
     for i in range(10):
-        audit_record(actor=demo.reviewer, target=project, action=f"note{i}")
-        audit_record(actor=demo.reviewer, target=milestone, action=f"note{i}")
+        audit_record(actor=demo.reviewer, target=project, action=f"备注{i}")
+        audit_record(actor=demo.reviewer, target=milestone, action=f"备注{i}")
     many, rows = count()
     assert many == few
     labels = {r["action"]: set() for r in rows}
     for r in rows:
         labels[r["action"]].add(r["target_label"])
-    assert labels["note3"] == {"项目", f"里程碑 {milestone.seq}"}
+    assert labels["备注3"] == {"项目", f"里程碑 {milestone.seq}"}
 
 
 @pytest.mark.django_db
@@ -105,6 +107,8 @@ def test_custody_statement_has_running_balances(projects):
     lines, balances = selectors.custody_statement(project)
     assert [str(line.total_balance) for line in lines] == ["500000.00", "5000000.00", "0.00", "1000000.00", "0.00"]
     assert sum(balances.values()) == Decimal("0.00")
+    assert f"托管账户·{project.title}·里程碑1" in body
+    assert_no_codes(body)
     assert cjk_embedded(out.content)
 
 
@@ -208,13 +212,15 @@ def test_annual_audit_has_title_number_flows_pool_subsidies_and_exceptions(subsi
     for p in subsidised:
         assert p.notice_number in body
     # R11: enterprise 1 30 % × (5,300,000 + 5,000,000) = 3,090,000 capped at 3,000,000; enterprise 2 1,200,000
-    assert "合作经费资助（R11）¥3,090,000.00¥3,000,000.00（封顶）" in body
-    assert "合作经费资助（R11）¥1,200,000.00¥1,200,000.00" in body
+    assert "合作经费资助¥3,090,000.00¥3,000,000.00（封顶）" in body
+    assert "合作经费资助¥1,200,000.00¥1,200,000.00" in body
     # R9: 80 % × 123,456.78 = 98,765.424 → 98,765.42
-    assert "保费补助（R9）¥98,765.42¥98,765.42" in body
+    assert "保费补助¥98,765.42¥98,765.42" in body
     assert "¥4,200,000.00/¥98,765.42" in body                      # the two totals
     assert "本年度资助与保费补助尚未测算" not in body
-    assert "账务不变量1–5" in body
+    # the opinion says in words what was checked, never "账务不变量 1–5"
+    assert "各分录借贷平衡" in body and "各账户余额与其过账合计一致" in body and "不变量" not in body
+    assert_no_codes(body)
     # The pool utilisation chart: its SVG text is drawn (not printed as source), its bars are vector
     # rectangles in the chart's coordinates: available 85 % of 480 = 408, advanced 15 % = 72 (I2).
     assert "<svg" not in body and "风险池使用情况" not in body

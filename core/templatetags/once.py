@@ -1,0 +1,12 @@
+"""``{% once_token %}``: the one-time token of a form that creates something (``core.once``)."""
+from django import template
+from django.utils.html import format_html
+
+from core.once import FIELD, new_token
+
+register = template.Library()
+
+
+@register.simple_tag
+def once_token():
+    return format_html('<input type="hidden" name="{}" value="{}">', FIELD, new_token())
