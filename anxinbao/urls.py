@@ -19,8 +19,22 @@ api_v1 = [
     path("", include("reports.api.urls")),
 ]
 
+
+class FaviconView(RedirectView):
+    """/favicon.ico → the static favicon. Its URL is looked up per request: with the production storage the hashed
+    name comes from the manifest, which exists only after collectstatic, not when the URLs are imported."""
+
+    permanent = True
+
+    def get_redirect_url(self, *args, **kwargs):
+        return static("favicon.svg")
+
+
+favicon = FaviconView.as_view()
+
+
 urlpatterns = [
-    path("favicon.ico", RedirectView.as_view(url=static("favicon.svg"), permanent=True)),
+    path("favicon.ico", favicon),
     path("", dashboard_views.home, name="home"),
     path("cases/", dashboard_views.cases, name="cases"),
     path("dashboards/", include("dashboards.urls")),
