@@ -490,7 +490,7 @@ def annual_audit_plan(year: int, *, number: str, issued_on: date, chunk_size: in
     ids = list(selectors.projects_of_year(year).values_list("pk", flat=True))
     figures = selectors.subsidy_figures(year=year)
     return AnnualAuditPlan(year=year, number=number, issued_on=issued_on, project_ids=ids,
-                           chunk_size=chunk_size or getattr(settings, "REPORTS_CHUNK_SIZE", 100), figures=figures)
+                           chunk_size=chunk_size or getattr(settings, "REPORTS_CHUNK_SIZE", 50), figures=figures)
 
 
 def _front_body(plan: AnnualAuditPlan) -> str:

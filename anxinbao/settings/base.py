@@ -167,7 +167,7 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="anxinbao@localhost")
 ANXINBAO_LEDGER_SQL = env.bool("ANXINBAO_LEDGER_SQL", default=True)
 
 # Reports (reports/documents.py): projects per separately rendered part of a large report.
-REPORTS_CHUNK_SIZE = env.int("ANXINBAO_REPORTS_CHUNK_SIZE", default=100)
+REPORTS_CHUNK_SIZE = env.int("ANXINBAO_REPORTS_CHUNK_SIZE", default=50)
 # Parts rendered at once (0: one per core), and parts a rendering process renders before it is replaced.
 REPORTS_WORKERS = env.int("ANXINBAO_REPORTS_WORKERS", default=0)
 REPORTS_PARTS_PER_CHILD = env.int("ANXINBAO_REPORTS_PARTS_PER_CHILD", default=8)
