@@ -54,7 +54,7 @@ def username_throttled(username: str) -> bool:
     from django.db.models import Sum
     from django.utils import timezone
 
-    since = timezone.now() - timezone.timedelta(hours=settings.AXES_COOLOFF_TIME)
+    since = timezone.now() - settings.AXES_COOLOFF_TIME
     failures = (AccessAttempt.objects.filter(username=username, attempt_time__gte=since)
                 .aggregate(n=Sum("failures_since_start"))["n"] or 0)
     return failures >= settings.ANXINBAO_USERNAME_FAILURE_LIMIT

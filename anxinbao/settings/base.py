@@ -3,6 +3,7 @@
 Without DATABASE_URL the application runs on SQLite; without REDIS_URL (or
 CELERY_BROKER_URL) Celery runs tasks eagerly in the web process.
 """
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -125,7 +126,8 @@ AUTH_PASSWORD_VALIDATORS = [
 # django-axes: five failures lock the username+IP pair for 15 minutes (docs/operations.md, "Login lockout").
 # The pair, never the username alone: a stranger's failures lock the stranger's address, not the account.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
-AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.25)  # hours; the lock ends by itself
+# A duration, not money, but whole minutes all the same: no float reaches the lock (axes takes a timedelta).
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))  # the lock ends by itself
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 # Behind a reverse proxy every request comes from the proxy's address: the client's address is read from
 # X-Forwarded-For, trusting exactly the number of proxies in front of the application (core.security.client_ip).

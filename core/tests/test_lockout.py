@@ -47,7 +47,7 @@ def test_the_cool_off_ends(demo, settings, behind_proxy):
     for _ in range(settings.AXES_FAILURE_LIMIT):
         login("finance", forwarded="203.0.113.7", password="wrong")
     assert login("finance", forwarded="203.0.113.7").status_code == 429
-    with time_machine.travel(timezone.now() + settings.AXES_COOLOFF_TIME * timezone.timedelta(hours=1)
+    with time_machine.travel(timezone.now() + settings.AXES_COOLOFF_TIME
                              + timezone.timedelta(minutes=1)):
         assert login("finance", forwarded="203.0.113.7").status_code == 302
 
@@ -86,7 +86,7 @@ def test_a_guesser_moving_between_addresses_is_throttled_per_username_and_the_th
     # even the right password, from an address never seen, waits for the cool-off
     assert login("reviewer", forwarded="198.51.100.20").status_code == 200
     assert login("custodian", forwarded="198.51.100.20").status_code == 302  # other users are not affected
-    with time_machine.travel(timezone.now() + settings.AXES_COOLOFF_TIME * timezone.timedelta(hours=1)
+    with time_machine.travel(timezone.now() + settings.AXES_COOLOFF_TIME
                              + timezone.timedelta(minutes=1)):
         assert login("reviewer", forwarded="198.51.100.20").status_code == 302
 
