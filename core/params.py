@@ -17,6 +17,7 @@ def page_year(text: str | None, default: int) -> int:
     """The ``year`` of a page's query string; anything but a year in range is a 400 page saying so."""
     if text in (None, ""):
         return default
-    if not (text.isascii() and text.isdigit() and YEAR_MIN <= int(text) <= YEAR_MAX):
+    # four digits at most before int(): a string of thousands of digits is refused, not converted
+    if not (text.isascii() and text.isdigit() and len(text) <= 4 and YEAR_MIN <= int(text) <= YEAR_MAX):
         raise BadRequest(_("年度须为 %(low)s 至 %(high)s 之间的整数") % {"low": YEAR_MIN, "high": YEAR_MAX})
     return int(text)

@@ -126,7 +126,10 @@ def notification_mark_opened(*, user: User, path: str) -> int:
         return 0
     qs = Notification.objects.filter(user=user, read_at__isnull=True).filter(
         Q(url=path) | Q(url__startswith=f"{path}#") | Q(url__startswith=f"{path}?"))
-    return qs.update(read_at=timezone.now())
+    done = qs.update(read_at=timezone.now())
+    if done:  # update() sends no signal: the cached count is dropped here, as notification_mark_read does
+        caching.forget_unread([user.pk])
+    return done
 
 
 def lock_or_create(model, **key):

@@ -136,10 +136,7 @@ def milestone_action(request, pk: int, action: str):
             messages.success(request, _("银行回单已上传，等待监管账户操作员核对"))
         elif action in ("confirm_deposit", "confirm_balance"):
             fn = ms.milestone_confirm_deposit if action == "confirm_deposit" else ms.milestone_confirm_balance
-            bank_ref = p.get("bank_ref", "")
-            if len(bank_ref) > 100:  # the column's length (the API's serializer says the same)
-                raise DomainError(_("银行流水号最多 100 个字符"), code="invalid", fields={"bank_ref": [_("过长")]})
-            op = fn(milestone=milestone, actor=user, amount=p.get("amount"), bank_ref=bank_ref)
+            op = fn(milestone=milestone, actor=user, amount=p.get("amount"), bank_ref=p.get("bank_ref", ""))
             messages.success(request, _("已登记到账，资金操作 #%(id)s") % {"id": op.pk})
         elif action == "report_completion":
             targets = ms.target_list(milestone)
@@ -162,7 +159,10 @@ def milestone_action(request, pk: int, action: str):
             messages.success(request, _("已发起罚没与退还，资金操作 #%(id)s：%(s)s")
                              % {"id": op.pk, "s": MoneyOperation.objects.get(pk=op.pk).get_state_display()})
         elif action == "extend":
-            due = parse_date(p.get("due_date", "") or "")
+            try:
+                due = parse_date(p.get("due_date", "") or "")
+            except ValueError:  # well formed but no such day, e.g. 2026-02-30
+                due = None
             if due is None:
                 raise DomainError(_("请填写新的截止日期"), code="due_date_required")
             ms.milestone_extend(milestone=milestone, actor=user, due_date=due, reason=p.get("reason", ""))

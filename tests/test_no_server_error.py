@@ -180,7 +180,8 @@ def test_filtered_lists_with_an_unreadable_parameter_answer_4xx(demo, query):
 
 
 @pytest.mark.parametrize("path", ["/subsidies/?year=99999", "/subsidies/audits/?year=9999", "/subsidies/?year=²",
-                                  "/subsidies/audits/?year=1999", "/subsidies/audits/?project=²"])
+                                  "/subsidies/audits/?year=1999", "/subsidies/audits/?project=²",
+                                  "/subsidies/?year=" + "9" * 5000])
 def test_subsidy_pages_with_an_unreadable_year_are_a_friendly_400(demo, client, path):
     client.force_login(demo.auditor)
     r = client.get(path)
@@ -249,3 +250,34 @@ def test_loan_amount_and_breach_repayment_are_text_read_by_the_money_parser(demo
     r = api(demo.reviewer).post(f"/api/v1/milestones/{m.pk}/declare_breach/",
                                 {"reason": "企业未缴尾款", "repaid_amount": amount}, format="json")
     assert r.status_code == 400 and "repaid_amount" in r.json()["fields"], r.content[:300]
+
+
+@pytest.mark.parametrize("rate", ["1e100", "9" * 30, "1E+26", 1e100, "３.８５%x"])
+def test_loan_rate_of_any_shape_is_a_400_naming_rate(demo, rate):
+    """The rate is read by the service (range first, then two decimals): quantizing 1e100 used to be a 500."""
+    from projects.loans.models import GuaranteeLoan
+
+    project = approved_project(demo, tranches=[("1500000.00", "150000.00")], budget="1500000.00")
+    loan = {"lender": "银行", "guarantor": "担保公司", "amount": "3000000.00", "rate": rate, "term_months": 12,
+            "purpose": "研发"}
+    r = api(demo.enterprise).post(f"/api/v1/projects/{project.pk}/loans/", loan, format="json")
+    assert r.status_code == 400 and "rate" in r.json()["fields"], r.content[:300]
+    assert not GuaranteeLoan.objects.exists()
+
+
+def test_extend_page_with_a_day_that_does_not_exist_is_refused_not_a_500(demo, client):
+    project = approved_project(demo, tranches=[("1500000.00", "150000.00")], budget="1500000.00")
+    m = project.milestones.order_by("seq").first()
+    client.force_login(demo.reviewer)
+    r = client.post(reverse("milestones:action", args=[m.pk, "extend"]),
+                    {"due_date": "2026-02-30", "reason": "延期", "next": "/"})
+    assert r.status_code in (302, 400, 409)
+
+
+def test_bank_ref_longer_than_its_column_is_refused_by_the_service(demo):
+    from core.exceptions import DomainError
+    from projects.services.milestones import _check_bank_ref
+
+    with pytest.raises(DomainError) as exc:
+        _check_bank_ref("x" * 101)
+    assert "bank_ref" in exc.value.fields

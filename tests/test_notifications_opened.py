@@ -31,8 +31,12 @@ def test_opening_the_project_marks_its_notices_read(demo, client):
     unread = Notification.objects.filter(user=demo.enterprise, read_at__isnull=True)
     assert unread.filter(url=detail).exists()
     client.force_login(demo.enterprise)
+    from core import caching
+
+    before = caching.unread_count(demo.enterprise)  # the badge's count, cached where a shared cache is set
     assert client.get(detail).status_code == 200
     assert not unread.filter(url=detail).exists()
+    assert caching.unread_count(demo.enterprise) == before - 1  # the badge drops at once
     assert unread.filter(text="里程碑通知").exists()  # a milestone notice waits for the milestone page
     assert client.get(milestones).status_code == 200
     assert not unread.filter(text="里程碑通知").exists()

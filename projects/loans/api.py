@@ -33,7 +33,8 @@ class LoanWriteSerializer(serializers.Serializer):
     guarantor = serializers.CharField(max_length=200)
     # Text read by the one money parser (a third decimal names I4); the service refuses 0 (R10), naming `amount`.
     amount = MoneyField()
-    rate = serializers.DecimalField(max_digits=None, decimal_places=None, help_text="percent a year, e.g. 3.85")
+    # Text, read by the service (range, then two decimals, naming `rate`): "1e100" or 30 digits are a 400, not a 500.
+    rate = serializers.CharField(max_length=20, help_text="percent a year, e.g. \"3.85\"")
     term_months = serializers.IntegerField(help_text="1–120")
     purpose = serializers.CharField()
 

@@ -46,10 +46,13 @@ def _rate(value) -> Decimal:
         rate = Decimal(str(value).strip().removesuffix("%"))
     except (InvalidOperation, ValueError):
         raise _invalid("rate", _("年利率格式不正确")) from None
-    if not rate.is_finite() or rate != rate.quantize(Decimal("0.01")):
-        raise _invalid("rate", _("年利率最多两位小数"))
+    if not rate.is_finite():
+        raise _invalid("rate", _("年利率格式不正确"))
+    # the range first: quantizing "1e100" would itself fail (beyond the context's precision)
     if rate <= 0 or rate > RATE_MAX:
         raise _invalid("rate", _("年利率须大于 0%% 且不超过 %(max)s%%") % {"max": RATE_MAX})
+    if rate != rate.quantize(Decimal("0.01")):
+        raise _invalid("rate", _("年利率最多两位小数"))
     return rate.quantize(Decimal("0.01"))
 
 

@@ -266,10 +266,15 @@ def milestone_upload_receipt(*, milestone: Milestone, actor, file) -> Attachment
     return att
 
 
+BANK_REF_MAX = MoneyOperation._meta.get_field("bank_ref").max_length
+
+
 def _check_bank_ref(bank_ref: str) -> str:
     bank_ref = (bank_ref or "").strip()
     if not bank_ref:
         raise DomainError(_("须填写银行流水号"), code="bank_ref_required", fields={"bank_ref": [_("必填")]})
+    if len(bank_ref) > BANK_REF_MAX:  # the column's length: checked here, for every caller
+        raise DomainError(_("银行流水号最多 100 个字符"), code="invalid", fields={"bank_ref": [_("过长")]})
     if MoneyOperation.objects.filter(bank_ref=bank_ref, kind__in=[OperationKind.DEPOSIT, OperationKind.BALANCE]) \
             .exclude(state=OperationState.FAILED).exists():
         raise DomainError(_("银行流水号 %(ref)s 已登记过一笔到账") % {"ref": bank_ref}, code="bank_ref_used",

@@ -83,13 +83,19 @@ def experts_draw(*, project: Project, actor: User | None, count: int | None = No
     return assignments
 
 
+@transaction.atomic
 def milestone_expert_draw(*, milestone, actor: User) -> ExpertAssignment:
     """I17: a milestone's acceptance draws a technical expert without conflict (any expert when the pool has
-    no technical one), assigned through the milestone service."""
-    from .milestones import milestone_assign_expert
+    no technical one), assigned through the milestone service.
+
+    The milestone is locked before anyone is chosen, so two draws at once choose one after the other and never
+    the same expert twice; the page's form carries a one-time token, so a double-click draws once.
+    """
+    from .milestones import _lock_milestone, milestone_assign_expert
 
     project = milestone.project
     check(perms.can_review_act(actor, project))  # the reviewer's decision, refused before anything is drawn
+    project, milestone = _lock_milestone(milestone)
     taken = ExpertAssignment.objects.filter(milestone=milestone).values("expert_id")
     candidates = list(experts_without_conflict(project).exclude(pk__in=taken))
     if not candidates:

@@ -158,3 +158,20 @@ def test_i14_and_i17_routes_are_in_the_openapi_schema(demo):
     schema = api_for(demo.reviewer).get("/api/schema/").content.decode()
     assert "/api/v1/projects/{id}/approval_outcome/" in schema and "passed_over" in schema
     assert "draw_expert" in schema
+
+
+def test_i17_draw_form_sent_twice_with_one_token_draws_one_expert(demo, client):
+    """One click, one effect: the panel's draw form carries a one-time token (a double-click drew two experts)."""
+    import re
+
+    from core.once import FIELD
+
+    milestone = reported_milestone(demo)
+    login(client, demo.reviewer)
+    page = client.get(reverse("milestones:project", args=[milestone.project_id])).content.decode()
+    form = page[page.index("draw_expert"):]
+    token = re.search(rf'name="{FIELD}" value="([0-9a-f]+)"', form).group(1)
+    url = reverse("milestones:action", args=[milestone.pk, "draw_expert"])
+    for _ in range(2):
+        client.post(url, {FIELD: token, "next": "/"})
+    assert len(drawn(milestone)) == 1
