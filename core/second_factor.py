@@ -75,13 +75,18 @@ def provisioning_uri(device) -> str:
 
 def confirm(device, token: str) -> list[str] | None:
     """Confirm an enrolment device with its first code; returns fresh recovery codes, or None for a wrong code."""
+    from django.db import transaction
     from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 
-    if not device.verify_token(token):
-        return None
-    device.confirmed = True
-    device.save(update_fields=["confirmed"])
-    return new_recovery_codes(device.user, StaticDevice, StaticToken)
+    with transaction.atomic():
+        # Locked and read again: of two confirmations at once (a double-click) the second finds the device
+        # confirmed and makes no second set of recovery codes.
+        device = type(device).objects.select_for_update().get(pk=device.pk)
+        if device.confirmed or not device.verify_token(token):
+            return None
+        device.confirmed = True
+        device.save(update_fields=["confirmed"])
+        return new_recovery_codes(device.user, StaticDevice, StaticToken)
 
 
 def new_recovery_codes(user, static_device=None, static_token=None) -> list[str]:
@@ -89,11 +94,17 @@ def new_recovery_codes(user, static_device=None, static_token=None) -> list[str]
     if static_device is None:
         from django_otp.plugins.otp_static.models import StaticDevice as static_device
         from django_otp.plugins.otp_static.models import StaticToken as static_token
-    device, _ = static_device.objects.get_or_create(user=user, name="recovery", defaults={"confirmed": True})
-    device.token_set.all().delete()
-    codes = [secrets.token_hex(4) for _ in range(RECOVERY_CODES)]
-    static_token.objects.bulk_create([static_token(device=device, token=c) for c in codes])
-    return codes
+    from django.db import transaction
+
+    with transaction.atomic():
+        # One recovery device per user: the user's row is locked first, so two replacements at once queue up.
+        list(type(user).objects.select_for_update().filter(pk=user.pk).values_list("pk", flat=True))
+        device = static_device.objects.filter(user=user, name="recovery").order_by("pk").first() or \
+            static_device.objects.create(user=user, name="recovery", confirmed=True)
+        device.token_set.all().delete()
+        codes = [secrets.token_hex(4) for _ in range(RECOVERY_CODES)]
+        static_token.objects.bulk_create([static_token(device=device, token=c) for c in codes])
+        return codes
 
 
 def match(user, token: str):

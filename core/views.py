@@ -64,6 +64,8 @@ def otp_setup(request):
         if codes is not None:
             otp_login(request, device)
             return render(request, "core/otp_codes.html", {"codes": codes, "next": _next_url(request)})
+        if second_factor.has_device(request.user):  # confirmed by a first click of the same form: verify instead
+            return redirect("otp_verify")
         error = _("验证码不正确，请核对手机上的时间后重试。")
     uri = second_factor.provisioning_uri(device)
     return render(request, "core/otp_setup.html", {

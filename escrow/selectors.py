@@ -112,13 +112,6 @@ def pool_history(*, since: date | None = None) -> list[PoolPoint]:
     return points
 
 
-def _sum_at_fen(value) -> Decimal:
-    """A sum from raw SQL: Decimal on PostgreSQL, a binary float on SQLite (rounded to the fen either way)."""
-    if value is None:
-        return ZERO
-    return money(value if isinstance(value, Decimal) else Decimal(repr(value)))
-
-
 # A day is closed (its figures stored) once this long after its midnight: an entry stamped 23:59:59
 # that commits a moment later is still counted in its own day.
 CLOSE_AFTER = timedelta(minutes=10)

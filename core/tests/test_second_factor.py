@@ -150,3 +150,20 @@ def test_api_token_issued_before_the_second_factor_is_refused(required, demo):
     assert api.get(f"{API}projects/").status_code == 401  # no authenticator yet
     device_for(demo.finance)
     assert api.get(f"{API}projects/").status_code == 401  # token older than the authenticator
+
+
+def test_confirming_the_authenticator_twice_makes_one_set_of_recovery_codes(demo, settings):
+    """A double-click on the enrolment form: the second confirmation finds the device confirmed and makes no
+    second recovery device (a second one made the next "new recovery codes" a 500)."""
+    from django_otp.oath import totp
+    from django_otp.plugins.otp_static.models import StaticDevice
+
+    from core import second_factor
+
+    device = second_factor.pending_totp(demo.custodian)
+    stale = type(device).objects.get(pk=device.pk)  # what the second request read before the first committed
+    code = f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits):0{device.digits}d}"
+    assert second_factor.confirm(device, code) is not None
+    assert second_factor.confirm(stale, code) is None  # read again under the lock: already confirmed
+    assert StaticDevice.objects.filter(user=demo.custodian).count() == 1
+    assert len(second_factor.new_recovery_codes(demo.custodian)) == second_factor.RECOVERY_CODES
