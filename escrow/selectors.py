@@ -9,6 +9,7 @@ nothing. Another organisation's object is simply not found (404).
 """
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -26,6 +27,8 @@ from core.permissions import is_oversight
 from . import accounts as codes
 from .choices import AccountKind, OperationKind, OperationState
 from .models import Account, BankStatement, BankStatementLine, JournalEntry, MoneyOperation, PoolTranche, Posting
+
+log = logging.getLogger(__name__)
 
 POOL_KINDS = [AccountKind.POOL_FUNDING, AccountKind.POOL_AVAILABLE, AccountKind.POOL_ADVANCED,
               AccountKind.POOL_LOSSES]
@@ -127,21 +130,38 @@ def pool_days(summary: PoolSummary | None = None) -> list[PoolPoint]:
     Closed days come from the stored series (PoolDay); days closed since the last stored one are summed
     once (two queries over their postings) and stored; today is the account balances. A page view reads a
     row per active day and the postings since the last closed day, however long the ledger grows.
+
+    The stored series checks itself on every read: the last stored day plus the postings stamped after it
+    must give the balances. An entry stamped before a day closed but committed after it (a long transaction
+    around midnight) breaks that sum; the series is then summed afresh from the postings, once.
     """
     from .models import PoolDay
 
     now = timezone.localtime()
     last_closed = (now - CLOSE_AFTER).date() - timedelta(days=1)
-    stored = list(PoolDay.objects.all())
-    since = stored[-1].day + timedelta(days=1) if stored else None
-    if since is None or since <= last_closed:
-        stored += _close_days(since, last_closed, stored[-1] if stored else None)
+    summary = summary or pool_summary()
+    for attempt in range(2):
+        stored = list(PoolDay.objects.all())
+        since = stored[-1].day + timedelta(days=1) if stored else None
+        if since is None or since <= last_closed:
+            stored += _close_days(since, last_closed, stored[-1] if stored else None)
+        open_since = _day_start(last_closed + timedelta(days=1))
+        recent = dict(Posting.objects.filter(account__kind__in=POOL_KINDS, entry__created_at__gte=open_since)
+                      .values_list("account__kind").annotate(total=Sum("amount")).values_list("account__kind", "total"))
+        last = stored[-1] if stored else None
+        expected = PoolSummary(
+            funding=(last.funding if last else ZERO) - money(recent.get(AccountKind.POOL_FUNDING) or ZERO),
+            available=(last.available if last else ZERO) + money(recent.get(AccountKind.POOL_AVAILABLE) or ZERO),
+            advanced=(last.advanced if last else ZERO) + money(recent.get(AccountKind.POOL_ADVANCED) or ZERO),
+            losses=(last.losses if last else ZERO) + money(recent.get(AccountKind.POOL_LOSSES) or ZERO))
+        if expected == summary or attempt:
+            break
+        log.warning("pool daily series disagrees with the balances (%s vs %s): summed afresh", expected, summary)
+        PoolDay.objects.all().delete()
     points = [PoolPoint(entry_id=0, at=timezone.make_aware(datetime.combine(d.day, time.max)), memo="",
                         funding=d.funding, available=d.available, advanced=d.advanced, losses=d.losses)
               for d in stored]
-    open_since = _day_start(last_closed + timedelta(days=1))
-    if Posting.objects.filter(account__kind__in=POOL_KINDS, entry__created_at__gte=open_since).exists():
-        summary = summary or pool_summary()
+    if recent:
         points.append(PoolPoint(entry_id=0, at=now, memo="", funding=summary.funding, available=summary.available,
                                 advanced=summary.advanced, losses=summary.losses))
     return points

@@ -319,3 +319,24 @@ def test_reconciliation_over_5_mb_refused_by_the_service(world):
     with pytest.raises(DomainError) as exc:
         statement_import(filename="big.csv", raw=raw, by=world.custodian)
     assert exc.value.code == "file_too_large" and not BankStatement.objects.exists()
+
+
+def test_pool_days_count_an_entry_committed_after_its_day_was_stored(demo, ledger_ok):
+    """An entry stamped in a closed day but committed after the day was stored (a long transaction around
+    midnight) is not lost: the series checks itself against the balances and is summed afresh."""
+    import time_machine
+    from django.utils import timezone
+
+    start = timezone.localtime().replace(hour=12, minute=0, second=0, microsecond=0) - timedelta(days=2)
+    with time_machine.travel(start, tick=False):
+        _advance(demo, 1)
+    before = pool_days()  # the closed days are stored now
+    with time_machine.travel(start + timedelta(hours=1), tick=False):
+        _advance(demo, 2)  # stamped in the stored day, "committed" after it was stored
+    days = pool_days()
+    history = pool_history()
+    stored_day = timezone.localdate(start)
+    last_of_day = [p for p in history if timezone.localdate(p.at) == stored_day][-1]
+    point = [p for p in days if timezone.localdate(p.at) == stored_day][0]
+    stored_before = [p for p in before if timezone.localdate(p.at) == stored_day][0]
+    assert point.available == last_of_day.available != stored_before.available
