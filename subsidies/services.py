@@ -159,6 +159,12 @@ def claim_create(*, by, policy: InsurancePolicy, assessed_loss: Decimal, paid_am
         raise DomainError(_("损失所属年度 %(y)s 早于项目开始年度 %(s)s（I10）") % {"y": loss_year, "s": started},
                           code="loss_year_before_project", rule="I10",
                           fields={"loss_year": [_("不得早于项目开始年度 %(s)s") % {"s": started}]})
+    # A claim compensates input of its year or an earlier one: never a year after it was paid, nor the future.
+    latest = min(paid_on.year if paid_on else timezone.localdate().year, timezone.localdate().year)
+    if loss_year > latest:
+        raise DomainError(_("损失所属年度 %(y)s 晚于赔付年度 %(p)s（I10）") % {"y": loss_year, "p": latest},
+                          code="loss_year_after_payment", rule="I10",
+                          fields={"loss_year": [_("不得晚于 %(p)s") % {"p": latest}]})
     claim = InsuranceClaim.objects.create(policy=policy, milestone=milestone, assessed_loss=assessed_loss,
                                           paid_amount=paid_amount, paid_on=paid_on, description=description,
                                           loss_year=loss_year, created_by=by)
@@ -196,7 +202,12 @@ def other_subsidy_create(*, by, enterprise: Organization, policy_name: str, issu
     if amount <= 0:
         raise DomainError(_("补助金额必须大于零"), code="invalid_amount", fields={"amount": [_("必须大于零")]})
     if policy is not None and (policy.project.enterprise_id != enterprise.pk or policy.type != type):
-        raise DomainError(_("对应保单须属于该企业且险种相同（R20）"), code="invalid_policy", rule="R20")
+        raise DomainError(_("对应保单须属于该企业且险种相同（R20）"), code="invalid_policy", rule="R20",
+                          fields={"policy": [_("须为该企业同险种的保单")]})
+    if policy is not None and policy.year != year:  # I12: counted on that premium, in that premium's year
+        raise DomainError(_("补助年度 %(y)s 与所补保单的年度 %(p)s 不一致（I12）") % {"y": year, "p": policy.year},
+                          code="year_not_policy_year", rule="I12",
+                          fields={"year": [_("须为保单年度 %(p)s") % {"p": policy.year}]})
     premium_covered = parse_money(premium_covered, field="premium_covered")
     row = OtherPolicySubsidy.objects.create(enterprise=enterprise, policy_name=policy_name, issuer=issuer,
                                             type=type, year=year, amount=amount,

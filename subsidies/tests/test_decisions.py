@@ -195,6 +195,18 @@ def test_i10_loss_year_before_the_project_started_is_refused_and_nothing_changes
     assert r.status_code == 201 and r.json()["loss_year"] == 2025
 
 
+def test_i10_loss_year_after_the_payment_is_refused_and_nothing_changes(demo):
+    """A claim compensates input of its year or an earlier one: paid in January 2026, it cannot count in 2027."""
+    p = make_project(demo)
+    policy = _policy(demo, p)
+    before = InsuranceClaim.objects.count()
+    r = _client(demo.enterprise).post("/api/v1/insurance/claims/", {
+        "policy": policy.pk, "assessed_loss": "100.00", "paid_amount": "100.00", "paid_on": "2026-01-15",
+        "loss_year": 2027}, format="json")
+    assert r.status_code == 400 and r.json()["rule"] == "I10" and "loss_year" in r.json()["fields"]
+    assert InsuranceClaim.objects.count() == before
+
+
 def test_i10_api_figures_carry_recovery_and_paid_amount(demo, ledger_ok):
     p = make_project(demo, amounts=("8000000.00",))
     release(p, 1, "8000000.00", on=at(2025, 9, 1))
@@ -292,6 +304,16 @@ def test_i12_another_districts_payment_on_a_different_premium_never_reduces_ours
     fig = PremiumSubsidy.objects.get()
     assert fig.amount == Decimal("240000.00")
     assert [o["amount"] for o in fig.trace["unattached_others"]] == ["250000.00"]
+
+
+def test_i12_another_subsidy_dated_outside_its_premiums_year_is_refused_naming_year(demo):
+    """Recorded on a 2025 premium but dated 2026, it would reduce no premium in 2025 and none in 2026."""
+    b = _policy(demo, make_project(demo), "312500.00")
+    with pytest.raises(DomainError) as err:
+        other_subsidy_create(by=demo.reviewer, enterprise=demo.ent1, policy_name="临安区科创保险保费补助",
+                             issuer="临安区", type="rd_loss", year=2026, amount=Decimal("156250.00"), policy=b)
+    assert (err.value.rule, list(err.value.fields)) == ("I12", ["year"])
+    assert not b.other_subsidies.exists()
 
 
 # -- I18: the grant waits for the whole evaluation --------------------------------------------------------
