@@ -207,17 +207,28 @@ def year_at_a_glance(year: int) -> dict:
         return custody_flows(start=start, end=end, by=None), sum(ledger_inputs(year).values(), ZERO)
 
     flows, inputs = cached(f"ledger-year:{year}:{_ledger_mark()}", from_ledger)
-    grants = GrantComputation.objects.filter(year=year, state__in=[CS.APPROVED, CS.PAID]).aggregate(
-        s=Sum("amount"), paid=Sum("paid_amount"))
-    premiums = PremiumSubsidy.objects.filter(year=year, state__in=[CS.APPROVED, CS.PAID]).aggregate(
-        s=Sum("amount"), paid=Sum("paid_amount"))
+    grants, premiums = _year_figures(GrantComputation, year, CS), _year_figures(PremiumSubsidy, year, CS)
     rows = [(_("研发投入（I5）"), inputs),
             (_("拨付平台"), flows.releases),
             (_("保证金罚没"), flows.forfeitures),
             (_("退还企业"), flows.refunds),
-            (_("研发投入资助"), grants["s"] or ZERO),
-            (_("保费补助"), premiums["s"] or ZERO)]
-    return {"year": year, "rows": rows, "grants_paid": (grants["paid"] or ZERO) + (premiums["paid"] or ZERO)}
+            (_("研发投入资助"), grants[0]),
+            (_("保费补助"), premiums[0])]
+    return {"year": year, "rows": rows, "grants_paid": grants[1] + premiums[1]}
+
+
+def _year_figures(model, year: int, CS) -> tuple[Decimal, Decimal]:
+    """A subsidy's year: the amount of each enterprise's latest approved or paid version (a recomputed version
+    replaces the one before it, I10), and what the enterprise was given over all versions (cash plus
+    recoveries netted from later payments, less what was recovered: ``settled_value``)."""
+    latest: dict[int, tuple[int, Decimal]] = {}
+    given = ZERO
+    for ent, version, state, amount, paid, netted, recovered in model.objects.filter(year=year).values_list(
+            "enterprise_id", "version", "state", "amount", "paid_amount", "netted", "recovered"):
+        given += (paid or ZERO) + netted - recovered
+        if state in (CS.APPROVED, CS.PAID) and version > latest.get(ent, (0, ZERO))[0]:
+            latest[ent] = (version, amount)
+    return sum((amount for _v, amount in latest.values()), ZERO), given
 
 
 def auditor_dashboard(user, year: int | None = None) -> dict:

@@ -114,6 +114,11 @@ def test_i10_worked_example_6_recovery_netted_from_the_next_payment_to_the_fen(d
     assert sum(r.settled_value for r in GrantComputation.objects.filter(year=2025)) == Decimal("2100000.00")
     assert sum(r.settled_value for r in GrantComputation.objects.filter(year=2026)) == Decimal("900000.00")
     assert figure_settlement(g26).netted == 0  # nothing left to net: never netted twice
+    # the auditor's year at a glance says the same: one grant of 2,100,000 for 2025, given 2,100,000
+    from dashboards.selectors import year_at_a_glance
+
+    glance = year_at_a_glance(2025)
+    assert dict(glance["rows"])["研发投入资助"] == Decimal("2100000.00") and glance["grants_paid"] == Decimal("2100000.00")
 
 
 def _paid_then_recovered(demo, p) -> GrantComputation:
