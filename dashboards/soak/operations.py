@@ -529,12 +529,14 @@ def approve_figure(ctx: Ctx):
 
 
 def pay_figure(ctx: Ctx):
-    from subsidies.services import figure_pay
+    from subsidies.services import figure_pay, figure_settlement
 
     fig = _pick(ctx, ctx.rng.choice(_figures("approved")), "figure")
     if fig is None:
         return None
-    figure_pay(figure=fig, by=ctx.cast.finance, amount=fig.due, paid_on=ctx.today, voucher=ctx.ref("V"))
+    # the cash the finance officer pays: what is due less any recovery netted from it (I10)
+    figure_pay(figure=fig, by=ctx.cast.finance, amount=figure_settlement(fig).cash, paid_on=ctx.today,
+               voucher=ctx.ref("V"))
     return "paid"
 
 
