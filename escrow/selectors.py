@@ -160,7 +160,7 @@ def pool_days(summary: PoolSummary | None = None) -> list[PoolPoint]:
         PoolDay.objects.all().delete()
     points = [PoolPoint(entry_id=0, at=timezone.make_aware(datetime.combine(d.day, time.max)), memo="",
                         funding=d.funding, available=d.available, advanced=d.advanced, losses=d.losses)
-              for d in stored]
+              for d in stored if d.entries]  # a quiet day's row only marks how far the series is closed
     if recent:
         points.append(PoolPoint(entry_id=0, at=now, memo="", funding=summary.funding, available=summary.available,
                                 advanced=summary.advanced, losses=summary.losses))

@@ -340,3 +340,15 @@ def test_pool_days_count_an_entry_committed_after_its_day_was_stored(demo, ledge
     point = [p for p in days if timezone.localdate(p.at) == stored_day][0]
     stored_before = [p for p in before if timezone.localdate(p.at) == stored_day][0]
     assert point.available == last_of_day.available != stored_before.available
+
+
+def test_pool_days_do_not_plot_the_quiet_day_that_marks_the_closed_series(demo, ledger_ok):
+    """The demo funds the pool today: yesterday is stored with no entries (so it is not summed again), but the
+    chart shows one point, today, not a flat zero before it."""
+    from django.utils import timezone
+
+    from escrow.models import PoolDay
+
+    days = pool_days()
+    assert PoolDay.objects.filter(entries=0).exists()
+    assert [timezone.localdate(p.at) for p in days] == [timezone.localdate()]
