@@ -34,19 +34,28 @@ class UsernameThrottleBackend:
     The lockout keys on username and address, so a stranger's failures lock only the stranger. A guesser who
     moves from address to address is held back here: once ``ANXINBAO_USERNAME_FAILURE_LIMIT`` failures for a
     username (counted over every address) fall within the cool-off, every sign-in of that username is refused
-    until the oldest of them is older than the cool-off. The throttle ends by itself, so nobody can lock an
-    account for good; the limit is set well above the per-address one, so one stranger at one address never
-    reaches it.
+    until the oldest of them is older than the cool-off. The limit is set well above the per-address one, so one
+    stranger at one address never reaches it. A guesser who keeps trying keeps the throttle on, so it never
+    applies at an address the account has signed in from before (axes' access log): the owner's own office
+    still gets in, and a stranger cannot lock the account for good.
     """
 
     def authenticate(self, request, username=None, password=None, **kwargs):
-        if username and username_throttled(username):
+        if username and username_throttled(username) and not known_address(username, request):
             from django.core.exceptions import PermissionDenied
 
             raise PermissionDenied  # stops the other backends: Django reports a failed sign-in
         return None
     # No ``get_user``: this backend signs nobody in, so no session names it, and Django's ``force_login`` (which
     # takes the first backend with a ``get_user``) goes on to the model backend.
+
+
+def known_address(username: str, request) -> bool:
+    """The account has signed in successfully from this client address before (kept by axes' access log)."""
+    from axes.models import AccessLog
+
+    address = client_ip(request) if request is not None else None
+    return bool(address) and AccessLog.objects.filter(username=username, ip_address=address).exists()
 
 
 def username_throttled(username: str) -> bool:

@@ -97,3 +97,15 @@ def test_failures_below_the_username_limit_do_not_throttle(demo, settings, behin
         for _ in range(settings.AXES_FAILURE_LIMIT - 1):
             login("reviewer", forwarded=address, password="wrong")
     assert login("reviewer", forwarded="198.51.100.20").status_code == 302
+
+
+def test_the_username_throttle_never_applies_where_the_account_signed_in_before(demo, settings, behind_proxy):
+    """A guesser who keeps trying keeps the throttle on; the owner's own address, known from an earlier
+    sign-in, still gets in, so the account cannot be locked for good."""
+    settings.ANXINBAO_USERNAME_FAILURE_LIMIT = 12
+    assert login("reviewer", forwarded="198.51.100.20").status_code == 302  # the owner's office, earlier
+    for address in (f"203.0.113.{i}" for i in range(1, 4)):
+        for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+            login("reviewer", forwarded=address, password="wrong")
+    assert login("reviewer", forwarded="192.0.2.55").status_code == 200  # a new address waits
+    assert login("reviewer", forwarded="198.51.100.20").status_code == 302  # the known one does not
