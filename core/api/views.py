@@ -1,3 +1,4 @@
+from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 from rest_framework import mixins, permissions, viewsets
 from rest_framework.authtoken.models import Token
@@ -20,13 +21,17 @@ class TokenView(ObtainAuthToken):
         serializer = self.get_serializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
         user = serializer.validated_data["user"]
-        if second_factor.required(user):
-            otp = request.data.get("otp") if hasattr(request.data, "get") else None
-            if not second_factor.has_device(user) or not isinstance(otp, str) \
-                    or second_factor.match(user, otp) is None:
-                raise ValidationError({"otp": [second_factor.REQUIRED_MESSAGE]}, code="second_factor_required")
-            Token.objects.filter(user=user).delete()
-        token, _created = Token.objects.get_or_create(user=user)
+        with transaction.atomic():
+            # The user's row locked: two requests at once replace the token one after the other, and the second
+            # answers the token it made rather than one the first has just deleted.
+            list(type(user).objects.select_for_update().filter(pk=user.pk).values_list("pk", flat=True))
+            if second_factor.required(user):
+                otp = request.data.get("otp") if hasattr(request.data, "get") else None
+                if not second_factor.has_device(user) or not isinstance(otp, str) \
+                        or second_factor.match(user, otp) is None:
+                    raise ValidationError({"otp": [second_factor.REQUIRED_MESSAGE]}, code="second_factor_required")
+                Token.objects.filter(user=user).delete()
+            token, _created = Token.objects.get_or_create(user=user)
         return Response({"token": token.key})
 
     # ObtainAuthToken names its own parsers; use the API's (JSON of bounded depth) before anyone has logged in.
