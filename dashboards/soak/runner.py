@@ -182,15 +182,23 @@ def _chaos(worker, *, rng: random.Random, result: SoakResult, stop: threading.Ev
         if kill_every and time.monotonic() >= next_kill:
             flying = _in_flight()
             if flying or rng.random() < 0.2:
-                executing = _in_flight("executing")
-                worker.kill()
-                result.kills += 1
-                result.kills_in_flight += bool(flying)
-                result.kills_mid_task += bool(executing)
-                time.sleep(rng.uniform(0, 1.5))
-                worker.start()
+                _kill_and_restart(worker, rng=rng, result=result)
                 next_kill = time.monotonic() + rng.uniform(0.5, 1.5) * kill_every
+    if kill_every and not result.kills:
+        # A run shorter than the first chaos moment still loses its worker once, with whatever the last
+        # operations left in flight, so the restart and redelivery path is always exercised.
+        _kill_and_restart(worker, rng=rng, result=result)
     connection.close()
+
+
+def _kill_and_restart(worker, *, rng: random.Random, result: SoakResult) -> None:
+    flying, executing = _in_flight(), _in_flight("executing")
+    worker.kill()
+    result.kills += 1
+    result.kills_in_flight += bool(flying)
+    result.kills_mid_task += bool(executing)
+    time.sleep(rng.uniform(0, 1.5))
+    worker.start()
 
 
 def _drain(result: SoakResult) -> None:
