@@ -43,7 +43,7 @@ urlpatterns = [
     path("accounts/2fa/", core_views.otp_verify, name="otp_verify"),
     path("accounts/2fa/setup/", core_views.otp_setup, name="otp_setup"),
     path("accounts/2fa/recovery-codes/", core_views.otp_recovery_codes, name="otp_recovery_codes"),
-    path("i18n/", include("django.conf.urls.i18n")),
+    path("i18n/setlang/", core_views.set_language, name="set_language"),
     path("notifications/", core_views.notifications, name="notifications"),
     path("notifications/read/", core_views.notifications_mark_read, name="notifications_read"),
     path("admin/", admin.site.urls),

@@ -17,6 +17,7 @@ from . import uscc
 from .chain import Sealed, seal_once_trigger, sealed_constraints, sealed_indexes
 from .choices import ExpertCategory, OrgKind, Role
 from .money import MoneyField
+from .notices import render as render_notice
 
 
 def validate_uscc(value: str) -> None:
@@ -63,6 +64,8 @@ class User(AbstractUser):
         on_delete=models.PROTECT, related_name="users",
     )
     expert_category = models.CharField(_("专家类别"), max_length=16, choices=ExpertCategory.choices, blank=True)  # R16, I17
+    # The language e-mails reach the user in: the last one picked with the site's language switch.
+    language = models.CharField(_("语言"), max_length=16, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE)
 
     class Meta:
         verbose_name = _("用户")
@@ -204,13 +207,23 @@ class Notification(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
     created_at = models.DateTimeField(default=timezone.now)
     verb = models.CharField(max_length=64)
+    # The notice in the default language when written: what older rows (written before ``msg``) hold only.
     text = models.TextField()  # quotes the reasons people give, which have no length limit
+    msg = models.TextField(blank=True)  # the Chinese source msgid (gettext_noop), rendered when read: core.notices
+    params = models.JSONField(default=dict, blank=True)  # its values; translatable ones nested as messages
     url = models.CharField(max_length=300, blank=True)
     read_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
         indexes = [models.Index(fields=["user", "read_at"])]
+
+    def render(self) -> str:
+        """The notice in the active language (the reader's request, or the recipient's for e-mail)."""
+        return render_notice(self.msg, self.params) if self.msg else self.text
+
+    def __str__(self) -> str:
+        return self.render()
 
 
 class IdempotencyRecord(models.Model):

@@ -3,11 +3,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from django.conf import settings
 from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, transaction
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from . import caching
@@ -15,6 +16,7 @@ from .choices import Role
 from .exceptions import DomainError
 from .files import check_upload
 from .models import AuditEvent, BlacklistEntry, Notification, Organization, User
+from .notices import Notice, encode, render_in
 from .permissions import require_role
 
 
@@ -38,16 +40,40 @@ def audit_history(target):
             .select_related("actor").order_by("at", "pk"))
 
 
-def notify(*, users: Iterable[User], verb: str, text: str, url: str = "") -> None:
-    """In-app notice for each user, and an e-mail sent by a task after commit."""
-    users = [u for u in users if u is not None]
-    Notification.objects.bulk_create([Notification(user=u, verb=verb, text=text, url=url) for u in users])
-    caching.forget_unread({u.pk for u in users})
-    recipients = [u.email for u in users if u.email]
-    if recipients:
-        from .tasks import send_notification_email
+def notify(*, users: Iterable[User], verb: str, msg: str = "", params: dict | None = None, url: str = "",
+           text: str = "") -> None:
+    """In-app notice for each user, and an e-mail per recipient sent by a task after commit.
 
-        transaction.on_commit(lambda: send_notification_email.delay(recipients, text, url))
+    ``msg`` is a ``gettext_noop`` msgid and ``params`` its values (core.notices): the notice renders when read,
+    in the reader's language, and each e-mail in its recipient's ``User.language``.
+    ``text=`` (a sentence already rendered in the actor's language) is kept only for the milestone services
+    until they are converted to ``msg=``/``params=``; it is shown as written, to every reader alike.
+    """
+    users = [u for u in users if u is not None]
+    if not users:
+        return
+    params = encode(params or {})
+    if msg:
+        text = render_in(settings.LANGUAGE_CODE, msg, params)
+    Notification.objects.bulk_create([Notification(user=u, verb=verb, text=text, msg=msg, params=params, url=url)
+                                      for u in users])
+    caching.forget_unread({u.pk for u in users})
+    recipients = [[u.email, getattr(u, "language", "") or settings.LANGUAGE_CODE] for u in users if u.email]
+    if recipients:
+        from .tasks import send_notice_email
+
+        transaction.on_commit(lambda: send_notice_email.delay(recipients, msg, params, text, url))
+
+
+@transaction.atomic
+def record_event(*, actor, target, action: str, from_state: str = "", to_state: str = "", reason: str = "",
+                 data: dict | None = None, notices: Iterable[Notice] = ()) -> AuditEvent:
+    """One step of a workflow: its audit row and the notices it sends, in one transaction (both or neither)."""
+    event = audit_record(actor=actor, target=target, action=action, from_state=from_state, to_state=to_state,
+                         reason=reason, data=data)
+    for notice in notices:
+        notify(users=notice.users, verb=notice.verb, msg=notice.msg, params=notice.params, url=notice.url)
+    return event
 
 
 def users_of(organization: Organization | None, role: str):
@@ -108,6 +134,18 @@ def organization_lift_blacklist(*, organization: Organization, actor: User, reas
     audit_record(actor=actor, target=org, action="lift_blacklist", from_state="blacklisted", to_state="",
                  reason=reason)
     return entry
+
+
+def user_set_language(*, user: User, language: str) -> str:
+    """Keep the language the user picked (one the site offers); e-mails to them are rendered in it."""
+    try:
+        language = translation.get_supported_language_variant(language)
+    except LookupError:
+        return user.language
+    if user.language != language:
+        User.objects.filter(pk=user.pk).update(language=language)
+        user.language = language
+    return language
 
 
 def notification_mark_read(*, user: User, ids: Iterable[int] | None = None) -> int:

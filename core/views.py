@@ -7,9 +7,11 @@ from django.shortcuts import redirect, render, resolve_url
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
+from django.views import i18n as i18n_views
 from django.views.decorators.http import require_POST
+from django.views.i18n import LANGUAGE_QUERY_PARAMETER
 
-from .services import notification_mark_read
+from .services import notification_mark_read, user_set_language
 
 
 class LoginView(auth_views.LoginView):
@@ -21,6 +23,16 @@ class LoginView(auth_views.LoginView):
 def logout_view(request):
     logout(request)
     return redirect("login")
+
+
+def set_language(request):
+    """The site's language switch (Django's ``set_language``); a signed-in user's choice is also kept on their
+    account, so the e-mails they receive are written in it."""
+    response = i18n_views.set_language(request)
+    chosen = request.POST.get(LANGUAGE_QUERY_PARAMETER)
+    if request.method == "POST" and request.user.is_authenticated and chosen:
+        user_set_language(user=request.user, language=chosen)
+    return response
 
 
 @login_required
