@@ -71,9 +71,14 @@ def record_event(*, actor, target, action: str, from_state: str = "", to_state: 
     """One step of a workflow: its audit row and the notices it sends, in one transaction (both or neither)."""
     event = audit_record(actor=actor, target=target, action=action, from_state=from_state, to_state=to_state,
                          reason=reason, data=data)
+    send_notices(notices)
+    return event
+
+
+def send_notices(notices: Iterable[Notice]) -> None:
+    """Notices of a step that writes no audit row of its own (``record_event`` sends them otherwise)."""
     for notice in notices:
         notify(users=notice.users, verb=notice.verb, msg=notice.msg, params=notice.params, url=notice.url)
-    return event
 
 
 def users_of(organization: Organization | None, role: str):

@@ -12,15 +12,16 @@ from decimal import Decimal, InvalidOperation
 import django_fsm
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from core.choices import Role
 from core.exceptions import ConflictError, DomainError, TransitionNotAllowed
 from core.money import format_cny, parse_money
 from core.permissions import has_role, require
-from core.services import audit_record
+from core.services import record_event
 
 from ..choices import ProjectState
-from ..services._common import lock_project, require_reason, tell_enterprise, tell_reviewers
+from ..services._common import lock_project, require_reason, to_enterprise, to_reviewers
 from . import permissions as perms
 from .models import RATE_MAX, TERM_MAX, GuaranteeLoan
 
@@ -88,10 +89,11 @@ def loan_create(*, project, actor, lender: str, guarantor: str, amount, rate, te
     values = loan_validate(lender=lender, guarantor=guarantor, amount=amount, rate=rate, term_months=term_months,
                            purpose=purpose)
     loan = GuaranteeLoan.objects.create(project=project, created_by=actor, **values)
-    audit_record(actor=actor, target=loan, action="loan_applied", to_state=loan.state,
-                 data={"project": project.pk, "amount": str(loan.amount)})
-    tell_reviewers(project, "loan_applied", _("%(p)s 登记了政策性融资担保贷款 %(a)s（%(l)s），待推荐")
-                   % {"p": project.title, "a": format_cny(loan.amount), "l": loan.lender})
+    record_event(actor=actor, target=loan, action="loan_applied", to_state=loan.state,
+                 data={"project": project.pk, "amount": str(loan.amount)},
+                 notices=[to_reviewers(project, "loan_applied",
+                                       gettext_noop("%(p)s 登记了政策性融资担保贷款 %(a)s（%(l)s），待推荐"),
+                                       p=project.title, a=format_cny(loan.amount), l=loan.lender)])
     return loan
 
 
@@ -116,26 +118,25 @@ def _move(loan: GuaranteeLoan | int, *, actor, action: str, reason: str = "") ->
     transition()
     loan.state_reason = reason
     loan.save(update_fields=["state", "state_reason", "updated_at"])
-    audit_record(actor=actor, target=loan, action=f"loan_{action}", from_state=from_state, to_state=loan.state,
-                 reason=reason, data={"project": loan.project_id})
-    _tell(loan, actor=actor, action=action, label=str(label))
+    record_event(actor=actor, target=loan, action=f"loan_{action}", from_state=from_state, to_state=loan.state,
+                 reason=reason, data={"project": loan.project_id}, notices=_notices(loan, actor=actor, action=action,
+                                                                                   label=label))
     return loan
 
 
-def _tell(loan: GuaranteeLoan, *, actor, action: str, label: str) -> None:
-    """The other side hears of each step; a default always reaches the bureau (R10)."""
-    text = _("贷款 %(l)s %(a)s：%(label)s") % {"l": loan.lender, "a": format_cny(loan.amount), "label": label}
-    by_bureau = has_role(actor, Role.REVIEWER) and actor.organization_id != loan.project.enterprise_id
+def _notices(loan: GuaranteeLoan, *, actor, action: str, label) -> list:
+    """The other side hears of each step; a default always reaches the bureau (R10). ``label`` is the action's
+    lazy label, so it is read in each reader's language."""
+    project, amount = loan.project, format_cny(loan.amount)
+    by_bureau = has_role(actor, Role.REVIEWER) and actor.organization_id != project.enterprise_id
     if action == "default":
-        text = _("R10：%(p)s 的政策性融资担保贷款已违约（%(l)s %(a)s）：%(r)s") % {
-            "p": loan.project.title, "l": loan.lender, "a": format_cny(loan.amount), "r": loan.state_reason}
-        tell_reviewers(loan.project, "loan_defaulted", text)
-        if by_bureau:
-            tell_enterprise(loan.project, "loan_defaulted", text)
-    elif by_bureau:
-        tell_enterprise(loan.project, f"loan_{action}", text)
-    else:
-        tell_reviewers(loan.project, f"loan_{action}", text)
+        msg = gettext_noop("R10：%(p)s 的政策性融资担保贷款已违约（%(l)s %(a)s）：%(r)s")
+        told = [to_reviewers] + ([to_enterprise] if by_bureau else [])
+        return [to(project, "loan_defaulted", msg, p=project.title, l=loan.lender, a=amount, r=loan.state_reason)
+                for to in told]
+    to = to_enterprise if by_bureau else to_reviewers
+    return [to(project, f"loan_{action}", gettext_noop("贷款 %(l)s %(a)s：%(label)s"), l=loan.lender, a=amount,
+               label=label)]
 
 
 def _service(action: str):

@@ -9,8 +9,9 @@ from django.utils.translation import gettext as _
 
 from core.choices import Role
 from core.exceptions import DomainError, TransitionNotAllowed
+from core.notices import Notice
 from core.permissions import Decision, require
-from core.services import audit_record, notify, users_of, users_with_role
+from core.services import record_event, users_of, users_with_role
 
 from ..choices import ProjectState
 from ..models import Project
@@ -34,8 +35,10 @@ def require_reason(reason: str, *, action: str, rule: str | None = None) -> str:
 
 
 def apply_transition(project: Project, *, method: str, actor, action: str | None = None, reason: str = "",
-                     extra_fields: Iterable[str] = (), data: dict | None = None, **kwargs) -> Project:
-    """Call the FSM transition ``method``, save, and write the audit row (from, to, action, reason)."""
+                     extra_fields: Iterable[str] = (), data: dict | None = None, notices: Iterable[Notice] = (),
+                     **kwargs) -> Project:
+    """Call the FSM transition ``method``, save, and record the event: the audit row (from, to, action, reason)
+    and the ``notices`` it sends (``to_enterprise`` …), in one transaction."""
     from_state = project.state
     transition = getattr(project, method)
     if not django_fsm.can_proceed(transition):
@@ -50,8 +53,8 @@ def apply_transition(project: Project, *, method: str, actor, action: str | None
     project.state_reason = reason or ""
     fields = {"state", "state_reason", "updated_at", *extra_fields}
     project.save(update_fields=sorted(fields))
-    audit_record(actor=actor, target=project, action=action or method, from_state=from_state,
-                 to_state=project.state, reason=reason, data=data)
+    record_event(actor=actor, target=project, action=action or method, from_state=from_state,
+                 to_state=project.state, reason=reason, data=data, notices=notices)
     return project
 
 
@@ -63,21 +66,22 @@ def project_url(project: Project) -> str:
     return reverse("projects:detail", args=[project.pk])
 
 
-def tell_enterprise(project: Project, verb: str, text: str) -> None:
-    notify(users=users_of(project.enterprise, Role.ENTERPRISE), verb=verb, text=text, url=project_url(project))
+def to_users(users, project: Project, verb: str, msg: str, **params) -> Notice:
+    """A notice about ``project``: ``msg`` a ``gettext_noop`` msgid, rendered in each reader's language."""
+    return Notice(users=users, verb=verb, msg=msg, params=params, url=project_url(project))
 
 
-def tell_platform(project: Project, verb: str, text: str) -> None:
-    notify(users=users_of(project.platform, Role.PLATFORM), verb=verb, text=text, url=project_url(project))
+def to_enterprise(project: Project, verb: str, msg: str, **params) -> Notice:
+    return to_users(users_of(project.enterprise, Role.ENTERPRISE), project, verb, msg, **params)
 
 
-def tell_reviewers(project: Project, verb: str, text: str) -> None:
+def to_platform(project: Project, verb: str, msg: str, **params) -> Notice:
+    return to_users(users_of(project.platform, Role.PLATFORM), project, verb, msg, **params)
+
+
+def to_reviewers(project: Project, verb: str, msg: str, **params) -> Notice:
     reviewers = users_with_role(Role.REVIEWER).exclude(organization__in=[project.enterprise_id, project.platform_id])
-    notify(users=reviewers, verb=verb, text=text, url=project_url(project))
-
-
-def tell_users(users, project: Project, verb: str, text: str) -> None:
-    notify(users=users, verb=verb, text=text, url=project_url(project))
+    return to_users(reviewers, project, verb, msg, **params)
 
 
 STATE = ProjectState

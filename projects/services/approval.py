@@ -8,7 +8,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
+from django.utils.translation import gettext_noop, pgettext
 
 from core.choices import Role
 from core.exceptions import DomainError
@@ -24,9 +24,9 @@ from ._common import (
     check,
     lock_project,
     require_reason,
-    tell_enterprise,
-    tell_platform,
-    tell_reviewers,
+    to_enterprise,
+    to_platform,
+    to_reviewers,
 )
 from .proposals import project_validate
 
@@ -154,11 +154,15 @@ def project_approve(*, project: Project, actor: User, reason: str) -> Project:
     if passed_over:
         reason = f"{reason}{pgettext('标点', '；')}{outcome.passed_over_text}"
     seq = counter.last + 1
+    number = f"萧科安〔{year}〕{seq}号"
+    msg = gettext_noop("项目“%(t)s”准予立项，通知书编号 %(n)s；请企业按里程碑 1 缴纳保证金（R5、R14）")
     apply_transition(project, method="approve", actor=actor, reason=reason, year=year, seq=seq,
                      extra_fields=["notice_year", "notice_seq", "notice_number", "approved_at"],
-                     data={"notice_number": f"萧科安〔{year}〕{seq}号", "budget": str(project.budget),
+                     data={"notice_number": number, "budget": str(project.budget),
                            "review_round": project.review_round, "passed_over": passed_over,
-                           "pool_available": str(outcome.available)})
+                           "pool_available": str(outcome.available)},
+                     notices=[to_enterprise(project, "project_approved", msg, t=project.title, n=number),
+                              to_platform(project, "project_approved", msg, t=project.title, n=number)])
     counter.last = seq
     counter.save(update_fields=["last"])
     operation_request(
@@ -167,10 +171,6 @@ def project_approve(*, project: Project, actor: User, reason: str) -> Project:
         memo=_("立项垫付 %(n)s %(t)s") % {"n": project.notice_number, "t": project.title},
         idempotency_key=f"project:{project.pk}:advance", ordered_by=actor, executed_by=actor,
         purpose=ADVANCE_PURPOSE, context={"project": project.pk}, reference=project.notice_number, inline=True)
-    text = _("项目“%(t)s”准予立项，通知书编号 %(n)s；请企业按里程碑 1 缴纳保证金（R5、R14）") % {
-        "t": project.title, "n": project.notice_number}
-    tell_enterprise(project, "project_approved", text)
-    tell_platform(project, "project_approved", text)
     return project
 
 
@@ -179,17 +179,16 @@ def on_pool_top_up(operation) -> None:
     waiting = Project.objects.filter(state=S.WAITLISTED).count()
     if not waiting:
         return
-    text = _("风险池已注资 %(a)s，%(n)s 个择优排队项目可按专家均分排名立项（I2、R13）") % {
-        "a": format_cny(operation.amount), "n": waiting}
-    notify(users=users_with_role(Role.REVIEWER), verb="pool_topped_up", text=text, url=reverse("projects:queue"))
+    notify(users=users_with_role(Role.REVIEWER), verb="pool_topped_up",
+           msg=gettext_noop("风险池已注资 %(a)s，%(n)s 个择优排队项目可按专家均分排名立项（I2、R13）"),
+           params={"a": format_cny(operation.amount), "n": waiting}, url=reverse("projects:queue"))
 
 
 def _queue(project: Project, *, actor: User, reason: str) -> Project:
-    apply_transition(project, method="queue", actor=actor, reason=reason)
-    text = _("项目“%(t)s”列入择优排队：%(r)s") % {"t": project.title, "r": reason}
-    tell_enterprise(project, "project_waitlisted", text)
-    tell_platform(project, "project_waitlisted", text)
-    tell_reviewers(project, "project_waitlisted", text)
+    msg = gettext_noop("项目“%(t)s”列入择优排队：%(r)s")
+    apply_transition(project, method="queue", actor=actor, reason=reason, notices=[
+        to(project, "project_waitlisted", msg, t=project.title, r=reason)
+        for to in (to_enterprise, to_platform, to_reviewers)])
     return project
 
 
@@ -209,8 +208,7 @@ def project_reject(*, project: Project, actor: User, reason: str) -> Project:
     project = lock_project(project)
     check(perms.can_review_act(actor, project))
     reason = require_reason(reason, action=_("不予立项"))
-    apply_transition(project, method="reject", actor=actor, reason=reason)
-    text = _("项目“%(t)s”未予立项：%(r)s") % {"t": project.title, "r": reason}
-    tell_enterprise(project, "project_rejected", text)
-    tell_platform(project, "project_rejected", text)
+    msg = gettext_noop("项目“%(t)s”未予立项：%(r)s")
+    apply_transition(project, method="reject", actor=actor, reason=reason, notices=[
+        to(project, "project_rejected", msg, t=project.title, r=reason) for to in (to_enterprise, to_platform)])
     return project

@@ -8,11 +8,12 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
+from django.utils.translation import gettext_noop, pgettext
 
 from core.exceptions import DomainError
 from core.models import Organization, SchemeVersion, User
 from core.money import money
+from core.services import send_notices
 
 from .. import permissions as perms
 from ..acceptance import run_acceptance_checks
@@ -24,9 +25,9 @@ from ._common import (
     check,
     lock_project,
     require_reason,
-    tell_enterprise,
-    tell_platform,
-    tell_reviewers,
+    to_enterprise,
+    to_platform,
+    to_reviewers,
 )
 from .validation import MilestoneData, ProposalData, check_basic, check_eligibility
 
@@ -142,9 +143,9 @@ def scheme_in_force_or_refuse(project: Project) -> SchemeVersion:
 def _tell_bureau_no_scheme(project: Project) -> None:
     """Outside the refused submission's transaction, so the notice survives its rollback (I16)."""
     with transaction.atomic():
-        tell_reviewers(project, "no_scheme_in_force",
-                       _("R19：%(d)s 没有生效的政策版本，项目“%(t)s”无法申报，请登记新的政策版本")
-                       % {"d": timezone.localdate().isoformat(), "t": project.title})
+        send_notices([to_reviewers(project, "no_scheme_in_force",
+                                   gettext_noop("R19：%(d)s 没有生效的政策版本，项目“%(t)s”无法申报，请登记新的政策版本"),
+                                   d=timezone.localdate().isoformat(), t=project.title)])
 
 
 def project_submit(*, project: Project, actor: User) -> Project:
@@ -166,10 +167,10 @@ def _submit(*, project: Project, actor: User) -> Project:
     project.scheme = scheme_in_force_or_refuse(project)
     project_validate(project)
     apply_transition(project, method="submit", actor=actor, action="submit", extra_fields=["submitted_at", "scheme"],
-                     data={"scheme": project.scheme.name})
-    tell_platform(project, "project_submitted",
-                  _("企业“%(e)s”向贵平台提交了合作需求“%(t)s”，请揭榜或说明不予揭榜的原因")
-                  % {"e": project.enterprise.name, "t": project.title})
+                     data={"scheme": project.scheme.name}, notices=[to_platform(
+                         project, "project_submitted",
+                         gettext_noop("企业“%(e)s”向贵平台提交了合作需求“%(t)s”，请揭榜或说明不予揭榜的原因"),
+                         e=project.enterprise.name, t=project.title)])
     return project
 
 
@@ -178,10 +179,10 @@ def project_platform_sign(*, project: Project, actor: User) -> Project:
     """揭榜 (R4): only the platform the proposal is addressed to."""
     project = lock_project(project)
     check(perms.can_platform_act(actor, project))
-    apply_transition(project, method="platform_sign", actor=actor)
-    tell_enterprise(project, "project_signed", _("“%(p)s”已揭榜项目“%(t)s”，等待区科技局受理")
-                    % {"p": project.platform.name, "t": project.title})
-    tell_reviewers(project, "project_to_accept", _("项目“%(t)s”已揭榜，待受理（R12）") % {"t": project.title})
+    apply_transition(project, method="platform_sign", actor=actor, notices=[
+        to_enterprise(project, "project_signed", gettext_noop("“%(p)s”已揭榜项目“%(t)s”，等待区科技局受理"),
+                      p=project.platform.name, t=project.title),
+        to_reviewers(project, "project_to_accept", gettext_noop("项目“%(t)s”已揭榜，待受理（R12）"), t=project.title)])
     return project
 
 
@@ -190,9 +191,9 @@ def project_platform_decline(*, project: Project, actor: User, reason: str) -> P
     project = lock_project(project)
     check(perms.can_platform_act(actor, project))
     reason = require_reason(reason, action=_("不予揭榜"))
-    apply_transition(project, method="platform_decline", actor=actor, reason=reason)
-    tell_enterprise(project, "project_declined", _("“%(p)s”不予揭榜“%(t)s”：%(r)s")
-                    % {"p": project.platform.name, "t": project.title, "r": reason})
+    apply_transition(project, method="platform_decline", actor=actor, reason=reason, notices=[
+        to_enterprise(project, "project_declined", gettext_noop("“%(p)s”不予揭榜“%(t)s”：%(r)s"),
+                      p=project.platform.name, t=project.title, r=reason)])
     return project
 
 
@@ -210,11 +211,11 @@ def project_accept(*, project: Project, actor: User) -> Project:
             raise DomainError(_("R12：受理前须报备%(m)s") % {"m": listed}, code="attachments_missing",
                               rule="R12", fields={"attachments": [_("R12：缺少%(m)s") % {"m": listed}]})
         run_acceptance_checks(project)  # R12: checks registered by higher apps (the insured project's policy)
-    apply_transition(project, method="accept", actor=actor)
-    text = _("项目“%(t)s”已受理，待组织专家评审（R13）") % {"t": project.title}
-    tell_enterprise(project, "project_accepted", text)
-    tell_platform(project, "project_accepted", text)
-    tell_reviewers(project, "project_to_review", text)
+    msg = gettext_noop("项目“%(t)s”已受理，待组织专家评审（R13）")
+    apply_transition(project, method="accept", actor=actor, notices=[
+        to_enterprise(project, "project_accepted", msg, t=project.title),
+        to_platform(project, "project_accepted", msg, t=project.title),
+        to_reviewers(project, "project_to_review", msg, t=project.title)])
     return project
 
 
@@ -233,12 +234,12 @@ def project_return_for_changes(*, project: Project, actor: User, reason: str) ->
     from_round = project.review_round
     project.review_round += 1
     project.mean_score = None
+    msg = gettext_noop("项目“%(t)s”被退回修改：%(r)s")
     apply_transition(project, method="return_for_changes", actor=actor, reason=reason,
                      extra_fields=["review_round", "mean_score"],
-                     data={"voided_assignments": voided, "review_round": project.review_round})
+                     data={"voided_assignments": voided, "review_round": project.review_round}, notices=[
+                         to_enterprise(project, "project_returned", msg, t=project.title, r=reason),
+                         to_platform(project, "project_returned", msg, t=project.title, r=reason)])
     current.filter(pk__in=voided).update(status=A.VOIDED, conflict_reason=_(
         "I13：项目退回修改，第 %(n)s 轮评审作废") % {"n": from_round})
-    text = _("项目“%(t)s”被退回修改：%(r)s") % {"t": project.title, "r": reason}
-    tell_enterprise(project, "project_returned", text)
-    tell_platform(project, "project_returned", text)
     return project

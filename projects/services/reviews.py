@@ -7,16 +7,17 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from core.choices import ExpertCategory, Role
 from core.exceptions import ConflictError, DomainError, TransitionNotAllowed
 from core.models import User
-from core.services import audit_record, users_with_role
+from core.services import audit_record, record_event, send_notices, users_with_role
 
 from .. import permissions as perms
 from ..choices import ProjectState as S
 from ..models import ConflictDeclaration, ExpertAssignment, Project
-from ._common import apply_transition, check, lock_project, tell_reviewers, tell_users
+from ._common import apply_transition, check, lock_project, to_reviewers, to_users
 
 A = ExpertAssignment.Status
 _rng = random.SystemRandom()
@@ -78,8 +79,8 @@ def experts_draw(*, project: Project, actor: User | None, count: int | None = No
                      data={"expert": assignment.expert_id, "assignment": assignment.pk, "round": assignment.round,
                            "category": assignment.expert.expert_category})
     if chosen:
-        tell_users(chosen, project, "review_assigned",
-                   _("您被抽取为项目“%(t)s”的评审专家，请评分或申报回避（R13）") % {"t": project.title})
+        send_notices([to_users(chosen, project, "review_assigned",
+                               gettext_noop("您被抽取为项目“%(t)s”的评审专家，请评分或申报回避（R13）"), t=project.title)])
     return assignments
 
 
@@ -159,13 +160,12 @@ def review_submit(*, project: Project, expert: User, feasibility: int, terms: in
     assignment.scored_at = timezone.now()
     assignment.save(update_fields=["feasibility", "terms", "cost", "opinion", "status", "scored_at"])
     _update_mean(project)
-    audit_record(actor=expert, target=project, action="review_scored",
-                 data={"assignment": assignment.pk, "score": str(assignment.score)})
     scored = project.assignments.filter(milestone__isnull=True, round=project.review_round, status=A.SCORED).count()
-    if scored >= project.scheme.reviews_required:
-        tell_reviewers(project, "reviews_complete",
-                       _("项目“%(t)s”的专家评审已完成（平均分 %(m)s），可以立项或不予立项")
-                       % {"t": project.title, "m": project.mean_score})
+    complete = [to_reviewers(project, "reviews_complete",
+                             gettext_noop("项目“%(t)s”的专家评审已完成（平均分 %(m)s），可以立项或不予立项"),
+                             t=project.title, m=project.mean_score)] if scored >= project.scheme.reviews_required else []
+    record_event(actor=expert, target=project, action="review_scored",
+                 data={"assignment": assignment.pk, "score": str(assignment.score)}, notices=complete)
     return assignment
 
 
@@ -194,8 +194,9 @@ def review_declare_conflict(*, project: Project, expert: User, reason: str = "",
         drawn = experts_draw(project=project, actor=expert, count=1, strict=False)
         replacement = drawn[0] if drawn else None
         if replacement is None:
-            tell_reviewers(project, "experts_exhausted",
-                           _("R16：项目“%(t)s”有专家回避，专家库中已无可替补的专家") % {"t": project.title})
+            send_notices([to_reviewers(project, "experts_exhausted",
+                                       gettext_noop("R16：项目“%(t)s”有专家回避，专家库中已无可替补的专家"),
+                                       t=project.title)])
     return replacement
 
 
