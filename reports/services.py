@@ -11,6 +11,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from core.choices import Role
 from core.exceptions import DomainError
@@ -203,8 +204,8 @@ def report_render(*, report_id: int) -> Report | None:
                                                   "pages": output.pages})
     from core.services import notify
 
-    notify(users=[report.requested_by], verb="report_done",
-           text=_("%(title)s %(number)s 已生成") % {"title": report.title, "number": report.number},
+    notify(users=[report.requested_by], verb="report_done", msg=gettext_noop("%(title)s %(number)s 已生成"),
+           params={"title": report.title, "number": report.number},
            url=reverse("reports:detail", args=[report.pk]))
     return report
 

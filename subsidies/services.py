@@ -34,6 +34,7 @@ from django.db.models.functions import TruncDate
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from core.choices import OrgKind, Role
 from core.exceptions import DomainError, TransitionNotAllowed
@@ -259,8 +260,8 @@ def audit_save(*, by, project: Project, year: int, audited_input: Decimal, reaso
                  reason=reason, data={"audited_input": _s(audited_input), "ledger_input": _s(ledger),
                                       "before": before})
     notify(users=users_of(project.enterprise, Role.ENTERPRISE), verb="audit_opinion_due",
-           text=_("项目“%(t)s”%(year)s 年度专项审计已录入，请填写验收意见（R15）") % {"t": project.title, "year": year},
-           url=reverse("subsidies:audit", args=[audit.pk]))
+           msg=gettext_noop("项目“%(t)s”%(year)s 年度专项审计已录入，请填写验收意见（R15）"),
+           params={"t": project.title, "year": year}, url=reverse("subsidies:audit", args=[audit.pk]))
     return audit
 
 
@@ -448,9 +449,9 @@ def _tell_reviewers(model, result: RunResult, *, rule: str) -> None:
     """New figures wait for the bureau's approval: one notice per run that created any."""
     if not result.created:
         return
-    text = _("%(year)s 年度%(what)s已生成 %(n)s 项新测算，待审定（%(rule)s）") % {
-        "year": result.year, "what": _label(model), "n": len(result.created), "rule": rule}
-    notify(users=users_with_role(Role.REVIEWER), verb="subsidy_to_approve", text=text,
+    notify(users=users_with_role(Role.REVIEWER), verb="subsidy_to_approve",
+           msg=gettext_noop("%(year)s 年度%(what)s已生成 %(n)s 项新测算，待审定（%(rule)s）"),
+           params={"year": result.year, "what": model._meta.verbose_name, "n": len(result.created), "rule": rule},
            url=f"{reverse('subsidies:index')}?year={result.year}")
 
 
@@ -645,10 +646,9 @@ def figure_approve(*, figure: SubsidyFigure, by) -> SubsidyFigure:
     fig.save(update_fields=["state", "approved_by", "approved_at", "recovery"])
     audit_record(actor=by, target=fig, action="approve", from_state=CS.COMPUTED, to_state=CS.APPROVED,
                  data={"amount": _s(fig.amount), "recovery": _s(fig.recovery)})
-    text = _("%(year)s 年度%(what)s已审定：¥%(a)s") % {"year": fig.year, "what": _label(model),
-                                                     "a": f"{fig.amount:,.2f}"}
     notify(users=list(users_of(fig.enterprise, Role.ENTERPRISE)) + list(users_with_role(Role.FINANCE)),
-           verb="subsidy_approved", text=text)
+           verb="subsidy_approved", msg=gettext_noop("%(year)s 年度%(what)s已审定：¥%(a)s"),
+           params={"year": fig.year, "what": model._meta.verbose_name, "a": f"{fig.amount:,.2f}"})
     return fig
 
 
@@ -744,10 +744,10 @@ def figure_pay(*, figure: SubsidyFigure, by, amount: Decimal, paid_on: date, vou
     audit_record(actor=by, target=fig, action="pay", from_state=CS.APPROVED, to_state=CS.PAID,
                  data={"amount": _s(amount), "paid_on": paid_on.isoformat(), "voucher": voucher,
                        "due": _s(plan.due), "netted": _s(plan.netted)})
-    text = _("%(year)s 年度%(what)s已拨付 ¥%(a)s") % {"year": fig.year, "what": _label(model), "a": f"{amount:,.2f}"}
-    if plan.netted:
-        text += _("（已抵扣追回款 ¥%(n)s）") % {"n": f"{plan.netted:,.2f}"}
-    notify(users=users_of(fig.enterprise, Role.ENTERPRISE), verb="subsidy_paid", text=text)
+    paid = {"year": fig.year, "what": model._meta.verbose_name, "a": f"{amount:,.2f}", "n": f"{plan.netted:,.2f}"}
+    notify(users=users_of(fig.enterprise, Role.ENTERPRISE), verb="subsidy_paid", params=paid,
+           msg=gettext_noop("%(year)s 年度%(what)s已拨付 ¥%(a)s（已抵扣追回款 ¥%(n)s）") if plan.netted
+           else gettext_noop("%(year)s 年度%(what)s已拨付 ¥%(a)s"))
     return fig
 
 

@@ -19,6 +19,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from core.choices import Role
 from core.exceptions import ConflictError, DomainError, PermissionDeniedError
@@ -263,9 +264,9 @@ def _execution_error(operation_id: int, exc: Exception) -> None:
     log.error("operation %s: execution error %s: %r", op.pk, op.execution_errors, exc)
     if op.execution_errors >= _max_attempts():  # the sweep has stopped (or a person's redispatch failed again)
         notify(users=users_with_role(Role.CUSTODIAN), verb="operation_stuck",
-               text=_("资金操作 #%(id)s（%(memo)s）已 %(n)s 次执行出错，定时巡检不再自动重发；"
-                      "未记账，资金未动。请技术人员排查后在监管操作台重新派发。") % {
-                   "id": op.pk, "memo": op.memo, "n": op.execution_errors},
+               msg=gettext_noop("资金操作 #%(id)s（%(memo)s）已 %(n)s 次执行出错，定时巡检不再自动重发；"
+                                "未记账，资金未动。请技术人员排查后在监管操作台重新派发。"),
+               params={"id": op.pk, "memo": op.memo, "n": op.execution_errors},
                url=reverse("escrow:desk") + f"#op-{op.pk}")
 
 
