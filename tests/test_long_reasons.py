@@ -49,33 +49,25 @@ def quoted(verb: str) -> None:
     assert LONG in notice.render() and LONG in notice.text, verb
 
 
+# (state it starts in, service, who acts, audit action, notice verb); approval before queueing: while one
+# project waits, a new approval joins the queue instead.
+PROPOSAL_ACTIONS = [
+    ("submitted", "project_platform_decline", "platform", "platform_decline", "project_declined"),
+    ("reviewed", "project_return_for_changes", "reviewer", "return_for_changes", "project_returned"),
+    ("reviewed", "project_approve", "reviewer", "approve", "project_approved"),
+    ("reviewed", "project_queue", "reviewer", "queue", "project_waitlisted"),
+    ("reviewed", "project_reject", "reviewer", "reject", "project_rejected"),
+]
+
+
 def test_proposal_actions_take_a_2000_character_reason(demo):
-    declined = project_at(demo, "submitted")
-    services.project_platform_decline(project=declined, actor=demo.platform, reason=LONG)
-    said(declined, "platform_decline")
-    assert Project.objects.get(pk=declined.pk).state_reason == LONG
-    quoted("project_declined")
-
-    returned = project_at(demo, "reviewed")
-    services.project_return_for_changes(project=returned, actor=demo.reviewer, reason=LONG)
-    said(returned, "return_for_changes")
-    quoted("project_returned")
-
-    approved = project_at(demo, "reviewed")
-    services.project_approve(project=approved, actor=demo.reviewer, reason=LONG)
-    said(approved, "approve")
-
-    queued = project_at(demo, "reviewed")  # after the approval: while one waits, a new approval joins the queue
-    services.project_queue(project=queued, actor=demo.reviewer, reason=LONG)
-    said(queued, "queue")
-    quoted("project_waitlisted")
-
-    rejected = project_at(demo, "reviewed")
-    services.project_reject(project=rejected, actor=demo.reviewer, reason=LONG)
-    said(rejected, "reject")
-    assert Project.objects.get(pk=rejected.pk).state_reason == LONG
-    quoted("project_rejected")
-
+    for state, service, who, action, verb in PROPOSAL_ACTIONS:
+        project = project_at(demo, state)
+        getattr(services, service)(project=project, actor=getattr(demo, who), reason=LONG)
+        said(project, action)
+        assert Project.objects.get(pk=project.pk).state_reason == LONG, action
+        if action != "approve":  # the approval's notice gives the notice number, not the reason
+            quoted(verb)
 
 
 def test_review_conflict_and_public_case_take_a_2000_character_reason(demo):
