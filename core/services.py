@@ -58,7 +58,7 @@ def notify(*, users: Iterable[User], verb: str, msg: str = "", params: dict | No
     Notification.objects.bulk_create([Notification(user=u, verb=verb, text=text, msg=msg, params=params, url=url)
                                       for u in users])
     caching.forget_unread({u.pk for u in users})
-    recipients = [[u.email, getattr(u, "language", "") or settings.LANGUAGE_CODE] for u in users if u.email]
+    recipients = [[u.email, u.language or settings.LANGUAGE_CODE] for u in users if u.email]
     if recipients:
         from .tasks import send_notice_email
 
