@@ -10,17 +10,18 @@ from __future__ import annotations
 from django.utils.translation import gettext as _
 
 from core.choices import Role
-from core.permissions import ALLOW, Decision, deny, has_role
+from core.permissions import ALLOW, Decision, decide, deny, has_role
 
 from .models import ExpertAssignment, Project
 
 
+def _org(user) -> int | None:
+    return getattr(user, "organization_id", None)  # none for the anonymous user
+
+
 def _own_enterprise(user, project: Project) -> Decision:
-    if not has_role(user, Role.ENTERPRISE):
-        return deny(_("仅企业人员可以填报、修改和提交合作项目"))
-    if user.organization_id != project.enterprise_id:
-        return deny(_("只能操作本企业的项目"))
-    return ALLOW
+    return decide((has_role(user, Role.ENTERPRISE), _("仅企业人员可以填报、修改和提交合作项目")),
+                  (_org(user) == project.enterprise_id, _("只能操作本企业的项目")))
 
 
 def can_create(user) -> Decision:
@@ -38,20 +39,20 @@ can_submit = can_edit
 
 def can_platform_act(user, project: Project) -> Decision:
     """揭榜 or decline: only staff of the platform the proposal is addressed to."""
-    if not has_role(user, Role.PLATFORM):
-        return deny(_("仅科创平台人员可以揭榜"))
-    if user.organization_id != project.platform_id:
-        return deny(_("只有项目指定的科创平台可以揭榜"))
-    return ALLOW
+    return decide((has_role(user, Role.PLATFORM), _("仅科创平台人员可以揭榜")),
+                  (_org(user) == project.platform_id, _("只有项目指定的科创平台可以揭榜")))
+
+
+def bureau_decision(user, project: Project, *, not_reviewer: str, recused: str) -> Decision:
+    """The bureau's reviewers, never on a project their own organisation is party to."""
+    party = bool(_org(user)) and _org(user) in (project.enterprise_id, project.platform_id)
+    return decide((has_role(user, Role.REVIEWER), not_reviewer), (not party, recused))
 
 
 def can_review_act(user, project: Project) -> Decision:
     """受理, expert review, 立项: the bureau's reviewers, never for their own organisation's project."""
-    if not has_role(user, Role.REVIEWER):
-        return deny(_("仅区科技局审核人员可以受理、组织评审和立项"))
-    if user.organization_id and user.organization_id in (project.enterprise_id, project.platform_id):
-        return deny(_("回避：不得审批本单位参与的项目"))
-    return ALLOW
+    return bureau_decision(user, project, not_reviewer=_("仅区科技局审核人员可以受理、组织评审和立项"),
+                           recused=_("回避：不得审批本单位参与的项目"))
 
 
 def can_upload(user, project: Project) -> Decision:
@@ -63,8 +64,5 @@ def can_upload(user, project: Project) -> Decision:
 
 
 def can_score(user, assignment: ExpertAssignment) -> Decision:
-    if not has_role(user, Role.EXPERT):
-        return deny(_("仅专家可以评分"))
-    if assignment.expert_id != user.pk:
-        return deny(_("只能评审分配给本人的项目"))
-    return ALLOW
+    return decide((has_role(user, Role.EXPERT), _("仅专家可以评分")),
+                  (assignment.expert_id == getattr(user, "pk", None), _("只能评审分配给本人的项目")))

@@ -59,6 +59,14 @@ def check(decision: Decision) -> None:
     require(decision)
 
 
+def locked_for(project: Project | int, actor, permission) -> Project:
+    """The project locked for this transaction, once ``permission`` lets ``actor`` act on it (else a 403)."""
+    project = lock_project(project)
+    check(permission(actor, project))
+    return project
+
+
+
 def project_url(project: Project) -> str:
     return reverse("projects:detail", args=[project.pk])
 
@@ -74,6 +82,14 @@ def tell_platform(project: Project, verb: str, text: str) -> None:
 def tell_reviewers(project: Project, verb: str, text: str) -> None:
     reviewers = users_with_role(Role.REVIEWER).exclude(organization__in=[project.enterprise_id, project.platform_id])
     notify(users=reviewers, verb=verb, text=text, url=project_url(project))
+
+
+def tell_parties(project: Project, verb: str, text: str, *, bureau_verb: str | None = None) -> None:
+    """Both parties hear ``text``; with ``bureau_verb`` the reviewers who may act on the project too."""
+    tell_enterprise(project, verb, text)
+    tell_platform(project, verb, text)
+    if bureau_verb:
+        tell_reviewers(project, bureau_verb, text)
 
 
 def tell_users(users, project: Project, verb: str, text: str) -> None:

@@ -19,16 +19,8 @@ from core.services import lock_or_create, notify, users_with_role
 from .. import permissions as perms
 from ..choices import ProjectState as S
 from ..models import ExpertAssignment, NoticeCounter, Project
-from ._common import (
-    apply_transition,
-    check,
-    lock_project,
-    require_reason,
-    tell_enterprise,
-    tell_platform,
-    tell_reviewers,
-)
-from .proposals import project_validate
+from ._common import apply_transition, locked_for, require_reason, tell_parties
+from .proposals import project_validate, transition_with_reason
 
 ADVANCE_PURPOSE = "project_advance"
 
@@ -135,8 +127,7 @@ def project_approve(*, project: Project, actor: User, reason: str) -> Project:
     from escrow.choices import OperationKind
     from escrow.services import operation_request
 
-    project = lock_project(project)
-    check(perms.can_review_act(actor, project))
+    project = locked_for(project, actor, perms.can_review_act)
     if project.state not in (S.UNDER_REVIEW, S.WAITLISTED):
         apply_transition(project, method="approve", actor=actor, year=0, seq=0)  # raises 409
     reason = require_reason(reason, action=_("立项"), rule="R13")
@@ -169,8 +160,7 @@ def project_approve(*, project: Project, actor: User, reason: str) -> Project:
         purpose=ADVANCE_PURPOSE, context={"project": project.pk}, reference=project.notice_number, inline=True)
     text = _("项目“%(t)s”准予立项，通知书编号 %(n)s；请企业按里程碑 1 缴纳保证金（R5、R14）") % {
         "t": project.title, "n": project.notice_number}
-    tell_enterprise(project, "project_approved", text)
-    tell_platform(project, "project_approved", text)
+    tell_parties(project, "project_approved", text)
     return project
 
 
@@ -187,17 +177,14 @@ def on_pool_top_up(operation) -> None:
 def _queue(project: Project, *, actor: User, reason: str) -> Project:
     apply_transition(project, method="queue", actor=actor, reason=reason)
     text = _("项目“%(t)s”列入择优排队：%(r)s") % {"t": project.title, "r": reason}
-    tell_enterprise(project, "project_waitlisted", text)
-    tell_platform(project, "project_waitlisted", text)
-    tell_reviewers(project, "project_waitlisted", text)
+    tell_parties(project, "project_waitlisted", text, bureau_verb="project_waitlisted")
     return project
 
 
 @transaction.atomic
 def project_queue(*, project: Project, actor: User, reason: str) -> Project:
     """Competitive selection (R13): the reviewer waitlists a reviewed project to rank it against others."""
-    project = lock_project(project)
-    check(perms.can_review_act(actor, project))
+    project = locked_for(project, actor, perms.can_review_act)
     reason = require_reason(reason, action=_("列入择优排队"))
     if project.state == S.UNDER_REVIEW:
         _require_reviews(project)
@@ -206,11 +193,8 @@ def project_queue(*, project: Project, actor: User, reason: str) -> Project:
 
 @transaction.atomic
 def project_reject(*, project: Project, actor: User, reason: str) -> Project:
-    project = lock_project(project)
-    check(perms.can_review_act(actor, project))
-    reason = require_reason(reason, action=_("不予立项"))
-    apply_transition(project, method="reject", actor=actor, reason=reason)
+    project, reason = transition_with_reason(project, actor=actor, permission=perms.can_review_act,
+                                             method="reject", label=_("不予立项"), reason=reason)
     text = _("项目“%(t)s”未予立项：%(r)s") % {"t": project.title, "r": reason}
-    tell_enterprise(project, "project_rejected", text)
-    tell_platform(project, "project_rejected", text)
+    tell_parties(project, "project_rejected", text)
     return project

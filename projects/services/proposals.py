@@ -25,6 +25,7 @@ from ._common import (
     lock_project,
     require_reason,
     tell_enterprise,
+    tell_parties,
     tell_platform,
     tell_reviewers,
 )
@@ -185,12 +186,18 @@ def project_platform_sign(*, project: Project, actor: User) -> Project:
     return project
 
 
+def transition_with_reason(project: Project, *, actor, permission, method: str, label: str, reason: str) -> tuple:
+    """A refusal: lock, check the permission, require the reason, transition. Returns (project, reason)."""
+    project = lock_project(project)
+    check(permission(actor, project))
+    reason = require_reason(reason, action=label)
+    return apply_transition(project, method=method, actor=actor, reason=reason), reason
+
+
 @transaction.atomic
 def project_platform_decline(*, project: Project, actor: User, reason: str) -> Project:
-    project = lock_project(project)
-    check(perms.can_platform_act(actor, project))
-    reason = require_reason(reason, action=_("不予揭榜"))
-    apply_transition(project, method="platform_decline", actor=actor, reason=reason)
+    project, reason = transition_with_reason(project, actor=actor, permission=perms.can_platform_act,
+                                             method="platform_decline", label=_("不予揭榜"), reason=reason)
     tell_enterprise(project, "project_declined", _("“%(p)s”不予揭榜“%(t)s”：%(r)s")
                     % {"p": project.platform.name, "t": project.title, "r": reason})
     return project
@@ -212,9 +219,7 @@ def project_accept(*, project: Project, actor: User) -> Project:
         run_acceptance_checks(project)  # R12: checks registered by higher apps (the insured project's policy)
     apply_transition(project, method="accept", actor=actor)
     text = _("项目“%(t)s”已受理，待组织专家评审（R13）") % {"t": project.title}
-    tell_enterprise(project, "project_accepted", text)
-    tell_platform(project, "project_accepted", text)
-    tell_reviewers(project, "project_to_review", text)
+    tell_parties(project, "project_accepted", text, bureau_verb="project_to_review")
     return project
 
 
@@ -239,6 +244,5 @@ def project_return_for_changes(*, project: Project, actor: User, reason: str) ->
     current.filter(pk__in=voided).update(status=A.VOIDED, conflict_reason=_(
         "I13：项目退回修改，第 %(n)s 轮评审作废") % {"n": from_round})
     text = _("项目“%(t)s”被退回修改：%(r)s") % {"t": project.title, "r": reason}
-    tell_enterprise(project, "project_returned", text)
-    tell_platform(project, "project_returned", text)
+    tell_parties(project, "project_returned", text)
     return project

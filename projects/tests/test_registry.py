@@ -41,7 +41,8 @@ def test_history_words_come_from_the_registry_and_keep_their_own_wording():
     assert set(PROJECT.names()) <= set(labels)
     assert str(labels["approve"]) == str(PROJECT.label("approve")) == "立项"
     # The button says what it does, the history what happened.
-    assert str(PROJECT.label("start_review")) == "抽取专家并开始评审" and str(history_label("start_review")) == "开始专家评审"
+    assert str(PROJECT.label("start_review")) == "抽取专家并开始评审"
+    assert str(history_label("start_review")) == "开始专家评审"
     assert str(history_label("request_deposit")) == "通知缴纳保证金" and history_label("no_such") == "no_such"
     from projects.views import ACTION_LABELS
 
