@@ -37,6 +37,14 @@ def deny(reason: str) -> Decision:
     return Decision(False, reason)
 
 
+def decide(*checks: tuple[bool, str]) -> Decision:
+    """ALLOW when every ``(condition, reason)`` holds; otherwise a refusal with the first failing one's reason."""
+    for holds, reason in checks:
+        if not holds:
+            return deny(reason)
+    return ALLOW
+
+
 def has_role(user, *roles: str) -> bool:
     if not getattr(user, "is_authenticated", False):
         return False

@@ -15,7 +15,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, pgettext
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_POST
 
 from core.choices import Role
@@ -27,58 +27,18 @@ from core.services import audit_history, notification_mark_opened
 
 from . import permissions as perms
 from . import selectors, services
-from .actions import ALL_ACTIONS, run_action
 from .choices import ProjectState
 from .forms import AttachmentForm, ConflictForm, MilestoneFormSet, ProjectForm, ReasonForm, ReviewForm
 from .models import ExpertAssignment, Project
+from .registry import PROJECT, history_labels, project_panel, run_action
 from .services.proposals import MILESTONE_FIELDS, PROJECT_FIELDS
 
 PREFIX = "ms"
 QUEUE_PAGE = 50
 MILESTONES_IN_MOTION = {ProjectState.APPROVED, ProjectState.ACTIVE, ProjectState.COMPLETED, ProjectState.TERMINATED}
-ACTION_LABELS = {  # lazily translated: the page's language decides
-    "create": gettext_lazy("创建草稿"),
-    "submit": gettext_lazy("提交申报"),
-    "platform_sign": gettext_lazy("揭榜"),
-    "platform_decline": gettext_lazy("不予揭榜"),
-    "accept": gettext_lazy("受理"),
-    "return_for_changes": gettext_lazy("退回修改"),
-    "start_review": gettext_lazy("开始专家评审"),
-    "queue": gettext_lazy("列入择优排队"),
-    "approve": gettext_lazy("立项"),
-    "reject": gettext_lazy("不予立项"),
-    "expert_drawn": gettext_lazy("抽取专家"),
-    "review_scored": gettext_lazy("专家评分"),
-    "review_conflict": gettext_lazy("专家回避"),
-    "attachment_added": gettext_lazy("上传材料"),
-    "open_escrow": gettext_lazy("开通保证金通道"),
-    "terminate": gettext_lazy("终止"),
-    "close": gettext_lazy("结项"),
-    # the milestones' steps, as the dossier's history names them
-    "continue": gettext_lazy("继续下一里程碑"),
-    "request_deposit": gettext_lazy("通知缴纳保证金"),
-    "upload_receipt": gettext_lazy("上传缴款凭证"),
-    "order_deposit": gettext_lazy("发出保证金入账指令"),
-    "confirm_deposit": gettext_lazy("确认保证金到账"),
-    "order_balance": gettext_lazy("发出尾款入账指令"),
-    "confirm_balance": gettext_lazy("确认尾款到账"),
-    "report_completion": gettext_lazy("提交完成报告"),
-    "assign_expert": gettext_lazy("指派验收专家"),
-    "expert_score": gettext_lazy("验收专家评分"),
-    "review_met": gettext_lazy("验收通过"),
-    "review_not_met": gettext_lazy("验收未通过"),
-    "order_release": gettext_lazy("发出拨付指令"),
-    "release": gettext_lazy("拨付平台"),
-    "order_forfeit": gettext_lazy("发出罚没指令"),
-    "forfeit": gettext_lazy("罚没保证金"),
-    "refund": gettext_lazy("退还企业"),
-    "extend": gettext_lazy("延长期限"),
-    "declare_breach": gettext_lazy("认定企业违约"),
-    "mark_overdue": gettext_lazy("逾期未缴保证金"),
-    "mark_balance_overdue": gettext_lazy("逾期未缴尾款"),
-    "remind": gettext_lazy("催缴提醒"),
-    "cancel": gettext_lazy("取消"),
-}
+# reports/documents.py still reads the history's words here; its own code should call
+# ``projects.registry.history_labels()``.
+ACTION_LABELS = history_labels()
 
 
 def page(view):
@@ -199,7 +159,7 @@ def project_detail(request, pk: int):
     show_all_reviews = len(reviews) == len(project.assignments.all())
     my_assignment = next((a for a in project.assignments.all()
                           if a.expert_id == request.user.pk and a.round == project.review_round), None)
-    actions = perms.project_actions(request.user, project)
+    actions = project_panel(request.user, project)
     # I14, issue 15: before 立项 the reviewer sees whether it approves now or waitlists, and whom it passes.
     approval_preview = (services.approval_outcome(project)
                         if any(a["name"] == "approve" and a["allowed"] for a in actions) else None)
@@ -221,7 +181,7 @@ def project_detail(request, pk: int):
         "state_labels": dict(ProjectState.choices),
         # Once approved, the milestone panel (deposits, release, forfeit) replaces the agreed-terms table.
         "milestones_in_motion": project.state in MILESTONES_IN_MOTION,
-        "action_labels": ACTION_LABELS,
+        "action_labels": history_labels(),
     })
 
 
@@ -229,11 +189,17 @@ def project_detail(request, pk: int):
 @require_POST
 def project_action(request, pk: int, action: str):
     project = selectors.project_get_visible(request.user, pk)
-    if action not in ALL_ACTIONS:
+    if action not in PROJECT:
         raise Http404
     reason = request.POST.get("reason", "")
+    form = PROJECT.get(action).form
+    data = form(request.POST) if form else None
+    if data is not None and not data.is_valid():
+        messages.error(request, pgettext("标点", "；").join(m for errs in data.errors.values() for m in errs))
+        return redirect("projects:detail", pk=project.pk)
     try:
-        result = run_action(project=project, action=action, actor=request.user, reason=reason)
+        result = run_action(project=project, action=action, actor=request.user, reason=reason,
+                            data=data.cleaned_data if data is not None else None)
     except DomainError as exc:
         messages.error(request, exc.detail)
     else:

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from core.choices import Role
 from core.models import Organization
-from core.permissions import ALLOW, Decision, deny, has_role, is_oversight, role_decision
+from core.permissions import Decision, decide, has_role, is_oversight, role_decision
 from projects.models import Project
 
 from .models import AnnualAudit, InsurancePolicy
@@ -27,16 +27,12 @@ def _is_admin(user) -> bool:
 
 def can_view_subsidies(user) -> Decision:
     """The subsidy pages: enterprise staff (their own enterprise's rows, by the selectors) and oversight."""
-    if is_oversight(user) or has_role(user, Role.ENTERPRISE):
-        return ALLOW
-    return deny(_("资助与补助页面仅向企业人员和监管部门开放"))
+    return decide((is_oversight(user) or has_role(user, Role.ENTERPRISE), _("资助与补助页面仅向企业人员和监管部门开放")))
 
 
 def can_export_year(user) -> Decision:
     """The year's table of every enterprise's figures (Excel)."""
-    if is_oversight(user):
-        return ALLOW
-    return deny(_("年度汇总表仅向监管部门开放"))
+    return decide((is_oversight(user), _("年度汇总表仅向监管部门开放")))
 
 
 def records_for_every_enterprise(user) -> bool:
@@ -51,13 +47,15 @@ def _records_for(user, enterprise_id: int | None) -> bool:
     return has_role(user, Role.ENTERPRISE) and (enterprise_id is None or user.organization_id == enterprise_id)
 
 
+def _may_record(user, enterprise_id: int | None, *, anything: str, this: str) -> Decision:
+    """Record for ``enterprise_id``; ``None`` asks whether for some enterprise at all (the page's form)."""
+    return decide((_records_for(user, enterprise_id), this if enterprise_id is not None else anything))
+
+
 def can_record_policy(user, project: Project | None = None) -> Decision:
     """R9: register an insurance policy of ``project`` (``None``: of some project, for the page's form)."""
-    if project is None:
-        return ALLOW if _records_for(user, None) else deny(_("无权登记保单"))
-    if _records_for(user, project.enterprise_id):
-        return ALLOW
-    return deny(_("只有本企业人员或科技局审核人员可以登记该项目的保险信息"))
+    return _may_record(user, project and project.enterprise_id, anything=_("无权登记保单"),
+                       this=_("只有本企业人员或科技局审核人员可以登记该项目的保险信息"))
 
 
 def can_record_claim(user, policy: InsurancePolicy) -> Decision:
@@ -67,32 +65,24 @@ def can_record_claim(user, policy: InsurancePolicy) -> Decision:
 
 def can_record_other_subsidy(user, enterprise: Organization | None = None) -> Decision:
     """R20: register a same-type subsidy another policy paid ``enterprise`` (``None``: some enterprise)."""
-    if enterprise is None:
-        return ALLOW if _records_for(user, None) else deny(_("无权登记"))
-    if _records_for(user, enterprise.pk):
-        return ALLOW
-    return deny(_("只有本企业人员或科技局审核人员可以登记其他政策补助"))
+    return _may_record(user, enterprise and enterprise.pk, anything=_("无权登记"),
+                       this=_("只有本企业人员或科技局审核人员可以登记其他政策补助"))
 
 
 def can_record_audit(user) -> Decision:
     """R15: record or correct a project's annual evaluation and audited input."""
-    if _is_admin(user) or has_role(user, Role.AUDITOR):
-        return ALLOW
-    return deny(_("只有第三方审计人员可以登记年度评价与审计（R15）"))
+    return decide((_is_admin(user) or has_role(user, Role.AUDITOR), _("只有第三方审计人员可以登记年度评价与审计（R15）")))
 
 
 def can_give_acceptance_opinion(user, audit: AnnualAudit) -> Decision:
     """R15: the acceptance opinion on a year's evaluation, by the project's own enterprise."""
-    if has_role(user, Role.ENTERPRISE) and user.organization_id == audit.project.enterprise_id:
-        return ALLOW
-    return deny(_("只有本项目企业人员可以填写验收意见（R15）"))
+    own = has_role(user, Role.ENTERPRISE) and user.organization_id == audit.project.enterprise_id
+    return decide((own, _("只有本项目企业人员可以填写验收意见（R15）")))
 
 
 def can_compute(user) -> Decision:
     """R9, R11: run a year's grant or premium computation (the yearly job runs it without a user)."""
-    if _is_admin(user) or has_role(user, Role.REVIEWER):
-        return ALLOW
-    return deny(_("只有科技局审核人员可以发起测算"))
+    return decide((_is_admin(user) or has_role(user, Role.REVIEWER), _("只有科技局审核人员可以发起测算")))
 
 
 def can_approve_figure(user) -> Decision:
@@ -107,6 +97,4 @@ def can_pay_figure(user) -> Decision:
 
 def can_manage_blacklist(user) -> Decision:
     """R17: list and lift enterprises (the core services check the same role)."""
-    if has_role(user, Role.REVIEWER):
-        return ALLOW
-    return deny(_("黑名单仅由科技局审核人员管理（R17）"))
+    return decide((has_role(user, Role.REVIEWER), _("黑名单仅由科技局审核人员管理（R17）")))

@@ -19,15 +19,7 @@ from core.models import BlacklistEntry, Organization
 from core.money import ZERO
 from core.permissions import has_role, is_oversight
 
-from .models import (
-    AnnualAudit,
-    GrantComputation,
-    InsuranceClaim,
-    InsurancePolicy,
-    OtherPolicySubsidy,
-    PremiumSubsidy,
-    SubsidyRun,
-)
+from . import models
 
 
 def _enterprise_filter(user, path: str) -> Q | None:
@@ -44,33 +36,33 @@ def _scoped(qs: QuerySet, user, path: str) -> QuerySet:
     return qs if q is None else qs.filter(q)
 
 
-def policies_visible(user) -> QuerySet[InsurancePolicy]:
-    qs = InsurancePolicy.objects.select_related("project", "project__enterprise", "insurer")
+def policies_visible(user) -> QuerySet[models.InsurancePolicy]:
+    qs = models.InsurancePolicy.objects.select_related("project", "project__enterprise", "insurer")
     return _scoped(qs, user, "project__enterprise_id").order_by("-start_date", "-pk")
 
 
-def claims_visible(user) -> QuerySet[InsuranceClaim]:
-    qs = InsuranceClaim.objects.select_related("policy", "policy__project", "policy__insurer", "milestone")
+def claims_visible(user) -> QuerySet[models.InsuranceClaim]:
+    qs = models.InsuranceClaim.objects.select_related("policy", "policy__project", "policy__insurer", "milestone")
     return _scoped(qs, user, "policy__project__enterprise_id").order_by("-pk")
 
 
-def audits_visible(user) -> QuerySet[AnnualAudit]:
-    qs = AnnualAudit.objects.select_related("project", "project__enterprise", "recorded_by", "opinion_by")
+def audits_visible(user) -> QuerySet[models.AnnualAudit]:
+    qs = models.AnnualAudit.objects.select_related("project", "project__enterprise", "recorded_by", "opinion_by")
     return _scoped(qs, user, "project__enterprise_id")
 
 
-def other_subsidies_visible(user) -> QuerySet[OtherPolicySubsidy]:
-    qs = OtherPolicySubsidy.objects.select_related("enterprise", "policy")
+def other_subsidies_visible(user) -> QuerySet[models.OtherPolicySubsidy]:
+    qs = models.OtherPolicySubsidy.objects.select_related("enterprise", "policy")
     return _scoped(qs, user, "enterprise_id")
 
 
-def grants_visible(user) -> QuerySet[GrantComputation]:
-    qs = GrantComputation.objects.select_related("enterprise", "scheme", "approved_by", "paid_by")
+def grants_visible(user) -> QuerySet[models.GrantComputation]:
+    qs = models.GrantComputation.objects.select_related("enterprise", "scheme", "approved_by", "paid_by")
     return _scoped(qs, user, "enterprise_id").order_by("-year", "enterprise__name", "-version")
 
 
-def premiums_visible(user) -> QuerySet[PremiumSubsidy]:
-    qs = PremiumSubsidy.objects.select_related("enterprise", "scheme", "approved_by", "paid_by")
+def premiums_visible(user) -> QuerySet[models.PremiumSubsidy]:
+    qs = models.PremiumSubsidy.objects.select_related("enterprise", "scheme", "approved_by", "paid_by")
     return _scoped(qs, user, "enterprise_id").order_by("-year", "enterprise__name", "-version")
 
 
@@ -83,7 +75,7 @@ def projects_for_entry(user):
 
 
 def runs(kind: str, year: int):
-    return SubsidyRun.objects.filter(kind=kind, year=year)
+    return models.SubsidyRun.objects.filter(kind=kind, year=year)
 
 
 def blacklist_history():
@@ -143,7 +135,7 @@ def projects_awaiting_audit(user, year: int) -> list[tuple]:
     inputs = {pid: amount for pid, amount in ledger_inputs(year).items() if amount > 0}
     if not inputs:
         return []
-    audited = set(AnnualAudit.objects.filter(year=year, project_id__in=list(inputs)).values_list("project_id",
+    audited = set(models.AnnualAudit.objects.filter(year=year, project_id__in=list(inputs)).values_list("project_id",
                                                                                                    flat=True))
     projects = projects_for_entry(user).filter(pk__in=[p for p in inputs if p not in audited])
     return [(p, inputs[p.pk]) for p in projects]

@@ -7,7 +7,7 @@ from django.utils import timezone
 def prepare_year(year: int | None = None) -> dict:
     """Yearly beat job: prepare the grants and premium subsidies of a year (by default the year just ended)
     for the bureau's review. Running it twice changes nothing."""
-    from .services import subsidies_prepare_year
+    from .services.year import subsidies_prepare_year
 
     if year is None:
         year = timezone.localdate().year - 1

@@ -53,6 +53,41 @@ def _call(request, fn, **kwargs):
         return None, False
 
 
+def _entry(request, decision: Decision, make_form, service, *, done: str, then):
+    """A list page's entry form: shown when ``decision`` allows, its POST given to ``service``; a POST the
+    decision refuses is a 403. Returns (form, response): the response is the redirect to ``then(result)``
+    once the service accepted the entry."""
+    if not decision:
+        if request.method == "POST":
+            _refuse_unless(decision)
+        return None, None
+    form = make_form()
+    return form, _submit(request, form, service, done=done, then=then) if request.method == "POST" else None
+
+
+def _submit(request, form, service, *, done: str, then, **kwargs):
+    """Give a valid form's data (with ``kwargs``) to ``service``; once it accepts, say ``done`` and answer
+    the redirect ``then(result)``. None while the form or a rule refuses (the page shows why)."""
+    if not form.is_valid():
+        return None
+    result, ok = _call(request, service, by=request.user, **kwargs, **form.cleaned_data)
+    if not ok:
+        return None
+    messages.success(request, done)
+    return then(result)
+
+
+def _file_view(selector, name: str):
+    """R12: the page serving a stored file (audit report, policy document) to those who may see its row
+    (another enterprise's: 404)."""
+    @login_required
+    def view(request, pk: int):
+        _may_view(request.user)
+        return file_response(getattr(get_object_or_404(selector(request.user), pk=pk), name))
+
+    return view
+
+
 def _year(request) -> int:
     return page_year(request.GET.get("year"), timezone.localdate().year - 1)
 
@@ -163,24 +198,17 @@ def audits(request):
     _may_view(request.user)
     year = _year(request)
     rows = selectors.audits_visible(request.user).filter(year=year)
-    form = None
-    pending = []
+    initial = {"year": year}
+    if is_id(request.GET.get("project")):
+        initial["project"] = int(request.GET["project"])
+        initial["audited_input"] = request.GET.get("ledger_input", "")
     may_record = perms.can_record_audit(request.user)
-    if may_record:
-        initial = {"year": year}
-        if is_id(request.GET.get("project")):
-            initial["project"] = int(request.GET["project"])
-            initial["audited_input"] = request.GET.get("ledger_input", "")
-        form = forms.AuditForm(request.POST or None, request.FILES or None, initial=initial,
-                               projects=selectors.projects_for_entry(request.user))
-        pending = selectors.projects_awaiting_audit(request.user, year)
-        if request.method == "POST" and form.is_valid():
-            audit, ok = _call(request, services.audit_save, by=request.user, **form.cleaned_data)
-            if ok:
-                messages.success(request, _("已保存年度评价与审计"))
-                return redirect("subsidies:audit", pk=audit.pk)
-    elif request.method == "POST":
-        _refuse_unless(may_record)
+    form, done = _entry(request, may_record, lambda: forms.AuditForm(
+        request.POST or None, request.FILES or None, initial=initial, projects=selectors.projects_for_entry(request.user)),
+        services.audit_save, done=_("已保存年度评价与审计"), then=lambda audit: redirect("subsidies:audit", pk=audit.pk))
+    if done:
+        return done
+    pending = selectors.projects_awaiting_audit(request.user, year) if may_record else []
     return render(request, "subsidies/audits.html", {
         "rows": rows[:500], "form": form, "pending": pending, "year": year,
         "years": list(range(timezone.localdate().year, 2024, -1))})
@@ -195,21 +223,15 @@ def audit_detail(request, pk: int):
         if may_give_opinion else None
     if request.method == "POST":
         _refuse_unless(may_give_opinion)
-        if opinion_form.is_valid():
-            _r, ok = _call(request, services.audit_opinion, by=request.user, audit=audit,
-                           opinion=opinion_form.cleaned_data["opinion"])
-            if ok:
-                messages.success(request, _("验收意见已提交"))
-                return redirect("subsidies:audit", pk=pk)
+        done = _submit(request, opinion_form, services.audit_opinion, audit=audit, done=_("验收意见已提交"),
+                       then=lambda _audit: redirect("subsidies:audit", pk=pk))
+        if done:
+            return done
     return render(request, "subsidies/audit.html", {"audit": audit, "opinion_form": opinion_form,
                                                     "history": audit_history(audit)})
 
 
-@login_required
-def audit_report(request, pk: int):
-    """R12: the audit report, for those who may see the audit (another enterprise's: 404)."""
-    _may_view(request.user)
-    return file_response(get_object_or_404(selectors.audits_visible(request.user), pk=pk).report)
+audit_report = _file_view(selectors.audits_visible, "report")
 
 
 # -- insurance (R9) and other policies (R20) ------------------------------------
@@ -217,19 +239,10 @@ def audit_report(request, pk: int):
 @login_required
 def policies(request):
     _may_view(request.user)
-    form = None
-    may_record = perms.can_record_policy(request.user)
-    if may_record:
-        form = forms.PolicyForm(request.POST or None, request.FILES or None,
-                                projects=selectors.projects_for_entry(request.user))
-        if request.method == "POST" and form.is_valid():
-            policy, ok = _call(request, services.policy_create, by=request.user, **form.cleaned_data)
-            if ok:
-                messages.success(request, _("保单已登记"))
-                return redirect("subsidies:policy", pk=policy.pk)
-    elif request.method == "POST":
-        _refuse_unless(may_record)
-    return render(request, "subsidies/policies.html", {
+    form, done = _entry(request, perms.can_record_policy(request.user), lambda: forms.PolicyForm(
+        request.POST or None, request.FILES or None, projects=selectors.projects_for_entry(request.user)),
+        services.policy_create, done=_("保单已登记"), then=lambda policy: redirect("subsidies:policy", pk=policy.pk))
+    return done or render(request, "subsidies/policies.html", {
         "rows": selectors.policies_visible(request.user)[:500], "form": form})
 
 
@@ -243,19 +256,16 @@ def policy_detail(request, pk: int):
         document_form = forms.PolicyDocumentForm()
         if request.method == "POST" and "document" in request.FILES:  # R12, I11: the document filed later
             document_form = forms.PolicyDocumentForm(request.POST, request.FILES)
-            if document_form.is_valid():
-                _r, ok = _call(request, services.policy_attach_document, by=request.user, policy=policy,
-                               document=document_form.cleaned_data["document"])
-                if ok:
-                    messages.success(request, _("保单文件已上传"))
-                    return redirect("subsidies:policy", pk=pk)
+            done = _submit(request, document_form, services.policy_attach_document, policy=policy,
+                           done=_("保单文件已上传"), then=lambda _policy: redirect("subsidies:policy", pk=pk))
+            if done:
+                return done
         form = forms.ClaimForm(request.POST if request.method == "POST" and "document" not in request.FILES else None,
                                milestones=Milestone.objects.filter(project_id=policy.project_id))
-        if request.method == "POST" and form.is_bound and form.is_valid():
-            _r, ok = _call(request, services.claim_create, by=request.user, policy=policy, **form.cleaned_data)
-            if ok:
-                messages.success(request, _("理赔已登记"))
-                return redirect("subsidies:policy", pk=pk)
+        done = form.is_bound and _submit(request, form, services.claim_create, policy=policy, done=_("理赔已登记"),
+                                         then=lambda _claim: redirect("subsidies:policy", pk=pk))
+        if done:
+            return done
     elif request.method == "POST":
         _refuse_unless(may_record)
     return render(request, "subsidies/policy.html", {
@@ -264,33 +274,24 @@ def policy_detail(request, pk: int):
         "others": policy.other_subsidies.all()})
 
 
-@login_required
-def policy_document(request, pk: int):
-    """R12: the policy document, for those who may see the policy (another enterprise's: 404)."""
-    _may_view(request.user)
-    return file_response(get_object_or_404(selectors.policies_visible(request.user), pk=pk).document)
+policy_document = _file_view(selectors.policies_visible, "document")
 
 
 @login_required
 def other_subsidies(request):
     _may_view(request.user)
-    form = None
-    may_record = perms.can_record_other_subsidy(request.user)
-    if may_record:
+
+    def make_form():
         ents = selectors.enterprises()
         if not perms.records_for_every_enterprise(request.user):
             ents = ents.filter(pk=request.user.organization_id)
         policies = selectors.policies_visible(request.user).filter(insured=InsuredParty.ENTERPRISE).select_related(
             "project")
-        form = forms.OtherSubsidyForm(request.POST or None, enterprises=ents, policies=policies)
-        if request.method == "POST" and form.is_valid():
-            _r, ok = _call(request, services.other_subsidy_create, by=request.user, **form.cleaned_data)
-            if ok:
-                messages.success(request, _("已登记其他政策补助"))
-                return redirect("subsidies:other")
-    elif request.method == "POST":
-        _refuse_unless(may_record)
-    return render(request, "subsidies/other.html", {
+        return forms.OtherSubsidyForm(request.POST or None, enterprises=ents, policies=policies)
+
+    form, done = _entry(request, perms.can_record_other_subsidy(request.user), make_form, services.other_subsidy_create,
+                        done=_("已登记其他政策补助"), then=lambda _row: redirect("subsidies:other"))
+    return done or render(request, "subsidies/other.html", {
         "rows": selectors.other_subsidies_visible(request.user)[:500], "form": form})
 
 

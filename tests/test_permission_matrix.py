@@ -85,13 +85,13 @@ OBJECTS = {
 
 
 def _values():
-    from projects.actions import ALL_ACTIONS, MILESTONE_MODULE_ACTIONS
     from projects.api.milestones import ACTIONS as MILESTONE_ACTIONS
     from projects.loans.permissions import ACTIONS as LOAN_ACTIONS
+    from projects.registry import PROJECT, milestone_panel_actions
 
     return {
-        "projects:action": {"action": ALL_ACTIONS}, "project-action": {"action_name": ALL_ACTIONS},
-        "milestones:project-action": {"action": MILESTONE_MODULE_ACTIONS},
+        "projects:action": {"action": PROJECT.names()}, "project-action": {"action_name": PROJECT.names()},
+        "milestones:project-action": {"action": milestone_panel_actions()},
         "milestones:action": {"action": MILESTONE_ACTIONS}, "api-milestone-action": {"action": MILESTONE_ACTIONS},
         "projects:loan_action": {"action": list(LOAN_ACTIONS)}, "loan-action": {"action": list(LOAN_ACTIONS)},
         "subsidies:compute": {"kind": ["grant", "premium"]}, "subsidies:figure": {"kind": ["grant", "premium"]},

@@ -45,3 +45,11 @@ def test_unknown_action_is_a_domain_error_naming_it():
         REG.get("fly")
     assert err.value.code == "unknown_action" and "fly" in str(err.value)
     assert "sign" in REG and REG.names() == ["sign", "close"] and REG.label("fly") == "fly"
+
+
+def test_decide_allows_when_every_condition_holds_and_names_the_first_that_does_not():
+    from core.permissions import decide
+
+    assert decide() and decide((True, "a"), (True, "b"))
+    refused = decide((True, "a"), (False, "b"), (False, "c"))
+    assert not refused and refused.reason == "b"

@@ -138,8 +138,15 @@ class ReviewInputSerializer(serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, default="")
 
 
-class ActionInputSerializer(serializers.Serializer):
+class ReasonInputSerializer(serializers.Serializer):
+    """The input of an action that takes no more than a reason."""
+
     reason = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class ActionInputSerializer(ReasonInputSerializer):
+    """The input of ``projects/{id}/{action}/``: a reason, and for close and terminate the repayment."""
+
     # close / terminate: what the platform repaid of the pool's advance (I2); absent → all of it.
     repaid_amount = money_in(required=False, allow_null=True)
 

@@ -23,15 +23,16 @@ from core.services import audit_history
 
 from .. import permissions as perms
 from .. import selectors, services
-from ..actions import ALL_ACTIONS, run_action
 from ..choices import ProjectState
 from ..models import Attachment, Milestone, Project
+from ..registry import PROJECT, run_action
 from .serializers import (
     ActionInputSerializer,
     ApprovalOutcomeSerializer,
     HistorySerializer,
     ProjectSerializer,
     ProjectWriteSerializer,
+    ReasonInputSerializer,
     ReviewInputSerializer,
     ReviewSerializer,
 )
@@ -184,17 +185,18 @@ class ProjectViewSet(viewsets.GenericViewSet):
 
 
 class ProjectActionView(APIView):
-    """POST ``projects/{id}/{action}/`` with an optional ``reason``."""
+    """POST ``projects/{id}/{action}/`` with an optional ``reason``; the actions and their input are
+    ``projects.registry.PROJECT``'s."""
 
     @extend_schema(operation_id="projects_action", request=ActionInputSerializer, responses={200: ProjectSerializer},
-                   parameters=[OpenApiParameter("action_name", str, OpenApiParameter.PATH, enum=ALL_ACTIONS)])
+                   parameters=[OpenApiParameter("action_name", str, OpenApiParameter.PATH, enum=PROJECT.names())])
     def post(self, request, pk: int, action_name: str):
-        if action_name not in ALL_ACTIONS:
+        if action_name not in PROJECT:
             raise Http404
         project = selectors.projects_visible_to(request.user).filter(pk=pk).first()
         if project is None:
             raise Http404
-        serializer = ActionInputSerializer(data=request.data)
+        serializer = (PROJECT.get(action_name).serializer or ReasonInputSerializer)(data=request.data)
         serializer.is_valid(raise_exception=True)
         extra = {k: v for k, v in serializer.validated_data.items() if k != "reason"}  # typed, never a float
 

@@ -20,6 +20,7 @@ from core.choices import Role
 from core.permissions import ALLOW, Decision, deny, has_role
 
 from ..models import Project
+from ..permissions import bureau_decision
 from .models import GuaranteeLoan, LoanState
 
 
@@ -28,11 +29,8 @@ def _enterprise_of(user, project: Project) -> bool:
 
 
 def _bureau_for(user, project: Project) -> Decision:
-    if not has_role(user, Role.REVIEWER):
-        return deny(_("仅区科技局审核人员可以推荐政策性融资担保贷款"))
-    if user.organization_id and user.organization_id in (project.enterprise_id, project.platform_id):
-        return deny(_("回避：不得办理本单位参与项目的贷款"))
-    return ALLOW
+    return bureau_decision(user, project, not_reviewer=_("仅区科技局审核人员可以推荐政策性融资担保贷款"),
+                           recused=_("回避：不得办理本单位参与项目的贷款"))
 
 
 def can_record(user, project: Project) -> Decision:

@@ -62,6 +62,22 @@ def check(decision: Decision) -> None:
     require(decision)
 
 
+def locked_for(project: Project | int, actor, permission) -> Project:
+    """The project locked for this transaction, once ``permission`` lets ``actor`` act on it (else a 403)."""
+    project = lock_project(project)
+    check(permission(actor, project))
+    return project
+
+
+def refuse(project: Project | int, *, actor, permission, method: str, label: str, reason: str,
+           notices) -> Project:
+    """A refusal (decline, reject): lock, check the permission, require the reason, then the transition with
+    the notices ``notices(project, reason)`` builds, in one event."""
+    project = locked_for(project, actor, permission)
+    reason = require_reason(reason, action=label)
+    return apply_transition(project, method=method, actor=actor, reason=reason, notices=notices(project, reason))
+
+
 def project_url(project: Project) -> str:
     return reverse("projects:detail", args=[project.pk])
 

@@ -21,8 +21,8 @@ from ..choices import ProjectState as S
 from ..models import ExpertAssignment, NoticeCounter, Project
 from ._common import (
     apply_transition,
-    check,
-    lock_project,
+    locked_for,
+    refuse,
     require_reason,
     to_enterprise,
     to_platform,
@@ -135,8 +135,7 @@ def project_approve(*, project: Project, actor: User, reason: str) -> Project:
     from escrow.choices import OperationKind
     from escrow.services import operation_request
 
-    project = lock_project(project)
-    check(perms.can_review_act(actor, project))
+    project = locked_for(project, actor, perms.can_review_act)
     if project.state not in (S.UNDER_REVIEW, S.WAITLISTED):
         apply_transition(project, method="approve", actor=actor, year=0, seq=0)  # raises 409
     reason = require_reason(reason, action=_("立项"), rule="R13")
@@ -195,8 +194,7 @@ def _queue(project: Project, *, actor: User, reason: str) -> Project:
 @transaction.atomic
 def project_queue(*, project: Project, actor: User, reason: str) -> Project:
     """Competitive selection (R13): the reviewer waitlists a reviewed project to rank it against others."""
-    project = lock_project(project)
-    check(perms.can_review_act(actor, project))
+    project = locked_for(project, actor, perms.can_review_act)
     reason = require_reason(reason, action=_("列入择优排队"))
     if project.state == S.UNDER_REVIEW:
         _require_reviews(project)
@@ -205,10 +203,7 @@ def project_queue(*, project: Project, actor: User, reason: str) -> Project:
 
 @transaction.atomic
 def project_reject(*, project: Project, actor: User, reason: str) -> Project:
-    project = lock_project(project)
-    check(perms.can_review_act(actor, project))
-    reason = require_reason(reason, action=_("不予立项"))
     msg = gettext_noop("项目“%(t)s”未予立项：%(r)s")
-    apply_transition(project, method="reject", actor=actor, reason=reason, notices=[
-        to(project, "project_rejected", msg, t=project.title, r=reason) for to in (to_enterprise, to_platform)])
-    return project
+    return refuse(project, actor=actor, permission=perms.can_review_act, method="reject", label=_("不予立项"),
+                  reason=reason, notices=lambda p, r: [to(p, "project_rejected", msg, t=p.title, r=r)
+                                                       for to in (to_enterprise, to_platform)])

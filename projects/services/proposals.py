@@ -24,6 +24,7 @@ from ._common import (
     apply_transition,
     check,
     lock_project,
+    refuse,
     require_reason,
     to_enterprise,
     to_platform,
@@ -188,13 +189,10 @@ def project_platform_sign(*, project: Project, actor: User) -> Project:
 
 @transaction.atomic
 def project_platform_decline(*, project: Project, actor: User, reason: str) -> Project:
-    project = lock_project(project)
-    check(perms.can_platform_act(actor, project))
-    reason = require_reason(reason, action=_("不予揭榜"))
-    apply_transition(project, method="platform_decline", actor=actor, reason=reason, notices=[
-        to_enterprise(project, "project_declined", gettext_noop("“%(p)s”不予揭榜“%(t)s”：%(r)s"),
-                      p=project.platform.name, t=project.title, r=reason)])
-    return project
+    msg = gettext_noop("“%(p)s”不予揭榜“%(t)s”：%(r)s")
+    return refuse(project, actor=actor, permission=perms.can_platform_act, method="platform_decline",
+                  label=_("不予揭榜"), reason=reason,
+                  notices=lambda p, r: [to_enterprise(p, "project_declined", msg, p=p.platform.name, t=p.title, r=r)])
 
 
 @transaction.atomic

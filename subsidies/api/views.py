@@ -22,6 +22,23 @@ class _Scoped:
         return type(self).selector(self.request.user)
 
 
+class _CreatedByService(mixins.CreateModelMixin):
+    """POST: the serializer reads the input, ``create_service`` writes it as the user, the new row is answered."""
+
+    create_service = None
+
+    @idempotent
+    def create(self, request, *args, **kwargs):
+        ser = self.get_serializer(data=request.data)
+        ser.is_valid(raise_exception=True)
+        row = type(self).create_service(by=request.user, **ser.validated_data)
+        return Response(self.get_serializer(row).data, status=status.HTTP_201_CREATED)
+
+
+class _Entries(_Scoped, _CreatedByService, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """The rows the user may see (list, detail) and new ones through the service."""
+
+
 class PolicyViewSet(_Scoped, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
                     viewsets.GenericViewSet):
     selector = staticmethod(selectors.policies_visible)
@@ -57,10 +74,10 @@ class PolicyViewSet(_Scoped, mixins.ListModelMixin, mixins.RetrieveModelMixin, m
         return Response(self.get_serializer(policy).data)
 
 
-class ClaimViewSet(_Scoped, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
-                   viewsets.GenericViewSet):
+class ClaimViewSet(_Entries):
     selector = staticmethod(selectors.claims_visible)
     serializer_class = s.ClaimSerializer
+    create_service = staticmethod(services.claim_create)
     filterset_fields = ["policy", "milestone"]
 
     def get_serializer(self, *args, **kwargs):
@@ -69,26 +86,12 @@ class ClaimViewSet(_Scoped, mixins.ListModelMixin, mixins.RetrieveModelMixin, mi
             ser.fields["policy"].queryset = selectors.policies_visible(self.request.user)
         return ser
 
-    @idempotent
-    def create(self, request, *args, **kwargs):
-        ser = self.get_serializer(data=request.data)
-        ser.is_valid(raise_exception=True)
-        claim = services.claim_create(by=request.user, **ser.validated_data)
-        return Response(self.get_serializer(claim).data, status=status.HTTP_201_CREATED)
 
-
-class AuditViewSet(_Scoped, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
-                   viewsets.GenericViewSet):
+class AuditViewSet(_Entries):
     selector = staticmethod(selectors.audits_visible)
     serializer_class = s.AuditSerializer
+    create_service = staticmethod(services.audit_save)
     filterset_fields = ["project", "year"]
-
-    @idempotent
-    def create(self, request, *args, **kwargs):
-        ser = self.get_serializer(data=request.data)
-        ser.is_valid(raise_exception=True)
-        audit = services.audit_save(by=request.user, **ser.validated_data)
-        return Response(self.get_serializer(audit).data, status=status.HTTP_201_CREATED)
 
     @action(detail=True, methods=["post"], serializer_class=s.OpinionSerializer)
     @idempotent
@@ -105,18 +108,11 @@ class AuditViewSet(_Scoped, mixins.ListModelMixin, mixins.RetrieveModelMixin, mi
         return file_response(self.get_object().report)
 
 
-class OtherSubsidyViewSet(_Scoped, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
-                          viewsets.GenericViewSet):
+class OtherSubsidyViewSet(_Entries):
     selector = staticmethod(selectors.other_subsidies_visible)
     serializer_class = s.OtherSubsidySerializer
+    create_service = staticmethod(services.other_subsidy_create)
     filterset_fields = ["enterprise", "year", "type"]
-
-    @idempotent
-    def create(self, request, *args, **kwargs):
-        ser = self.get_serializer(data=request.data)
-        ser.is_valid(raise_exception=True)
-        row = services.other_subsidy_create(by=request.user, **ser.validated_data)
-        return Response(self.get_serializer(row).data, status=status.HTTP_201_CREATED)
 
 
 class _FigureViewSet(_Scoped, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
