@@ -1,7 +1,7 @@
 """Action name → service, shared by the API's ``projects/{id}/{action}/`` and the project page.
 
 ``open_escrow``, ``close`` and ``terminate`` belong to the milestone services
-(``projects.services.milestones``).
+(``projects.milestones``).
 """
 from __future__ import annotations
 
@@ -9,9 +9,8 @@ from django.utils.translation import gettext as _
 
 from core.exceptions import DomainError
 
-from . import services
+from . import milestones, services
 from .models import Project
-from .services import milestones
 
 PROPOSAL_ACTIONS = {
     "submit": (services.project_submit, False),

@@ -86,8 +86,8 @@ OBJECTS = {
 
 def _values():
     from projects.actions import ALL_ACTIONS, MILESTONE_MODULE_ACTIONS
-    from projects.api.milestones import ACTIONS as MILESTONE_ACTIONS
     from projects.loans.permissions import ACTIONS as LOAN_ACTIONS
+    from projects.milestones.api import ACTIONS as MILESTONE_ACTIONS
 
     return {
         "projects:action": {"action": ALL_ACTIONS}, "project-action": {"action_name": ALL_ACTIONS},

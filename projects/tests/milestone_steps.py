@@ -8,8 +8,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from escrow.models import MoneyOperation
 from escrow.services import operation_confirm
+from projects import milestones as ms
 from projects.models import Milestone
-from projects.services import milestones as ms
 
 _refs = count(1)
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"

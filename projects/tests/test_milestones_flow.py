@@ -12,10 +12,10 @@ from escrow import accounts as codes
 from escrow.models import JournalEntry, MoneyOperation, Posting
 from escrow.selectors import account_balance, pool_summary
 from escrow.services import operation_confirm
+from projects import milestones as ms
 from projects.choices import MilestoneState as M
 from projects.choices import ProjectState
 from projects.models import Attachment, Project
-from projects.services import milestones as ms
 from projects.tests.milestone_factory import approved_project
 from projects.tests.milestone_steps import (
     PNG,

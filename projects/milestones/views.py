@@ -24,18 +24,17 @@ from escrow.choices import OperationState
 from escrow.models import MoneyOperation
 from escrow.services import operation_confirm
 
-from .choices import AttachmentKind, ProjectState
-from .choices import MilestoneState as M
-from .milestone_selectors import (
+from .. import milestones as ms
+from ..choices import AttachmentKind, ProjectState
+from ..choices import MilestoneState as M
+from ..models import Attachment, ExpertAssignment
+from .selectors import (
     milestone_events,
     milestone_operations,
     milestones_visible_to,
     projects_for_milestones,
 )
-from .milestone_timeline import build_timeline
-from .models import Attachment, ExpertAssignment
-from .services import milestone_expert_draw
-from .services import milestones as ms
+from .timeline import build_timeline
 
 
 def panel_context(project, user) -> dict:
@@ -175,7 +174,7 @@ def milestone_action(request, pk: int, action: str):
             ms.milestone_request_deposit(milestone=milestone, actor=user, reason=p.get("reason", ""))
             messages.success(request, _("已通知企业缴纳保证金"))
         elif action == "draw_expert":
-            assignment = milestone_expert_draw(milestone=milestone, actor=user)
+            assignment = ms.milestone_expert_draw(milestone=milestone, actor=user)
             messages.success(request, _("已抽取专家 %(e)s 负责该里程碑的验收评分（I17）")
                              % {"e": assignment.expert.get_full_name() or assignment.expert.username})
         else:

@@ -16,10 +16,9 @@ from core.api.fields import MoneyField
 from core.exceptions import DomainError
 from core.idempotency import run_idempotently
 
-from ..milestone_selectors import milestones_visible_to
+from .. import milestones as ms
 from ..models import ExpertAssignment
-from ..services import milestone_expert_draw
-from ..services import milestones as ms
+from .selectors import milestones_visible_to
 
 
 class OperationBriefSerializer(serializers.Serializer):
@@ -229,7 +228,7 @@ class MilestoneActionView(APIView):
             # worker after the commit, so it is usually still ``requested`` (or awaiting a checker).
             with transaction.atomic():
                 if action == "draw_expert":
-                    return Response(self._drawn(visible, pk, milestone_expert_draw(milestone=milestone,
+                    return Response(self._drawn(visible, pk, ms.milestone_expert_draw(milestone=milestone,
                                                                                    actor=request.user)))
                 _m, op = _do(action, milestone, request.user, request)
                 return Response(self._body(visible, pk, op))

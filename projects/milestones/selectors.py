@@ -7,8 +7,8 @@ from django.db.models.functions import Cast, Concat
 from core.models import AuditEvent
 from escrow.models import Account, MoneyOperation
 
-from .models import Milestone
-from .selectors import projects_visible_to
+from ..models import Milestone
+from ..selectors import projects_visible_to
 
 
 def projects_for_milestones(user):
