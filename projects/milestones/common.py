@@ -11,10 +11,8 @@ from collections.abc import Iterable
 from django.conf import settings
 from django.utils.translation import gettext as _
 
-from core.choices import Role
-from core.exceptions import ConflictError, PermissionDeniedError, TransitionNotAllowed
+from core.exceptions import ConflictError, TransitionNotAllowed
 from core.money import format_cny, money
-from core.permissions import require, require_role
 from core.services import audit_record, notify
 from escrow import accounts as codes
 from escrow.choices import OperationState
@@ -84,11 +82,14 @@ def decider_id(milestone: Milestone, action: str) -> int | None:
             .order_by("-at", "-pk").values_list("actor_id", flat=True).first())
 
 
-def require_not_decider(milestone: Milestone, actor, action: str) -> None:
-    """Separation of duties: whoever decided the milestone never executes its money movement."""
-    decider = decider_id(milestone, action)
-    if decider is not None and decider == actor.pk:
-        raise PermissionDeniedError(_("职责分离：审核该里程碑的人员不能执行其资金划转"), code="separation_of_duties")
+# the decision whose maker may not move the milestone's money, by the state the decision left it in
+DECIDING_ACTION = {M.RELEASABLE: "review_met", M.FAILED: "review_not_met", M.BREACHED: "declare_breach"}
+
+
+def decided_by_id(milestone: Milestone) -> int | None:
+    """Who decided the milestone, for separation of duties (the release or forfeiture it awaits)."""
+    action = DECIDING_ACTION.get(milestone.state)
+    return decider_id(milestone, action) if action else None
 
 
 def ctx(milestone: Milestone) -> dict:
@@ -147,18 +148,3 @@ def payment_instructions(milestone: Milestone) -> dict:
         "minimum": money(minimum),
         "maximum": money(due),
     }
-
-
-def require_bureau(actor, project: Project) -> None:
-    """The bureau's decisions on a project: reviewers only, never on their own organisation's project."""
-    from .. import permissions as perms
-
-    require(perms.can_review_act(actor, project))
-
-
-def require_party(user, project: Project, role: str) -> None:
-    org = project.enterprise if role == Role.ENTERPRISE else project.platform
-    require_role(user, role)
-    if not (user.organization_id and user.organization_id == org.pk and user.has_role(role)):
-        raise PermissionDeniedError(_("只有本项目%(party)s的人员可以执行此操作")
-                                    % {"party": _("企业") if role == Role.ENTERPRISE else _("科创平台")})

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from core.choices import Role
 from core.exceptions import DomainError, TransitionNotAllowed
 from core.money import format_cny, parse_money
-from core.permissions import require_role
+from core.permissions import require
 from core.services import audit_record, notify, users_with_role
 from escrow import accounts as codes
 from escrow.choices import OperationKind, OperationState
@@ -22,6 +22,7 @@ from ..choices import AttachmentKind, ProjectState
 from ..choices import MilestoneState as M
 from ..models import Attachment, Milestone, Project
 from ..services._common import lock_milestones, milestone_url, require_state
+from . import permissions as perms
 from .common import (
     BALANCE_PAYABLE,
     P_BALANCE,
@@ -33,15 +34,13 @@ from .common import (
     lock_milestone,
     open_deposit,
     refuse_if_pending,
-    require_bureau,
-    require_party,
 )
 
 
 @transaction.atomic
 def milestone_request_deposit(*, milestone: Milestone, actor, reason: str = "") -> Milestone:
     """planned → deposit_due, once the milestone before it is settled (R7)."""
-    require_bureau(actor, milestone.project)
+    require(perms.can_request_deposit(actor, milestone))
     ids = list(Milestone.objects.filter(project_id=milestone.project_id, seq__lte=milestone.seq)
                .values_list("pk", flat=True))
     project, rows = lock_milestones(milestone.project_id, *ids)
@@ -62,8 +61,7 @@ def milestone_request_deposit(*, milestone: Milestone, actor, reason: str = "") 
 @transaction.atomic
 def milestone_upload_receipt(*, milestone: Milestone, actor, file) -> Attachment:
     """The enterprise's bank receipt for a deposit or balance (PDF or image)."""
-    project = milestone.project
-    require_party(actor, project, Role.ENTERPRISE)
+    require(perms.can_upload_receipt(actor, milestone))
     project, milestone = lock_milestone(milestone)
     require_state(milestone, _("上传银行回单"), M.DEPOSIT_DUE, *BALANCE_PAYABLE)
     if milestone.state != M.DEPOSIT_DUE and milestone.paid_in >= milestone.amount:
@@ -112,7 +110,7 @@ def _order_receipt(*, milestone: Milestone, project: Project, actor, amount: Dec
 @transaction.atomic
 def milestone_confirm_deposit(*, milestone: Milestone, actor, amount, bank_ref: str) -> MoneyOperation:
     """The custodian confirms the deposit received: D ≤ amount ≤ T (R5 for milestone 1, R7 after)."""
-    require_role(actor, Role.CUSTODIAN)
+    require(perms.can_confirm_receipt(actor, milestone))
     amount = parse_money(amount)  # as the bank shows it: a third decimal is refused (I4), never rounded
     project, milestone = lock_milestone(milestone)
     require_state(milestone, _("确认保证金到账"), M.DEPOSIT_DUE)
@@ -134,7 +132,7 @@ def milestone_confirm_deposit(*, milestone: Milestone, actor, amount, bank_ref: 
 def milestone_confirm_balance(*, milestone: Milestone, actor, amount, bank_ref: str) -> MoneyOperation:
     """The custodian confirms (part of) the balance T − paid_in received (R7), from the deposit's confirmation
     on (I15): in progress, overdue, reported, balance due or balance overdue. Never more than the tranche."""
-    require_role(actor, Role.CUSTODIAN)
+    require(perms.can_confirm_receipt(actor, milestone))
     amount = parse_money(amount)
     project, milestone = lock_milestone(milestone)
     require_state(milestone, _("确认尾款到账"), *BALANCE_PAYABLE)

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from core.exceptions import ConflictError, DomainError, TransitionNotAllowed
 from core.models import User
 from core.money import format_cny, parse_money
+from core.permissions import require
 from core.services import audit_record, notify
 from escrow import accounts as codes
 from escrow.choices import OperationKind
@@ -21,25 +22,26 @@ from ..choices import MilestoneState as M
 from ..choices import ProjectState
 from ..models import Milestone, Project
 from ..services._common import lock_milestones, not_allowed, party_users
+from . import permissions as perms
 from .common import (
     CANCELLABLE,
     MILESTONE_PURPOSES,
     P_REPAYMENT,
     P_WRITE_OFF,
+    SETTLED,
     audit,
     custody_code,
     decider_id,
     lock_all,
     open_deposit,
     pending_operation,
-    require_bureau,
 )
 
 
 @transaction.atomic
 def project_open_escrow(*, project: Project, actor, reason: str = "") -> Project:
     """approved → active; milestone 1 → deposit_due: the deposit channel opens (R14)."""
-    require_bureau(actor, project)
+    require(perms.can_open_escrow(actor, project))
     first = Milestone.objects.filter(project_id=project.pk).order_by("seq").first()
     if first is None:
         raise DomainError(_("项目没有里程碑，无法开通保证金通道（R4）"), code="no_milestones", rule="R4")
@@ -61,22 +63,42 @@ def project_open_escrow(*, project: Project, actor, reason: str = "") -> Project
 
 
 
+def continue_refusal(project: Project, milestones: Iterable[Milestone]) -> DomainError | None:
+    """Why the project cannot go on to its next milestone after a forfeiture (None: it can). The service raises
+    it; the page shows the button only when there is none."""
+    if project.state != ProjectState.ACTIVE:
+        return TransitionNotAllowed(_("项目当前状态为“%(s)s”") % {"s": project.get_state_display()})
+    ordered = sorted(milestones, key=lambda m: m.seq)
+    open_ = [m for m in ordered if m.state not in (M.PLANNED, *SETTLED)]
+    if open_:
+        return not_allowed(open_[0], _("继续下一里程碑"))
+    last_settled = [m for m in ordered if m.state in SETTLED]
+    if (not any(m.state == M.PLANNED for m in ordered) or not last_settled
+            or last_settled[-1].state != M.FORFEITED):
+        return ConflictError(_("只有在里程碑被罚没后且仍有后续里程碑时才能继续（R8）"), code="nothing_to_continue",
+                             rule="R8")
+    return None
+
+
+def close_refusal(project: Project, milestones: Iterable[Milestone]) -> DomainError | None:
+    """Why the project cannot be closed (None: it can): every milestone settled, the last one released (R7)."""
+    if project.state != ProjectState.ACTIVE:
+        return TransitionNotAllowed(_("项目当前状态为“%(s)s”，不能结项") % {"s": project.get_state_display()})
+    ordered = sorted(milestones, key=lambda m: m.seq)
+    if any(m.state not in SETTLED for m in ordered) or not ordered or ordered[-1].state != M.RELEASED:
+        return ConflictError(_("R7：最后一个里程碑拨付后才能结项；否则请终止项目"), code="milestones_open", rule="R7")
+    return None
+
+
 @transaction.atomic
 def project_continue(*, project: Project, actor, reason: str = "") -> Milestone:
     """After a forfeiture the bureau lets the project go on: milestone k+1 → deposit_due."""
-    require_bureau(actor, project)
+    require(perms.can_continue(actor, project))
     project, rows = lock_all(project)
-    if project.state != ProjectState.ACTIVE:
-        raise TransitionNotAllowed(_("项目当前状态为“%(s)s”") % {"s": project.get_state_display()})
-    ordered = sorted(rows.values(), key=lambda m: m.seq)
-    open_ = [m for m in ordered if m.state not in (M.PLANNED, M.RELEASED, M.FORFEITED)]
-    if open_:
-        raise not_allowed(open_[0], _("继续下一里程碑"))
-    nxt = next((m for m in ordered if m.state == M.PLANNED), None)
-    last_settled = [m for m in ordered if m.state in (M.RELEASED, M.FORFEITED)]
-    if nxt is None or not last_settled or last_settled[-1].state != M.FORFEITED:
-        raise ConflictError(_("只有在里程碑被罚没后且仍有后续里程碑时才能继续（R8）"), code="nothing_to_continue",
-                            rule="R8")
+    refusal = continue_refusal(project, rows.values())
+    if refusal is not None:
+        raise refusal
+    nxt = next(m for m in sorted(rows.values(), key=lambda m: m.seq) if m.state == M.PLANNED)
     open_deposit(nxt, actor=actor, reason=reason or _("罚没后继续下一里程碑"))
     audit_record(actor=actor, target=project, action="continue", from_state=project.state, to_state=project.state,
                  reason=reason)
@@ -121,14 +143,11 @@ def _settle_advance(*, project: Project, actor, repaid_amount, reason: str) -> d
 @transaction.atomic
 def project_close(*, project: Project, actor, repaid_amount=None, reason: str = "") -> Project:
     """After the last release: active → completed, and the pool advance is repaid (or written off) (I2)."""
-    require_bureau(actor, project)
+    require(perms.can_close(actor, project))
     project, rows = lock_all(project)
-    if project.state != ProjectState.ACTIVE:
-        raise TransitionNotAllowed(_("项目当前状态为“%(s)s”，不能结项") % {"s": project.get_state_display()})
-    ordered = sorted(rows.values(), key=lambda m: m.seq)
-    unsettled = [m for m in ordered if m.state not in (M.RELEASED, M.FORFEITED)]
-    if unsettled or not ordered or ordered[-1].state != M.RELEASED:
-        raise ConflictError(_("R7：最后一个里程碑拨付后才能结项；否则请终止项目"), code="milestones_open", rule="R7")
+    refusal = close_refusal(project, rows.values())
+    if refusal is not None:
+        raise refusal
     settled = _settle_advance(project=project, actor=actor, repaid_amount=repaid_amount, reason=reason)
     project.close()
     project.state_reason = reason
@@ -143,7 +162,7 @@ def project_close(*, project: Project, actor, repaid_amount=None, reason: str = 
 @transaction.atomic
 def project_terminate(*, project: Project, actor, reason: str, repaid_amount=None) -> Project:
     """approved|active → terminated; custody must be settled first; the advance is settled as at close (I2)."""
-    require_bureau(actor, project)
+    require(perms.can_terminate(actor, project))
     if not (reason or "").strip():
         raise DomainError(_("终止项目须说明原因"), code="reason_required", fields={"reason": [_("必填")]})
     project, rows = lock_all(project)

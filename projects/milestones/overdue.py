@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from core.choices import Role
 from core.exceptions import ConflictError, DomainError, TransitionNotAllowed
 from core.money import format_cny
+from core.permissions import require
 from core.services import audit_record, notify, users_with_role
 from escrow.selectors import account_balance
 
@@ -25,6 +26,7 @@ from ..services._common import (
     require_state,
 )
 from ..services.validation import add_months
+from . import permissions as perms
 from .common import (
     CANCELLABLE,
     MILESTONE_PURPOSES,
@@ -34,7 +36,6 @@ from .common import (
     lock_all,
     lock_milestone,
     refuse_if_pending,
-    require_bureau,
 )
 from .lifecycle import repayment
 
@@ -47,7 +48,7 @@ def milestone_declare_breach(*, milestone: Milestone, actor, reason: str, repaid
     moves yet: the custodian's forfeiture then pays D to the platform, refunds the rest, cancels the later
     milestones and terminates the project with that repayment, in the one transaction that completes it.
     """
-    require_bureau(actor, milestone.project)
+    require(perms.can_declare_breach(actor, milestone))
     project, rows = lock_all(milestone.project_id)
     milestone = rows[milestone.pk]
     if project.state != ProjectState.ACTIVE:
@@ -87,7 +88,7 @@ def _cycle_end(milestone: Milestone, project: Project) -> date:
 def milestone_extend(*, milestone: Milestone, actor, due_date: date, reason: str = "") -> Milestone:
     """The bureau extends an overdue milestone; the whole cycle stays within the scheme's maximum (R7, I7).
     A balance-overdue milestone gets a new balance due date instead, with a reason (I15)."""
-    require_bureau(actor, milestone.project)
+    require(perms.can_extend(actor, milestone))
     project, milestone = lock_milestone(milestone)
     if milestone.state == M.BALANCE_OVERDUE:
         return _extend_balance(project, milestone, actor=actor, balance_due_date=due_date, reason=reason)

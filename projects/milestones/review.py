@@ -14,7 +14,7 @@ from django.utils.translation import pgettext
 from core.choices import ExpertCategory, Role
 from core.exceptions import DomainError, PermissionDeniedError
 from core.money import format_cny
-from core.permissions import require_role
+from core.permissions import require
 from core.services import audit_record, notify, users_with_role
 
 from ..choices import AttachmentKind
@@ -22,14 +22,13 @@ from ..choices import MilestoneState as M
 from ..models import ExpertAssignment, Milestone, Project
 from ..services._common import enterprise_users, milestone_url, party_users, platform_users, require_reason, require_state
 from ..services.reviews import experts_without_conflict
+from . import permissions as perms
 from .common import (
     EXPERT_DRAW_STATES,
     attach,
     audit,
     label,
     lock_milestone,
-    require_bureau,
-    require_party,
     target_list,
 )
 
@@ -41,7 +40,7 @@ def milestone_report_completion(*, milestone: Milestone, actor, description: str
                                 target_notes: dict[str, str] | list[str] | None = None,
                                 files: Iterable = ()) -> Milestone:
     """The platform reports completion with evidence, a note against each target (R7)."""
-    require_party(actor, milestone.project, Role.PLATFORM)
+    require(perms.can_report_completion(actor, milestone))
     project, milestone = lock_milestone(milestone)
     require_state(milestone, _("报告完成"), M.IN_PROGRESS)
     description = (description or "").strip()
@@ -92,7 +91,7 @@ def _require_expert_scores(milestone: Milestone, project: Project) -> None:
 @transaction.atomic
 def milestone_assign_expert(*, milestone: Milestone, actor, expert) -> ExpertAssignment:
     """The bureau draws an expert for a milestone's acceptance (R16)."""
-    require_bureau(actor, milestone.project)
+    require(perms.can_draw_expert(actor, milestone))
     if not expert.has_role(Role.EXPERT):
         raise DomainError(_("所选人员不是专家"), code="not_an_expert", rule="R16")
     if not experts_without_conflict(milestone.project).filter(pk=expert.pk).exists():
@@ -111,7 +110,7 @@ def milestone_assign_expert(*, milestone: Milestone, actor, expert) -> ExpertAss
 def milestone_expert_score(*, milestone: Milestone, actor, feasibility: int, terms: int, cost: int,
                            opinion: str = "") -> ExpertAssignment:
     """An assigned expert scores a reported milestone, each score 0–100 (R16)."""
-    require_role(actor, Role.EXPERT)
+    require(perms.can_score(actor, milestone))
     project, milestone = lock_milestone(milestone)
     require_state(milestone, _("专家评分"), M.REPORTED)
     assignment = (ExpertAssignment.objects.select_for_update()
@@ -137,7 +136,7 @@ def milestone_expert_score(*, milestone: Milestone, actor, feasibility: int, ter
 @transaction.atomic
 def milestone_review_met(*, milestone: Milestone, actor, reason: str) -> Milestone:
     """The bureau finds the milestone met, with a reason: balance due = T − paid_in; 0 → releasable directly (R7)."""
-    require_bureau(actor, milestone.project)
+    require(perms.can_review(actor, milestone))
     reason = require_reason(reason, action=_("审核通过"), rule="R7")
     project, milestone = lock_milestone(milestone)
     require_state(milestone, _("审核通过"), M.REPORTED)
@@ -170,7 +169,7 @@ def milestone_review_met(*, milestone: Milestone, actor, reason: str) -> Milesto
 @transaction.atomic
 def milestone_review_not_met(*, milestone: Milestone, actor, reason: str) -> Milestone:
     """The bureau finds the milestone not met (reported, in progress or overdue, I7) → failed (R8)."""
-    require_bureau(actor, milestone.project)
+    require(perms.can_review(actor, milestone))
     if not (reason or "").strip():
         raise DomainError(_("认定未达标须说明理由（R8）"), code="reason_required", rule="R8",
                           fields={"reason": [_("必填")]})
@@ -199,8 +198,7 @@ def milestone_expert_draw(*, milestone: Milestone, actor) -> ExpertAssignment:
     The milestone is locked before anyone is chosen, so two draws at once choose one after the other and never
     the same expert twice; the page's form carries a one-time token, so a double-click draws once.
     """
-    project = milestone.project
-    require_bureau(actor, project)  # the reviewer's decision, refused before anything is drawn
+    require(perms.can_draw_expert(actor, milestone))  # the reviewer's decision, refused before anything is drawn
     project, milestone = lock_milestone(milestone)
     taken = ExpertAssignment.objects.filter(milestone=milestone).values("expert_id")
     candidates = list(experts_without_conflict(project).exclude(pk__in=taken))

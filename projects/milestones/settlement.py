@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from core.choices import Role
 from core.exceptions import DomainError
 from core.money import format_cny, money
-from core.permissions import require_role
+from core.permissions import require
 from core.services import audit_record, notify, users_with_role
 from escrow import accounts as codes
 from escrow.choices import OperationKind, OperationState
@@ -29,6 +29,7 @@ from ..services._common import (
     platform_users,
     require_state,
 )
+from . import permissions as perms
 from .common import (
     P_BALANCE,
     P_DEPOSIT,
@@ -42,7 +43,6 @@ from .common import (
     lock_milestone,
     open_deposit,
     refuse_if_pending,
-    require_not_decider,
 )
 from .lifecycle import end_after_breach
 
@@ -50,10 +50,10 @@ from .lifecycle import end_after_breach
 @transaction.atomic
 def milestone_release(*, milestone: Milestone, actor) -> tuple[Milestone, MoneyOperation]:
     """Release deposit and balance together, T, to the platform (R7), after review_met and full payment."""
-    require_role(actor, Role.CUSTODIAN)
+    require(perms.can_release(actor, milestone))
     project, milestone = lock_milestone(milestone)
     require_state(milestone, _("拨付"), M.RELEASABLE)
-    require_not_decider(milestone, actor, "review_met")
+    require(perms.can_release(actor, milestone))  # again on the locked row: its decider is known now
     refuse_if_pending(milestone, [P_RELEASE, P_FORFEIT, P_BALANCE])
     if milestone.paid_in != milestone.amount:
         raise DomainError(_("R7：尚未全额缴入（已缴 %(p)s / 应缴 %(t)s），不能拨付")
@@ -80,10 +80,10 @@ def milestone_release(*, milestone: Milestone, actor) -> tuple[Milestone, MoneyO
 def milestone_forfeit(*, milestone: Milestone, actor) -> tuple[Milestone, MoneyOperation]:
     """After review_not_met or declare_breach (I15): D to the platform, the rest paid in back to the enterprise
     (R8, I3), one operation. A breached milestone's completion also ends its project (``on_forfeit_done``)."""
-    require_role(actor, Role.CUSTODIAN)
+    require(perms.can_forfeit(actor, milestone))
     project, milestone = lock_milestone(milestone)
     require_state(milestone, _("罚没保证金"), M.FAILED, M.BREACHED)
-    require_not_decider(milestone, actor, "review_not_met" if milestone.state == M.FAILED else "declare_breach")
+    require(perms.can_forfeit(actor, milestone))  # again on the locked row: its decider is known now
     refuse_if_pending(milestone, [P_RELEASE, P_FORFEIT, P_BALANCE, P_DEPOSIT])
     paid = milestone.paid_in
     forfeit = min(milestone.deposit_amount, paid)
