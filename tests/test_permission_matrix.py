@@ -87,12 +87,12 @@ OBJECTS = {
 def _values():
     from projects.actions import ALL_ACTIONS, MILESTONE_MODULE_ACTIONS
     from projects.loans.permissions import ACTIONS as LOAN_ACTIONS
-    from projects.milestones.api import ACTIONS as MILESTONE_ACTIONS
+    from projects.milestones.registry import MILESTONE
 
     return {
         "projects:action": {"action": ALL_ACTIONS}, "project-action": {"action_name": ALL_ACTIONS},
         "milestones:project-action": {"action": MILESTONE_MODULE_ACTIONS},
-        "milestones:action": {"action": MILESTONE_ACTIONS}, "api-milestone-action": {"action": MILESTONE_ACTIONS},
+        "milestones:action": {"action": MILESTONE.names()}, "api-milestone-action": {"action": MILESTONE.names()},
         "projects:loan_action": {"action": list(LOAN_ACTIONS)}, "loan-action": {"action": list(LOAN_ACTIONS)},
         "subsidies:compute": {"kind": ["grant", "premium"]}, "subsidies:figure": {"kind": ["grant", "premium"]},
         "subsidies:approve": {"kind": ["grant", "premium"]}, "subsidies:pay": {"kind": ["grant", "premium"]},
