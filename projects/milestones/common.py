@@ -71,25 +71,11 @@ def refuse_if_pending(milestone: Milestone, purposes: Iterable[str]) -> None:
                             code="operation_pending")
 
 
-def decider_id(milestone: Milestone, action: str) -> int | None:
-    """Who took the latest ``action`` decision on the milestone (from its audit trail)."""
-    from django.contrib.contenttypes.models import ContentType
-
-    from core.models import AuditEvent
-
-    return (AuditEvent.objects.filter(content_type=ContentType.objects.get_for_model(Milestone),
-                                      object_id=str(milestone.pk), action=action)
-            .order_by("-at", "-pk").values_list("actor_id", flat=True).first())
-
-
-# the decision whose maker may not move the milestone's money, by the state the decision left it in
-DECIDING_ACTION = {M.RELEASABLE: "review_met", M.FAILED: "review_not_met", M.BREACHED: "declare_breach"}
-
-
 def decided_by_id(milestone: Milestone) -> int | None:
-    """Who decided the milestone, for separation of duties (the release or forfeiture it awaits)."""
-    action = DECIDING_ACTION.get(milestone.state)
-    return decider_id(milestone, action) if action else None
+    """Who took the decision whose money the milestone awaits (separation of duties): the bureau's
+    breach declaration for a breached milestone, its met / not met finding otherwise. Read from the
+    milestone's own fields, never from the audit trail."""
+    return milestone.breached_by_id if milestone.state == M.BREACHED else milestone.decided_by_id
 
 
 def ctx(milestone: Milestone) -> dict:

@@ -9,7 +9,6 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from core.exceptions import ConflictError, DomainError, TransitionNotAllowed
-from core.models import User
 from core.money import format_cny, parse_money
 from core.permissions import require
 from core.services import audit_record, notify
@@ -31,7 +30,6 @@ from .common import (
     SETTLED,
     audit,
     custody_code,
-    decider_id,
     lock_all,
     open_deposit,
     pending_operation,
@@ -211,7 +209,7 @@ def _cancel_unstarted(milestones: Iterable[Milestone], *, actor, reason: str) ->
 def end_after_breach(project: Project, milestone: Milestone, later: list[Milestone]) -> None:
     """In the forfeiture's transaction: later milestones cancelled, the project terminated, its advance settled
     with the repayment the bureau fixed when it declared the breach (I15, I2)."""
-    decider = User.objects.filter(pk=decider_id(milestone, "declare_breach")).first()
+    decider = milestone.breached_by
     reason = _("I15：第%(seq)s个里程碑企业违约：%(r)s") % {"seq": milestone.seq, "r": milestone.breach_reason}
     _terminate(project, later, actor=decider, reason=reason, repaid_amount=milestone.breach_repaid_amount)
 

@@ -65,8 +65,8 @@ def milestone_declare_breach(*, milestone: Milestone, actor, reason: str, repaid
             raise ConflictError(_("R7：第%(seq)s个里程碑已开始或持有资金，请先处理") % {"seq": later.seq},
                                 code="later_milestone_open", rule="R7")
     _advanced, repaid = repayment(project, repaid_amount)
-    milestone.declare_breach(reason=reason, repaid_amount=repaid)
-    milestone.save(update_fields=["state", "breached_at", "breach_reason", "breach_repaid_amount"])
+    milestone.declare_breach(by=actor, reason=reason, repaid_amount=repaid)
+    milestone.save(update_fields=["state", "breached_at", "breached_by", "breach_reason", "breach_repaid_amount"])
     audit(actor, milestone, "declare_breach", M.BALANCE_OVERDUE, reason, repaid_amount=repaid,
            balance_unpaid=milestone.amount - milestone.paid_in)
     notify(users=users_with_role(Role.CUSTODIAN), verb="milestone_breached",
@@ -153,7 +153,7 @@ def milestones_mark_balance_overdue(*, today: date | None = None) -> list[int]:
                 continue
             milestone.mark_balance_overdue()
             milestone.balance_due_date = deadline
-            milestone.save(update_fields=["state", "balance_due_date"])
+            milestone.save(update_fields=["state", "balance_due_date", "overdue_at"])
             audit(None, milestone, "mark_balance_overdue", M.BALANCE_DUE, _("尾款缴纳期限已过（I15）"),
                    balance_due_date=deadline, balance_unpaid=milestone.amount - milestone.paid_in)
             text = _("%(m)s 尾款 %(b)s 逾期未缴（期限 %(d)s），请科技局延长期限或认定企业违约（I15）") % {
@@ -175,7 +175,7 @@ def milestones_mark_overdue(*, today: date | None = None) -> list[int]:
             if milestone.state != M.IN_PROGRESS or milestone.due_date >= today:
                 continue
             milestone.mark_overdue()
-            milestone.save(update_fields=["state"])
+            milestone.save(update_fields=["state", "overdue_at"])
             audit(None, milestone, "mark_overdue", M.IN_PROGRESS, _("截止日期已过（I7）"),
                    due_date=milestone.due_date)
             text = _("%(m)s 已逾期（截止 %(d)s），请科技局延期或认定未达标（I7）") % {

@@ -143,12 +143,12 @@ def milestone_review_met(*, milestone: Milestone, actor, reason: str) -> Milesto
     _require_expert_scores(milestone, project)
     balance = milestone.amount - milestone.paid_in
     if balance == 0:  # I15: the whole tranche was paid in before the decision
-        milestone.review_met_fully_paid()
+        milestone.review_met_fully_paid(by=actor)
     else:
-        milestone.review_met(balance_due_date=timezone.localdate()
+        milestone.review_met(by=actor, balance_due_date=timezone.localdate()
                              + timedelta(days=project.scheme.balance_grace_days))
     milestone.decision_reason = reason
-    milestone.save(update_fields=["state", "decided_at", "decision_reason", "balance_due_date"])
+    milestone.save(update_fields=["state", "decided_at", "decided_by", "decision_reason", "balance_due_date"])
     audit(actor, milestone, "review_met", M.REPORTED, reason, balance_due=balance,
            balance_due_date=milestone.balance_due_date or "")
     if balance == 0:
@@ -178,9 +178,9 @@ def milestone_review_not_met(*, milestone: Milestone, actor, reason: str) -> Mil
     require_state(milestone, _("认定未达标"), M.REPORTED, M.IN_PROGRESS, M.OVERDUE)
     if from_state == M.REPORTED:
         _require_expert_scores(milestone, project)
-    milestone.review_not_met()
+    milestone.review_not_met(by=actor)
     milestone.decision_reason = reason
-    milestone.save(update_fields=["state", "decided_at", "decision_reason"])
+    milestone.save(update_fields=["state", "decided_at", "decided_by", "decision_reason"])
     audit(actor, milestone, "review_not_met", from_state, reason)
     notify(users=users_with_role(Role.CUSTODIAN), verb="milestone_failed",
            text=_("%(m)s 认定未达标，请执行保证金罚没与退还（R8、I3）") % {"m": label(milestone)},

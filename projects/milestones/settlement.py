@@ -138,7 +138,7 @@ def on_receipt_done(op: MoneyOperation) -> None:
     fields = ["paid_in"]
     if op.purpose == P_DEPOSIT and milestone.state == M.DEPOSIT_DUE:
         milestone.confirm_deposit()
-        fields.append("state")
+        fields += ["state", "started_at"]
         notify(users=platform_users(project), verb="milestone_started",
                text=_("%(m)s 保证金 %(a)s 已到账，可以开始研发（R7）") % {"m": label(milestone), "a": format_cny(amount)},
                url=milestone_url(milestone))

@@ -30,7 +30,6 @@ from ..models import Attachment, ExpertAssignment
 from . import permissions as perms
 from .registry import MILESTONE, PROJECT, operation_of, perform
 from .selectors import (
-    milestone_events,
     milestone_operations,
     milestones_visible_to,
     projects_for_milestones,
@@ -58,7 +57,6 @@ def panel_context(project, user) -> dict:
     rows = list(milestones_visible_to(user).filter(project_id=project.pk).order_by("seq"))
     ids = [m.pk for m in rows]
     ops = milestone_operations(ids)
-    events = milestone_events(ids)
     atts: dict[int, list[Attachment]] = {}
     for a in Attachment.objects.filter(milestone_id__in=ids).order_by("uploaded_at", "pk"):
         atts.setdefault(a.milestone_id, []).append(a)
@@ -98,7 +96,7 @@ def panel_context(project, user) -> dict:
         if offer and offer["allowed"] and not (refusal and refusal(project, rows)):
             project_can[action.name] = offer
     return {"project": project, "items": items, "project_can": project_can,
-            "timeline": build_timeline(rows, events)}
+            "timeline": build_timeline(rows)}
 
 
 @login_required
