@@ -95,11 +95,6 @@ def can_move_custody(user, milestone: Milestone) -> Decision:
 can_release = can_forfeit = can_move_custody
 
 
-def can_confirm_operation(user, milestone: Milestone) -> Decision:
-    """The second operator's confirmation of a release or forfeiture (the maker is refused by escrow)."""
-    return role_decision(user, Role.CUSTODIAN)
-
-
 def sees_experts(user, project: Project) -> bool:
     """The parties never see who judges their milestone (as with the approval reviews)."""
     return has_role(user, Role.REVIEWER)

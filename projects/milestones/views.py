@@ -21,6 +21,7 @@ from core.permissions import deny
 from core.services import notification_mark_opened
 from escrow.choices import OperationState
 from escrow.models import MoneyOperation
+from escrow.permissions import can_operate
 from escrow.services import operation_confirm
 
 from .. import milestones as ms
@@ -65,7 +66,8 @@ def panel_context(project, user) -> dict:
     if perms.sees_experts(user, project):
         for a in ExpertAssignment.objects.filter(milestone_id__in=ids).select_related("expert").order_by("pk"):
             experts.setdefault(a.milestone_id, []).append(a)
-    checker = bool(perms.can_confirm_operation(user, project))
+    # the second operator's confirmation: the custodian desk's decision (escrow refuses the maker)
+    checker = active and bool(can_operate(user))
     items = []
     for m in rows:
         m_ops = ops.get(m.pk, [])
