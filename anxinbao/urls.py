@@ -8,13 +8,13 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 
 from core import views as core_views
 from dashboards import views as dashboard_views
-from projects import milestone_urls
+from projects.milestones import urls as milestone_urls
 
 api_v1 = [
     path("", include("core.api.urls")),
     path("", include("escrow.api.urls")),
     path("", include("projects.api.urls")),
-    path("", include("projects.milestone_urls")),
+    path("", include("projects.milestones.urls")),
     path("", include("subsidies.api.urls")),
     path("", include("reports.api.urls")),
 ]

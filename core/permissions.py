@@ -25,6 +25,7 @@ OVERSIGHT_ROLES = (Role.REVIEWER, Role.AUDITOR, Role.CUSTODIAN, Role.POOL_MANAGE
 class Decision:
     allowed: bool
     reason: str = ""
+    code: str = ""  # the refusal's error code, when it is more precise than "permission_denied"
 
     def __bool__(self) -> bool:
         return self.allowed
@@ -33,8 +34,8 @@ class Decision:
 ALLOW = Decision(True)
 
 
-def deny(reason: str) -> Decision:
-    return Decision(False, reason)
+def deny(reason: str, *, code: str = "") -> Decision:
+    return Decision(False, reason, code)
 
 
 def decide(*checks: tuple[bool, str]) -> Decision:
@@ -65,7 +66,7 @@ def role_decision(user, *roles: str) -> Decision:
 def require(decision: Decision) -> None:
     """Raise a 403 domain error carrying the decision's reason."""
     if not decision:
-        raise PermissionDeniedError(decision.reason or _("无权执行此操作"))
+        raise PermissionDeniedError(decision.reason or _("无权执行此操作"), code=decision.code or None)
 
 
 def require_role(user, *roles: str) -> None:

@@ -1,6 +1,9 @@
 """Account codes of workflow.md. Other apps build codes here, never by hand."""
 from __future__ import annotations
 
+from django.db.models import CharField, Value
+from django.db.models.functions import Cast, Concat
+
 from .choices import AccountKind
 
 POOL_FUNDING = "pool:funding"
@@ -13,8 +16,18 @@ def pool_advanced(project_id: int) -> str:
     return f"pool:advanced:{project_id}"
 
 
+CUSTODY_PREFIX = "custody:"
+
+
 def custody(project_id: int, milestone_seq: int) -> str:
-    return f"custody:{project_id}:{milestone_seq}"
+    return f"{CUSTODY_PREFIX}{project_id}:{milestone_seq}"
+
+
+def custody_expression(project_id, milestone_seq) -> Concat:
+    """``custody()`` as a database expression, for a query that matches accounts to rows: the arguments are
+    expressions (``F("project_id")``, ``OuterRef("seq")``). The same code, built in SQL."""
+    return Concat(Value(CUSTODY_PREFIX), Cast(project_id, CharField()), Value(":"), Cast(milestone_seq, CharField()),
+                  output_field=CharField())
 
 
 def ext_enterprise(org_id: int) -> str:

@@ -11,27 +11,22 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from core.choices import Role
 from core.exceptions import DomainError
 from core.files import xlsx_response
-from core.permissions import has_role
 
+from . import permissions as perms
 from . import selectors
 from .charts import pool_chart
 from .documents import statement_xlsx
 from .forms import AccountFilterForm, PeriodForm, StatementUploadForm, TopUpForm
+from .permissions import page_require
 from .services import operation_confirm, operation_redispatch, pool_top_up
 from .services.reconciliation import statement_import
 
 
-def _require_custodian(user) -> None:
-    if not (user.is_superuser or has_role(user, Role.CUSTODIAN)):
-        raise PermissionDenied(_("仅限监管账户操作员"))
-
-
 @login_required
 def desk(request, upload_form=None):
-    _require_custodian(request.user)
+    page_require(perms.can_operate(request.user))
     queues = selectors.desk_queues(request.user)
     return render(request, "escrow/desk.html", {
         **queues,
@@ -44,7 +39,7 @@ def desk(request, upload_form=None):
 @login_required
 @require_POST
 def operation_confirm_view(request, pk: int):
-    _require_custodian(request.user)
+    page_require(perms.can_operate(request.user))
     op = get_object_or_404(selectors.operations_visible_to(request.user), pk=pk)
     try:
         operation_confirm(operation=op, by=request.user)
@@ -58,7 +53,7 @@ def operation_confirm_view(request, pk: int):
 @login_required
 @require_POST
 def operation_redispatch_view(request, pk: int):
-    _require_custodian(request.user)
+    page_require(perms.can_operate(request.user))
     op = get_object_or_404(selectors.operations_visible_to(request.user), pk=pk)
     try:
         operation_redispatch(operation=op, by=request.user)
@@ -72,7 +67,7 @@ def operation_redispatch_view(request, pk: int):
 @login_required
 @require_POST
 def statement_upload(request):
-    _require_custodian(request.user)
+    page_require(perms.can_operate(request.user))
     form = StatementUploadForm(request.POST, request.FILES)
     if form.is_valid():
         f = form.cleaned_data["file"]
@@ -90,8 +85,7 @@ def statement_upload(request):
 
 @login_required
 def statement_detail(request, pk: int):
-    if not (request.user.is_superuser or has_role(request.user, Role.CUSTODIAN, Role.AUDITOR)):
-        raise PermissionDenied(_("仅限监管账户操作员和审计人员"))
+    page_require(perms.can_read_statements(request.user))
     statement = get_object_or_404(selectors.statements_list(), pk=pk)
     return render(request, "escrow/statement.html", selectors.reconciliation(statement))
 
@@ -100,11 +94,10 @@ def statement_detail(request, pk: int):
 def pool(request):
     if not selectors.can_see_pool(request.user):
         raise PermissionDenied(_("风险池数据仅限监督管理角色查看"))
-    can_top_up = has_role(request.user, Role.POOL_MANAGER)
+    can_top_up = bool(perms.can_top_up(request.user))
     form = TopUpForm()
     if request.method == "POST":
-        if not can_top_up:
-            raise PermissionDenied(_("仅限风险池管理员"))
+        page_require(perms.can_top_up(request.user))
         form = TopUpForm(request.POST)
         if form.is_valid():
             data = form.cleaned_data

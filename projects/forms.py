@@ -65,12 +65,6 @@ class ReasonForm(forms.Form):
     reason = forms.CharField(label=_("原因"), widget=forms.Textarea(attrs={"rows": 2}), required=False)
 
 
-class RepaymentForm(forms.Form):
-    """结项 / 终止: what the platform repaid of the pool's advance (I2); blank means all of it."""
-
-    repaid_amount = money_field(_("平台归还垫付金额（留空为全额）"), required=False)
-
-
 class AttachmentForm(forms.Form):
     kind = forms.ChoiceField(label=_("材料类型"), help_text=_("政策依据：R12 受理须备齐材料"), choices=[
         (AttachmentKind.PLAN, AttachmentKind.PLAN.label), (AttachmentKind.AGREEMENT, AttachmentKind.AGREEMENT.label),

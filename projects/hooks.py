@@ -7,7 +7,7 @@ or fall together.
 """
 from escrow.services import POOL_TOP_UP_PURPOSE, register_completion_hook
 
-from .services import milestones as ms
+from . import milestones as ms
 from .services.approval import on_pool_top_up
 
 register_completion_hook(ms.P_DEPOSIT, on_done=ms.on_receipt_done)

@@ -148,13 +148,20 @@ class Milestone(models.Model):
     forfeited_amount = MoneyField(_("已罚没"), default=0)
     refunded_amount = MoneyField(_("已退还企业"), default=0)
     completion_report = models.TextField(_("完成情况说明"), blank=True)
+    started_at = models.DateTimeField(_("保证金到账时间"), null=True, blank=True)  # R7: work starts
     reported_at = models.DateTimeField(null=True, blank=True)
     decided_at = models.DateTimeField(null=True, blank=True)
+    # who found the milestone met or not met: never the one who moves its money (separation of duties)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("审核人"), null=True, blank=True,
+                                   on_delete=models.PROTECT, related_name="+")
+    overdue_at = models.DateTimeField(_("首次逾期时间"), null=True, blank=True)  # I7, I15
     decision_reason = models.TextField(_("审核意见"), blank=True)
     settled_at = models.DateTimeField(null=True, blank=True)
     reminded_at = models.DateTimeField(null=True, blank=True)
     balance_due_date = models.DateField(_("尾款缴纳截止日期"), null=True, blank=True)  # I15
     breached_at = models.DateTimeField(_("认定违约时间"), null=True, blank=True)  # I15
+    breached_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("违约认定人"), null=True, blank=True,
+                                    on_delete=models.PROTECT, related_name="+")  # I15
     breach_reason = models.TextField(_("违约认定理由"), blank=True)  # I15
     breach_repaid_amount = MoneyField(_("违约终止时平台归还垫付金额"), null=True, blank=True)  # I15, I2
 
@@ -189,21 +196,25 @@ class Milestone(models.Model):
 
     @transition(field=state, source=M.DEPOSIT_DUE, target=M.IN_PROGRESS)
     def confirm_deposit(self) -> None:
-        pass
+        self.started_at = timezone.now()
 
     @transition(field=state, source=M.IN_PROGRESS, target=M.REPORTED)
     def report_completion(self) -> None:
         self.reported_at = timezone.now()
 
     @transition(field=state, source=M.REPORTED, target=M.BALANCE_DUE)
-    def review_met(self, *, balance_due_date=None) -> None:
-        self.decided_at = timezone.now()
+    def review_met(self, *, by, balance_due_date=None) -> None:
+        self._decided(by)
         self.balance_due_date = balance_due_date
 
     @transition(field=state, source=M.REPORTED, target=M.RELEASABLE)
-    def review_met_fully_paid(self) -> None:
+    def review_met_fully_paid(self, *, by) -> None:
         """review_met when the whole tranche is already paid in (balance 0)."""
+        self._decided(by)
+
+    def _decided(self, by) -> None:
         self.decided_at = timezone.now()
+        self.decided_by = by
 
     @transition(field=state, source=[M.BALANCE_DUE, M.BALANCE_OVERDUE], target=M.RELEASABLE)
     def confirm_balance(self) -> None:
@@ -214,8 +225,8 @@ class Milestone(models.Model):
         self.settled_at = timezone.now()
 
     @transition(field=state, source=[M.REPORTED, M.IN_PROGRESS, M.OVERDUE], target=M.FAILED)
-    def review_not_met(self) -> None:
-        self.decided_at = timezone.now()
+    def review_not_met(self, *, by) -> None:
+        self._decided(by)
 
     @transition(field=state, source=[M.FAILED, M.BREACHED], target=M.FORFEITED)
     def forfeit(self) -> None:
@@ -223,7 +234,7 @@ class Milestone(models.Model):
 
     @transition(field=state, source=M.IN_PROGRESS, target=M.OVERDUE)
     def mark_overdue(self) -> None:
-        pass
+        self.overdue_at = self.overdue_at or timezone.now()
 
     @transition(field=state, source=M.OVERDUE, target=M.IN_PROGRESS)
     def extend(self, *, due_date) -> None:
@@ -232,14 +243,16 @@ class Milestone(models.Model):
     @transition(field=state, source=M.BALANCE_DUE, target=M.BALANCE_OVERDUE)
     def mark_balance_overdue(self) -> None:
         """I15: the balance was not confirmed within the scheme's balance_grace_days of review_met."""
+        self.overdue_at = self.overdue_at or timezone.now()
 
     @transition(field=state, source=M.BALANCE_OVERDUE, target=M.BALANCE_DUE)
     def extend_balance(self, *, balance_due_date) -> None:
         self.balance_due_date = balance_due_date
 
     @transition(field=state, source=M.BALANCE_OVERDUE, target=M.BREACHED)
-    def declare_breach(self, *, reason: str, repaid_amount) -> None:
+    def declare_breach(self, *, by, reason: str, repaid_amount) -> None:
         self.breached_at = timezone.now()
+        self.breached_by = by
         self.breach_reason = reason
         self.breach_repaid_amount = repaid_amount
 

@@ -6,11 +6,14 @@ nothing else lists the project's actions. The permission answers the role and
 organisation question (403); the service stays the authority and checks it
 again inside its transaction.
 
-``open_escrow``, ``close`` and ``terminate`` are taken on the milestone panel
-(``extra["page"] == "milestones"``); the project page's panel lists the
-proposal actions only.
+``open_escrow``, ``continue``, ``close`` and ``terminate`` are declared with
+the milestone services (``projects.milestones.registry.PROJECT_ACTIONS``) and
+taken on the milestone panel (``extra["page"] == "milestones"``); the project
+page's panel lists the proposal actions only.
 """
 from __future__ import annotations
+
+from dataclasses import replace
 
 from django.utils.translation import gettext_lazy
 
@@ -18,10 +21,8 @@ from core.workflow import Action, Registry
 
 from . import permissions as perms
 from . import services
-from .api.serializers import ActionInputSerializer
 from .choices import ProjectState as S
-from .forms import RepaymentForm
-from .services import milestones
+from .milestones.registry import PROJECT_ACTIONS
 
 ON_MILESTONE_PANEL = {"page": "milestones"}
 OPTIONAL_REASON = {"optional_reason": True}  # the service takes a reason, but none is required
@@ -46,15 +47,7 @@ PROJECT = Registry("project", [
            sources=[S.UNDER_REVIEW], needs_reason=True),
     Action("reject", gettext_lazy("不予立项"), service=services.project_reject, permission=perms.can_review_act,
            sources=[S.UNDER_REVIEW, S.WAITLISTED], needs_reason=True),
-    Action("open_escrow", gettext_lazy("开通保证金通道"), service=milestones.project_open_escrow,
-           permission=perms.can_review_act, sources=[S.APPROVED], extra={**ON_MILESTONE_PANEL, **OPTIONAL_REASON}),
-    # The platform's repayment of the pool advance (I2): blank means all of it; a shortfall needs a reason.
-    Action("close", gettext_lazy("结项"), service=milestones.project_close, permission=perms.can_review_act,
-           sources=[S.ACTIVE], form=RepaymentForm, serializer=ActionInputSerializer, confirm=True,
-           extra={**ON_MILESTONE_PANEL, **OPTIONAL_REASON}),
-    Action("terminate", gettext_lazy("终止"), service=milestones.project_terminate, permission=perms.can_review_act,
-           sources=[S.APPROVED, S.ACTIVE], needs_reason=True, form=RepaymentForm, serializer=ActionInputSerializer,
-           confirm=True, extra=ON_MILESTONE_PANEL),
+    *(replace(a, extra={**a.extra, **ON_MILESTONE_PANEL, **OPTIONAL_REASON}) for a in PROJECT_ACTIONS),
 ])
 
 # Audit rows that are not a registry action: the proposal's other steps and the milestones' steps,
@@ -107,9 +100,13 @@ def project_panel(user, project) -> list[dict]:
             if item["action"].extra.get("page") != ON_MILESTONE_PANEL["page"]]
 
 
-def milestone_panel_actions() -> list[str]:
+def milestone_panel() -> list[Action]:
     """The project actions taken on the milestone panel."""
-    return [a.name for a in PROJECT if a.extra.get("page") == ON_MILESTONE_PANEL["page"]]
+    return [a for a in PROJECT if a.extra.get("page") == ON_MILESTONE_PANEL["page"]]
+
+
+def milestone_panel_actions() -> list[str]:
+    return [a.name for a in milestone_panel()]
 
 
 def run_action(*, project, action: str, actor, reason: str = "", data: dict | None = None):
@@ -117,7 +114,7 @@ def run_action(*, project, action: str, actor, reason: str = "", data: dict | No
 
     ``data`` is the action's input beyond the reason, already read by its form or serializer."""
     act = PROJECT.get(action)
-    kwargs = dict(data or {})
+    kwargs = {k: v for k, v in (data or {}).items() if k != "reason"}
     if act.needs_reason or act.extra.get("optional_reason"):
-        kwargs["reason"] = reason
+        kwargs["reason"] = (data or {}).get("reason") or reason
     return act.service(project=project, actor=actor, **kwargs)

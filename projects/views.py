@@ -192,14 +192,14 @@ def project_action(request, pk: int, action: str):
     if action not in PROJECT:
         raise Http404
     reason = request.POST.get("reason", "")
-    form = PROJECT.get(action).form
-    data = form(request.POST) if form else None
-    if data is not None and not data.is_valid():
-        messages.error(request, pgettext("标点", "；").join(m for errs in data.errors.values() for m in errs))
+    form_class = PROJECT.get(action).form
+    form = form_class(request.POST, obj=project) if form_class else None
+    if form is not None and not form.is_valid():
+        messages.error(request, pgettext("标点", "；").join(m for errs in form.errors.values() for m in errs))
         return redirect("projects:detail", pk=project.pk)
     try:
         result = run_action(project=project, action=action, actor=request.user, reason=reason,
-                            data=data.cleaned_data if data is not None else None)
+                            data=form.kwargs() if form is not None else None)
     except DomainError as exc:
         messages.error(request, exc.detail)
     else:

@@ -135,7 +135,7 @@ def project_postings(project: Project) -> list[Posting]:
 
 def project_detail(project_id: int) -> Project:
     """The project with its milestones (each with ``custody_balance``, as on the milestone pages)."""
-    from projects.milestone_selectors import with_custody_balance
+    from projects.milestones.selectors import with_custody_balance
 
     return (Project.objects.select_related("enterprise", "platform", "scheme", "created_by")
             .prefetch_related(
@@ -149,7 +149,7 @@ def project_detail(project_id: int) -> Project:
 def project_history(project: Project) -> list:
     """Every transition of the project and of its milestones, in time order."""
     from core.services import audit_history
-    from projects.milestone_selectors import milestone_events
+    from projects.milestones.selectors import milestone_events
 
     events = list(audit_history(project))
     for milestone_list in milestone_events([m.pk for m in project.milestones.all()]).values():

@@ -14,8 +14,8 @@ from rest_framework.authtoken.models import Token
 
 from escrow.invariants import assert_ledger_invariants
 from escrow.models import MoneyOperation
+from projects import milestones as ms
 from projects.choices import MilestoneState as M
-from projects.services import milestones as ms
 from projects.tests.milestone_steps import fresh, reported_milestone
 
 CLIENTS = 8

@@ -2,7 +2,7 @@
 summary) goes through with 2,000 characters on PostgreSQL — where a too-short column answers ``DataError`` — and
 keeps the reason whole in its audit row, on the object and in the notice that quotes it.
 
-Milestone actions are called through ``projects.services.milestones`` (their current import path).
+Milestone actions are called through ``projects.milestones``.
 """
 from __future__ import annotations
 
@@ -17,10 +17,10 @@ from django.utils import timezone
 from core.models import AuditEvent, BlacklistEntry, Notification
 from core.services import organization_blacklist, organization_lift_blacklist
 from dashboards.services import project_publish_case, project_withdraw_case
+from projects import milestones as ms
 from projects import services
 from projects.loans import services as loans
 from projects.models import ExpertAssignment, Project
-from projects.services import milestones as ms
 from projects.tests.factories import approved_project as filed_and_approved
 from projects.tests.factories import pdf_file, project_at
 from projects.tests.milestone_factory import approved_project

@@ -18,8 +18,8 @@ def row(page, seq: int):
 
 
 def test_milestone_release_with_second_custodian_in_chromium(live_server, page, demo, tmp_path, ledger_ok):
+    from projects import milestones as ms
     from projects.models import Milestone
-    from projects.services import milestones as ms
     from projects.tests.milestone_factory import approved_project
     from projects.tests.milestone_steps import PDF
 

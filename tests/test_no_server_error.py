@@ -13,9 +13,9 @@ from rest_framework.test import APIClient
 from core.models import AuditEvent, Notification
 from core.money import MAX_AMOUNT, parse_money
 from escrow.models import PoolTranche
+from projects import milestones as ms
 from projects.choices import ProjectState
 from projects.models import Project
-from projects.services import milestones as ms
 from projects.tests.factories import project_at
 from projects.tests.milestone_factory import approved_project
 
@@ -276,8 +276,8 @@ def test_extend_page_with_a_day_that_does_not_exist_is_refused_not_a_500(demo, c
 
 def test_bank_ref_longer_than_its_column_is_refused_by_the_service(demo):
     from core.exceptions import DomainError
-    from projects.services.milestones import _check_bank_ref
+    from projects.milestones import check_bank_ref
 
     with pytest.raises(DomainError) as exc:
-        _check_bank_ref("x" * 101)
+        check_bank_ref("x" * 101)
     assert "bank_ref" in exc.value.fields

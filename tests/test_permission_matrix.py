@@ -85,14 +85,14 @@ OBJECTS = {
 
 
 def _values():
-    from projects.api.milestones import ACTIONS as MILESTONE_ACTIONS
     from projects.loans.permissions import ACTIONS as LOAN_ACTIONS
+    from projects.milestones.registry import MILESTONE
     from projects.registry import PROJECT, milestone_panel_actions
 
     return {
         "projects:action": {"action": PROJECT.names()}, "project-action": {"action_name": PROJECT.names()},
         "milestones:project-action": {"action": milestone_panel_actions()},
-        "milestones:action": {"action": MILESTONE_ACTIONS}, "api-milestone-action": {"action": MILESTONE_ACTIONS},
+        "milestones:action": {"action": MILESTONE.names()}, "api-milestone-action": {"action": MILESTONE.names()},
         "projects:loan_action": {"action": list(LOAN_ACTIONS)}, "loan-action": {"action": list(LOAN_ACTIONS)},
         "subsidies:compute": {"kind": ["grant", "premium"]}, "subsidies:figure": {"kind": ["grant", "premium"]},
         "subsidies:approve": {"kind": ["grant", "premium"]}, "subsidies:pay": {"kind": ["grant", "premium"]},

@@ -224,7 +224,7 @@ def approve(ctx: Ctx):
 
 
 def open_escrow(ctx: Ctx):
-    from projects.services import milestones as ms
+    from projects import milestones as ms
 
     return _bureau_step(ctx, "approved", ms.project_open_escrow, "active")
 
@@ -239,7 +239,7 @@ def _milestones(*states: str):
 
 def deposit(ctx: Ctx):
     """The enterprise uploads its receipt; a custodian confirms D ≤ amount ≤ T (R5/R7): a worker moves it."""
-    from projects.services import milestones as ms
+    from projects import milestones as ms
 
     m = _pick(ctx, _milestones("deposit_due"), "milestone")
     if m is None:
@@ -257,7 +257,7 @@ def deposit(ctx: Ctx):
 
 
 def report(ctx: Ctx):
-    from projects.services import milestones as ms
+    from projects import milestones as ms
 
     m = _pick(ctx, _milestones("in_progress"), "milestone")
     if m is None:
@@ -271,7 +271,7 @@ def report(ctx: Ctx):
 def decide(ctx: Ctx):
     """The bureau's review: met (→ balance due or releasable) or not met (→ failed, R8); now and then a
     milestone still in progress or overdue is found not met (I7)."""
-    from projects.services import milestones as ms
+    from projects import milestones as ms
 
     rng = ctx.rng
     states = ("reported",) if rng.random() < 0.9 else ("in_progress", "overdue")
@@ -285,7 +285,7 @@ def decide(ctx: Ctx):
 
 def balance(ctx: Ctx):
     """A custodian confirms the balance received, whole or in part (R7, I15)."""
-    from projects.services import milestones as ms
+    from projects import milestones as ms
 
     m = _pick(ctx, _milestones("balance_due"), "milestone")
     if m is None:
@@ -298,7 +298,7 @@ def balance(ctx: Ctx):
 
 def _settle(ctx: Ctx, state: str | tuple[str, ...], order: str):
     """A custodian orders the money movement the bureau's decision allows: release or forfeit (R7, R8)."""
-    from projects.services import milestones as ms
+    from projects import milestones as ms
 
     m = _pick(ctx, _milestones(*([state] if isinstance(state, str) else state)), "milestone")
     if m is None:
@@ -329,7 +329,7 @@ def confirm(ctx: Ctx):
 
 def overdue(ctx: Ctx):
     """The beat task of I7: in-progress milestones past their due date become overdue."""
-    from projects.services import milestones as ms
+    from projects import milestones as ms
 
     if not _milestones("in_progress").filter(due_date__lt=ctx.today).exists():
         return None
@@ -338,7 +338,7 @@ def overdue(ctx: Ctx):
 
 def extend(ctx: Ctx):
     """The bureau extends an overdue milestone (I7) or a balance-overdue one's balance deadline (I15)."""
-    from projects.services import milestones as ms
+    from projects import milestones as ms
 
     m = _pick(ctx, _milestones("overdue", "balance_overdue"), "milestone")
     if m is None:
@@ -351,7 +351,7 @@ def extend(ctx: Ctx):
 def balance_overdue(ctx: Ctx):
     """The beat task of I15 run as if the grace days had passed: unpaid balances become overdue.
     (A no-op until the workflow has balance deadlines: ``milestones_mark_balance_overdue``.)"""
-    from projects.services import milestones as ms
+    from projects import milestones as ms
 
     mark = getattr(ms, "milestones_mark_balance_overdue", None)
     if mark is None or not _milestones("balance_due").exists():
@@ -362,7 +362,7 @@ def balance_overdue(ctx: Ctx):
 def breach(ctx: Ctx):
     """The bureau declares the enterprise in breach of a balance-overdue milestone (I15); the custodian's
     forfeiture then settles it (``forfeit`` picks breached milestones too)."""
-    from projects.services import milestones as ms
+    from projects import milestones as ms
 
     declare = getattr(ms, "milestone_declare_breach", None)
     m = _pick(ctx, _milestones("balance_overdue"), "milestone") if declare else None
@@ -377,8 +377,8 @@ def settle_project(ctx: Ctx):
     """After the last milestone is settled the bureau closes the project; after a forfeiture it continues or
     terminates it; the pool advance is repaid or partly written off (I2). Now and then an approved project
     is withdrawn before its escrow opens."""
+    from projects import milestones as ms
     from projects.models import Milestone, Project
-    from projects.services import milestones as ms
 
     rng = ctx.rng
     if rng.random() < 0.05:

@@ -24,9 +24,10 @@ from django.utils.translation import gettext_noop
 from core.choices import Role
 from core.exceptions import ConflictError, DomainError, PermissionDeniedError
 from core.money import money
-from core.permissions import require_role
+from core.permissions import require
 from core.services import audit_record, notify, users_with_role
 
+from .. import permissions as perms
 from ..choices import OperationKind, OperationState
 from ..models import MoneyOperation
 from .ledger import normalise_lines, post_entry
@@ -105,7 +106,7 @@ def operation_request(*, kind: str, amount: Decimal, lines: Iterable[tuple[str, 
     merged = normalise_lines(lines)  # balanced, two decimals: refused now rather than failing later
     stored_lines = [[code, str(money(a))] for code, a in merged.items()]
     if kind in CUSTODIAN_KINDS:
-        require_role(ordered_by, Role.CUSTODIAN)
+        require(perms.can_operate(ordered_by))
 
     existing = MoneyOperation.objects.filter(idempotency_key=idempotency_key).first()
     if existing is None:
@@ -145,7 +146,7 @@ def operation_request(*, kind: str, amount: Decimal, lines: Iterable[tuple[str, 
 @transaction.atomic
 def operation_confirm(*, operation: MoneyOperation, by) -> MoneyOperation:
     """The second custodian operator's confirmation (maker–checker)."""
-    require_role(by, Role.CUSTODIAN)
+    require(perms.can_operate(by))
     op = MoneyOperation.objects.select_for_update().get(pk=operation.pk)
     if op.state != OperationState.AWAITING_CONFIRMATION:
         raise ConflictError(_("该操作当前状态为“%(s)s”，无需复核") % {"s": op.get_state_display()},
@@ -168,7 +169,7 @@ def operation_redispatch(*, operation: MoneyOperation, by) -> MoneyOperation:
 
     Harmless if the first message is still on its way: execution is idempotent.
     """
-    require_role(by, Role.CUSTODIAN)
+    require(perms.can_operate(by))
     op = MoneyOperation.objects.select_for_update().get(pk=operation.pk)
     if op.state not in (OperationState.REQUESTED, OperationState.EXECUTING):
         raise ConflictError(_("该操作当前状态为“%(s)s”，不能重新派发") % {"s": op.get_state_display()},

@@ -7,11 +7,11 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from core.choices import Role
 from core.money import money
-from core.permissions import require_role
+from core.permissions import require
 
 from .. import accounts as codes
+from .. import permissions as perms
 from ..choices import OperationKind
 from ..models import PoolTranche
 from .operations import operation_request
@@ -24,7 +24,7 @@ POOL_TOP_UP_PURPOSE = "pool_top_up"
 def pool_top_up(*, amount: Decimal, decided_on: date, actor, idempotency_key: str,
                 decision_ref: str = "", note: str = "") -> PoolTranche:
     """Record a tranche or top-up: pool:funding → pool:available."""
-    require_role(actor, Role.POOL_MANAGER)
+    require(perms.can_top_up(actor))
     existing = PoolTranche.objects.filter(operation__idempotency_key=idempotency_key).first()
     if existing:
         return existing

@@ -20,12 +20,12 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
-from core.choices import Role
 from core.exceptions import DomainError
 from core.money import parse_money
-from core.permissions import require_role
+from core.permissions import require
 from core.services import audit_record
 
+from .. import permissions as perms
 from .. import selectors
 from ..models import BankStatement, BankStatementLine, MoneyOperation
 
@@ -154,7 +154,7 @@ def _match(lines: list[BankStatementLine]) -> None:
 @transaction.atomic
 def statement_import(*, filename: str, raw: bytes, by) -> BankStatement:
     """Store a statement and match its lines; all or nothing."""
-    require_role(by, Role.CUSTODIAN)
+    require(perms.can_operate(by))
     if len(raw) > MAX_STATEMENT_BYTES:
         raise DomainError(_("对账单文件不得超过 5 MB"), code="file_too_large", fields={"file": [_("文件不得超过 5 MB")]})
     parsed = parse_statement(raw)

@@ -61,6 +61,23 @@ def test_desk_is_custodian_only_403(world, client):
     assert login(client, world.reviewer).get(reverse("escrow:desk")).status_code == 403
 
 
+def test_desk_and_its_services_agree_a_superuser_without_the_custodian_role_is_refused_by_both(world, client):
+    """The desk used to let a superuser in whom every desk service then refused (one decision now)."""
+    from core.exceptions import PermissionDeniedError
+    from core.models import User
+    from escrow import permissions as perms
+    from escrow.services import operation_confirm
+
+    admin = User.objects.create_superuser(username="desk-root", password="x-x-x-x-x-x", email="root@example.org")
+    assert not perms.can_operate(admin)
+    assert login(client, admin).get(reverse("escrow:desk")).status_code == 403
+    assert client.post(reverse("escrow:operation_confirm", args=[world.big.pk])).status_code == 403
+    with pytest.raises(PermissionDeniedError):
+        operation_confirm(operation=world.big, by=admin)
+    assert MoneyOperation.objects.get(pk=world.big.pk).state == OperationState.AWAITING_CONFIRMATION
+    assert perms.can_operate(world.custodian2)  # the operator the desk is for
+
+
 def test_desk_confirm_by_second_operator_executes(world, client, ledger_ok, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         response = login(client, world.custodian2).post(reverse("escrow:operation_confirm", args=[world.big.pk]))

@@ -202,7 +202,7 @@ class ProjectActionView(APIView):
 
         def handler():
             result = run_action(project=project, action=action_name, actor=request.user,
-                                reason=serializer.validated_data["reason"], data=extra)
+                                reason=serializer.validated_data.get("reason", ""), data=extra)
             viewset = ProjectViewSet(request=request, format_kwarg=None)
             fresh = viewset.get_queryset().filter(pk=project.pk).first() or Project.objects.get(pk=project.pk)
             body = dict(viewset._render(fresh))

@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import django_fsm
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 
 from core.choices import Role
@@ -14,14 +14,40 @@ from core.permissions import Decision, require
 from core.services import record_event, users_of, users_with_role
 
 from ..choices import ProjectState
-from ..models import Project
+from ..models import Milestone, Project
 
 
 def lock_project(project: Project | int) -> Project:
-    """The project's row, locked for this transaction (callers lock projects before counters and accounts)."""
+    """The project's row, locked for this transaction (callers lock projects before counters and accounts).
+
+    ``no_key``: a transition changes the row's state and dates, never its key, so on PostgreSQL the lock
+    is FOR NO KEY UPDATE and rows that merely reference the project (attachments, assignments) can still
+    be inserted meanwhile."""
     pk = project.pk if isinstance(project, Project) else project
-    return (Project.objects.select_for_update(of=("self",)).select_related("enterprise", "platform", "scheme")
-            .get(pk=pk))
+    return (Project.objects.select_for_update(no_key=True, of=("self",))
+            .select_related("enterprise", "platform", "scheme").get(pk=pk))
+
+
+def lock_milestones(project: Project | int, *milestone_ids: int) -> tuple[Project, dict[int, Milestone]]:
+    """The project's row, then the given milestones in primary-key order: the one lock order of the app, so
+    two services (or a service and an escrow completion hook) never wait on each other in opposite orders."""
+    project = lock_project(project)
+    rows = Milestone.objects.select_for_update(no_key=True).filter(pk__in=milestone_ids).order_by("pk")
+    return project, {m.pk: m for m in rows}
+
+
+def not_allowed(obj: Project | Milestone, action: str) -> TransitionNotAllowed:
+    """409: the project or milestone is not in a state the action starts from."""
+    values = {"state": obj.get_state_display(), "action": action}
+    if isinstance(obj, Project):
+        return TransitionNotAllowed(_("项目当前状态为“%(state)s”，不能执行“%(action)s”") % values,
+                                    code="transition_not_allowed")
+    return TransitionNotAllowed(_("里程碑当前状态为“%(state)s”，不能执行“%(action)s”") % values)
+
+
+def require_state(obj: Project | Milestone, action: str, *states: str) -> None:
+    if obj.state not in states:
+        raise not_allowed(obj, action)
 
 
 def require_reason(reason: str, *, action: str, rule: str | None = None) -> str:
@@ -42,10 +68,7 @@ def apply_transition(project: Project, *, method: str, actor, action: str | None
     from_state = project.state
     transition = getattr(project, method)
     if not django_fsm.can_proceed(transition):
-        raise TransitionNotAllowed(
-            _("项目当前状态为“%(state)s”，不能执行“%(action)s”") % {"state": project.get_state_display(),
-                                                                 "action": action or method},
-            code="transition_not_allowed")
+        raise not_allowed(project, action or method)
     try:
         transition(**kwargs)
     except django_fsm.TransitionNotAllowed as exc:  # raced or guarded: the API answers 409
@@ -82,17 +105,38 @@ def project_url(project: Project) -> str:
     return reverse("projects:detail", args=[project.pk])
 
 
+def milestone_url(milestone: Milestone) -> str:
+    """The milestone's row on its project's milestone page ("" where that page is not routed)."""
+    try:
+        return reverse("milestones:project", args=[milestone.project_id]) + f"#m{milestone.seq}"
+    except NoReverseMatch:
+        return ""
+
+
+def enterprise_users(project: Project):
+    return users_of(project.enterprise, Role.ENTERPRISE)
+
+
+def platform_users(project: Project):
+    return users_of(project.platform, Role.PLATFORM)
+
+
+def party_users(project: Project) -> list:
+    """Both parties' staff: the enterprise's, then the platform's."""
+    return list(enterprise_users(project)) + list(platform_users(project))
+
+
 def to_users(users, project: Project, verb: str, msg: str, **params) -> Notice:
     """A notice about ``project``: ``msg`` a ``gettext_noop`` msgid, rendered in each reader's language."""
     return Notice(users=users, verb=verb, msg=msg, params=params, url=project_url(project))
 
 
 def to_enterprise(project: Project, verb: str, msg: str, **params) -> Notice:
-    return to_users(users_of(project.enterprise, Role.ENTERPRISE), project, verb, msg, **params)
+    return to_users(enterprise_users(project), project, verb, msg, **params)
 
 
 def to_platform(project: Project, verb: str, msg: str, **params) -> Notice:
-    return to_users(users_of(project.platform, Role.PLATFORM), project, verb, msg, **params)
+    return to_users(platform_users(project), project, verb, msg, **params)
 
 
 def to_reviewers(project: Project, verb: str, msg: str, **params) -> Notice:

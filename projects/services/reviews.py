@@ -85,27 +85,6 @@ def experts_draw(*, project: Project, actor: User | None, count: int | None = No
 
 
 @transaction.atomic
-def milestone_expert_draw(*, milestone, actor: User) -> ExpertAssignment:
-    """I17: a milestone's acceptance draws a technical expert without conflict (any expert when the pool has
-    no technical one), assigned through the milestone service.
-
-    The milestone is locked before anyone is chosen, so two draws at once choose one after the other and never
-    the same expert twice; the page's form carries a one-time token, so a double-click draws once.
-    """
-    from .milestones import _lock_milestone, milestone_assign_expert
-
-    project = milestone.project
-    check(perms.can_review_act(actor, project))  # the reviewer's decision, refused before anything is drawn
-    project, milestone = _lock_milestone(milestone)
-    taken = ExpertAssignment.objects.filter(milestone=milestone).values("expert_id")
-    candidates = list(experts_without_conflict(project).exclude(pk__in=taken))
-    if not candidates:
-        raise DomainError(_("R16：回避后已无可抽取的专家"), code="not_enough_experts", rule="R16")
-    technical = [c for c in candidates if c.expert_category == ExpertCategory.TECHNICAL]
-    return milestone_assign_expert(milestone=milestone, actor=actor, expert=_rng.choice(technical or candidates))
-
-
-@transaction.atomic
 def project_start_review(*, project: Project, actor: User) -> Project:
     """accepted → under_review, drawing the experts the scheme requires."""
     project = lock_project(project)
@@ -200,6 +179,6 @@ def review_declare_conflict(*, project: Project, expert: User, reason: str = "",
     return replacement
 
 
-__all__ = ["experts_draw", "eligible_experts", "panel_pick", "milestone_expert_draw",
+__all__ = ["experts_draw", "eligible_experts", "panel_pick",
            "experts_without_conflict", "project_start_review", "review_submit",
            "review_declare_conflict"]

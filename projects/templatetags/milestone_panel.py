@@ -6,7 +6,7 @@ register = template.Library()
 
 @register.simple_tag(takes_context=True)
 def milestone_panel(context, project):
-    from projects.views_milestones import panel_context
+    from projects.milestones.views import panel_context
 
     return panel_context(project, context["request"].user)
 

@@ -8,8 +8,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from escrow.models import MoneyOperation
 from escrow.services import operation_confirm
+from projects import milestones as ms
 from projects.models import Milestone
-from projects.services import milestones as ms
 
 _refs = count(1)
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -87,3 +87,20 @@ def full_cycle(demo, m: Milestone, deposit) -> None:
     ms.milestone_review_met(milestone=fresh(m), actor=demo.reviewer, reason="达到约定目标")
     pay_balance(demo, m)
     release(demo, m)
+
+
+def met_by_a_custodian_reviewer(demo) -> Milestone:
+    """A one-milestone project paid in full and found met by a reviewer who is also a custodian operator (the
+    decider a separation of duties keeps away from the release)."""
+    from django.contrib.auth.models import Group
+
+    from projects.tests.milestone_factory import approved_project
+
+    demo.reviewer.groups.add(Group.objects.get_or_create(name="custodian")[0])
+    p = approved_project(demo, tranches=[("800000.00", "800000.00")], budget="800000.00")
+    ms.project_open_escrow(project=p, actor=demo.reviewer)
+    m = p.milestones.get()
+    pay_deposit(demo, m, "800000.00")
+    report(demo, m)
+    ms.milestone_review_met(milestone=fresh(m), actor=demo.reviewer, reason="ok")
+    return fresh(m)

@@ -256,11 +256,12 @@ def test_i17_replacement_after_a_conflict_keeps_the_panel_balanced(demo):
 
 @pytest.mark.django_db(transaction=True)  # the deposit's money operation runs on commit
 def test_i17_milestone_acceptance_draws_a_technical_expert(demo, ledger_ok):
+    from projects import milestones
     from projects.tests.milestone_steps import reported_milestone
 
     milestone = reported_milestone(demo)
     ConflictDeclaration.objects.create(expert=demo.expert1, organization=milestone.project.enterprise)
-    assignment = services.milestone_expert_draw(milestone=milestone, actor=demo.reviewer)
+    assignment = milestones.milestone_expert_draw(milestone=milestone, actor=demo.reviewer)
     assert assignment.expert == demo.expert4  # the technical expert without a conflict
     assert assignment.milestone == milestone
 

@@ -11,11 +11,10 @@ from rest_framework.test import APIClient
 from core.choices import ExpertCategory
 from core.exceptions import DomainError
 from core.models import AuditEvent
-from projects import services
+from projects import milestones as ms
 from projects.choices import MilestoneState as M
 from projects.choices import ProjectState
 from projects.models import ConflictDeclaration, ExpertAssignment, Project
-from projects.services import milestones as ms
 from projects.tests.milestone_steps import fresh, reported_milestone
 from projects.tests.test_approval_rules import example_8
 
@@ -91,7 +90,7 @@ def test_i17_only_the_reviewer_may_draw_the_acceptance_expert(demo, ledger_ok):
     r = api_for(demo.expert2).post(f"/api/v1/milestones/{milestone.pk}/draw_expert/", {}, format="json")
     assert r.status_code == 404  # not assigned: the project is not theirs to see
     with pytest.raises(DomainError) as exc:
-        services.milestone_expert_draw(milestone=milestone, actor=demo.custodian)
+        ms.milestone_expert_draw(milestone=milestone, actor=demo.custodian)
     assert exc.value.code == "permission_denied"
     client = Client()
     login(client, demo.enterprise)
@@ -123,7 +122,7 @@ def test_i17_review_met_counts_only_the_technical_experts_scores(demo, ledger_ok
     with pytest.raises(DomainError) as exc:
         ms.milestone_review_met(milestone=fresh(milestone), actor=demo.reviewer, reason="达标")
     assert (exc.value.code, exc.value.rule) == ("expert_scores_missing", "R16") and "技术专家" in exc.value.detail
-    assignment = services.milestone_expert_draw(milestone=fresh(milestone), actor=demo.reviewer)
+    assignment = ms.milestone_expert_draw(milestone=fresh(milestone), actor=demo.reviewer)
     assert assignment.expert.expert_category == ExpertCategory.TECHNICAL
     ms.milestone_expert_score(milestone=fresh(milestone), actor=assignment.expert, feasibility=80, terms=80, cost=80)
     assert ms.milestone_review_met(milestone=fresh(milestone), actor=demo.reviewer, reason="达标").state in (

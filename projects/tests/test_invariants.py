@@ -8,9 +8,9 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from escrow.invariants import ledger_violations
+from projects import milestones as ms
 from projects.choices import MilestoneState as M
 from projects.models import Milestone, Project
-from projects.services import milestones as ms
 from projects.tests.milestone_factory import approved_project
 from projects.tests.milestone_steps import forfeit, fresh, full_cycle, pay_deposit, report
 

@@ -8,8 +8,8 @@ import pytest
 from rest_framework.test import APIClient
 
 from escrow.models import MoneyOperation
+from projects import milestones as ms
 from projects.choices import MilestoneState as M
-from projects.services import milestones as ms
 from projects.tests.milestone_factory import approved_project
 from projects.tests.milestone_steps import evidence, fresh, pdf, reported_milestone
 

@@ -15,10 +15,10 @@ from core.models import AuditEvent
 from escrow import accounts as codes
 from escrow.models import MoneyOperation, Posting
 from escrow.selectors import account_balance, pool_summary
+from projects import milestones as ms
 from projects.choices import MilestoneState as M
 from projects.choices import ProjectState
 from projects.models import Milestone, Project
-from projects.services import milestones as ms
 from projects.tests.milestone_factory import approved_project
 from projects.tests.milestone_steps import bank_ref, forfeit, fresh, pay_deposit, pdf, release, report
 
@@ -367,8 +367,8 @@ def _exits(model, table: dict) -> dict[str, set[str]]:
 
 
 def test_i15_every_non_final_state_of_both_machines_has_a_way_out_some_role_can_take(demo, ledger_ok):
-    from projects.demo_milestones import seed_milestones
-    from projects.views_milestones import panel_context
+    from projects.milestones.demo import seed_milestones
+    from projects.milestones.views import panel_context
 
     for model, states, final, table in ((Milestone, M, MILESTONE_FINAL, MILESTONE_TRANSITIONS),
                                         (Project, ProjectState, PROJECT_FINAL, _project_transitions())):

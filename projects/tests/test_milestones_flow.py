@@ -12,10 +12,10 @@ from escrow import accounts as codes
 from escrow.models import JournalEntry, MoneyOperation, Posting
 from escrow.selectors import account_balance, pool_summary
 from escrow.services import operation_confirm
+from projects import milestones as ms
 from projects.choices import MilestoneState as M
 from projects.choices import ProjectState
 from projects.models import Attachment, Project
-from projects.services import milestones as ms
 from projects.tests.milestone_factory import approved_project
 from projects.tests.milestone_steps import (
     PNG,
@@ -369,15 +369,9 @@ def test_duplicate_delivery_of_release_task_changes_nothing_invariant_3(demo, le
 
 
 def test_who_decided_a_milestone_never_moves_its_money(demo, ledger_ok):
-    from django.contrib.auth.models import Group
+    from projects.tests.milestone_steps import met_by_a_custodian_reviewer
 
-    demo.reviewer.groups.add(Group.objects.get_or_create(name="custodian")[0])
-    p = approved_project(demo, tranches=[("800000.00", "800000.00")], budget="800000.00")
-    ms.project_open_escrow(project=p, actor=demo.reviewer)
-    m = p.milestones.get()
-    pay_deposit(demo, m, "800000.00")
-    report(demo, m)
-    ms.milestone_review_met(milestone=fresh(m), actor=demo.reviewer, reason="ok")
+    m = met_by_a_custodian_reviewer(demo)
     with pytest.raises(PermissionDeniedError) as exc:
         ms.milestone_release(milestone=fresh(m), actor=demo.reviewer)
     assert exc.value.code == "separation_of_duties"

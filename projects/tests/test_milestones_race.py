@@ -12,8 +12,8 @@ from core.models import AuditEvent
 from escrow import accounts as codes
 from escrow.models import JournalEntry, MoneyOperation, Posting
 from escrow.selectors import account_balance
+from projects import milestones as ms
 from projects.choices import MilestoneState as M
-from projects.services import milestones as ms
 from projects.tests.milestone_factory import approved_project
 from projects.tests.milestone_steps import fresh, pay_deposit, report
 

@@ -8,8 +8,8 @@ import pytest
 
 from escrow import accounts as codes
 from escrow.selectors import account_balance
+from projects import milestones as ms
 from projects.choices import MilestoneState as M
-from projects.services import milestones as ms
 from projects.tests.milestone_factory import approved_project
 from projects.tests.milestone_steps import bank_ref, fresh, report
 

@@ -7,7 +7,7 @@ import pytest
 
 from escrow.models import MoneyOperation
 from escrow.services import operation_confirm
-from projects.services import milestones as ms
+from projects import milestones as ms
 from projects.tests.milestone_factory import approved_project
 from projects.tests.milestone_steps import fresh, pay_balance, pay_deposit, report
 

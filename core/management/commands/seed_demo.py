@@ -46,7 +46,7 @@ class Command(BaseCommand):
             if apps.is_installed(app) and hasattr(module, "seed"):
                 module.seed(orgs=orgs, scheme=scheme, stdout=self.stdout)
             if app == "projects":
-                from projects.demo_milestones import seed_milestones
+                from projects.milestones.demo import seed_milestones
 
                 seed_milestones(stdout=self.stdout)
         self.stdout.write(self.style.SUCCESS(f"Demo data ready. Password for every user: {demo.DEMO_PASSWORD}"))

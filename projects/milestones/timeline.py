@@ -29,28 +29,18 @@ class Row:
     money: str = ""
 
 
-def _first(events, action):
-    for ev in events:
-        if ev.action == action:
-            return ev.at
-    return None
+def _day(moment) -> date | None:
+    return timezone.localdate(moment) if moment else None
 
 
-def build_timeline(milestones, events_by_id: dict, today: date | None = None) -> dict:
+def build_timeline(milestones, today: date | None = None) -> dict:
+    """Planned and actual periods from the milestones' own dates (deposit in, reported, first overdue,
+    breach, settled)."""
     today = today or timezone.localdate()
     if not milestones:
         return {"rows": [], "ticks": [], "width": WIDTH, "height": TOP + 20}
-    facts = []
-    for m in milestones:
-        evs = events_by_id.get(m.pk, [])
-        started = _first(evs, "confirm_deposit")
-        started_d = timezone.localdate(started) if started else None
-        reported_d = timezone.localdate(m.reported_at) if m.reported_at else None
-        settled_d = timezone.localdate(m.settled_at) if m.settled_at else None
-        overdue_d = _first(evs, "mark_overdue") or _first(evs, "mark_balance_overdue")
-        breached_d = _first(evs, "declare_breach")  # I15
-        facts.append((m, started_d, reported_d, settled_d, timezone.localdate(overdue_d) if overdue_d else None,
-                       timezone.localdate(breached_d) if breached_d else None))
+    facts = [(m, _day(m.started_at), _day(m.reported_at), _day(m.settled_at), _day(m.overdue_at),
+              _day(m.breached_at)) for m in milestones]
     lo = min([m.start_date for m in milestones] + [f[1] for f in facts if f[1]])
     hi = max([m.due_date for m in milestones] + [d for f in facts for d in f[1:] if d] + [today])
     span = max((hi - lo).days, 1)

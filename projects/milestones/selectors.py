@@ -1,14 +1,14 @@
 """Reads for milestones, scoped like projects (``projects_visible_to``: another organisation's milestone → 404)."""
 from __future__ import annotations
 
-from django.db.models import CharField, OuterRef, Subquery, Value
-from django.db.models.functions import Cast, Concat
+from django.db.models import OuterRef, Subquery
 
 from core.models import AuditEvent
+from escrow import accounts as codes
 from escrow.models import Account, MoneyOperation
 
-from .models import Milestone
-from .selectors import projects_visible_to
+from ..models import Milestone
+from ..selectors import projects_visible_to
 
 
 def projects_for_milestones(user):
@@ -16,8 +16,8 @@ def projects_for_milestones(user):
 
 
 def with_custody_balance(qs):
-    code = Concat(Value("custody:"), Cast(OuterRef("project_id"), CharField()), Value(":"),
-                  Cast(OuterRef("seq"), CharField()), output_field=CharField())
+    """Each milestone with the balance of its custody account (the code from ``escrow.accounts``)."""
+    code = codes.custody_expression(OuterRef("project_id"), OuterRef("seq"))
     return qs.annotate(custody_balance=Subquery(Account.objects.filter(code=code).values("balance")[:1]))
 
 
@@ -37,6 +37,7 @@ def milestone_operations(milestone_ids) -> dict[int, list[MoneyOperation]]:
 
 
 def milestone_events(milestone_ids) -> dict[int, list[AuditEvent]]:
+    """The milestones' audit rows, for a history shown to people (the dossier); the workflow never reads them."""
     from django.contrib.contenttypes.models import ContentType
 
     ct = ContentType.objects.get_for_model(Milestone)

@@ -1,7 +1,8 @@
-"""`milestones/{id}/` and `milestones/{id}/{action}/` (api.md). Each action validates input and calls one service."""
-from __future__ import annotations
+"""`milestones/{id}/` and `milestones/{id}/{action}/` (api.md).
 
-import json
+The actions are the registry's (``registry.MILESTONE``): each reads its serializer and calls its service.
+"""
+from __future__ import annotations
 
 from django.db import transaction
 from django.shortcuts import get_object_or_404
@@ -13,13 +14,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api.fields import MoneyField
-from core.exceptions import DomainError
 from core.idempotency import run_idempotently
 
-from ..milestone_selectors import milestones_visible_to
 from ..models import ExpertAssignment
-from ..services import milestone_expert_draw
-from ..services import milestones as ms
+from .registry import MILESTONE, operation_of, perform
+from .selectors import milestones_visible_to
 
 
 class OperationBriefSerializer(serializers.Serializer):
@@ -64,54 +63,6 @@ class MilestoneDetailSerializer(serializers.Serializer):
         return f"{obj.amount - obj.paid_in if obj.state in ('balance_due', 'balance_overdue') else 0:.2f}"
 
 
-class MoneyInput(serializers.Serializer):
-    amount = MoneyField(min_value=0)
-    bank_ref = serializers.CharField(max_length=100)
-
-
-class ReasonInput(serializers.Serializer):
-    reason = serializers.CharField(required=False, allow_blank=True, default="")
-
-
-class NotesField(serializers.JSONField):
-    """JSON, or (multipart) JSON text: text nested too deep to decode is an error of this field, not a crash."""
-
-    def to_internal_value(self, data):
-        try:
-            return super().to_internal_value(data)
-        except RecursionError:
-            raise serializers.ValidationError(_("须为 JSON：{目标: 说明} 或说明的列表")) from None
-
-
-class ReportInput(serializers.Serializer):
-    description = serializers.CharField()
-    target_notes = NotesField(required=False, default=dict)
-
-    def validate_target_notes(self, value):
-        """{target: note} or a list of notes in the targets' order, as JSON or (multipart) as JSON text."""
-        if isinstance(value, str):
-            try:
-                value = json.loads(value or "{}")
-            except (ValueError, RecursionError):
-                raise serializers.ValidationError(_("须为 JSON：{目标: 说明} 或说明的列表")) from None
-        if isinstance(value, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
-            return value
-        if isinstance(value, list) and all(isinstance(v, str) for v in value):
-            return value
-        raise serializers.ValidationError(_("须为 {目标: 说明}（说明为文本）或说明文本的列表"))
-
-
-class ExtendInput(serializers.Serializer):
-    due_date = serializers.DateField(required=False)
-    balance_due_date = serializers.DateField(required=False)
-    reason = serializers.CharField(required=False, allow_blank=True, default="")
-
-
-class BreachInput(serializers.Serializer):
-    reason = serializers.CharField(required=False, allow_blank=True, default="")
-    repaid_amount = MoneyField(required=False, allow_null=True, default=None)
-
-
 class MilestoneActionDoc(serializers.Serializer):
     """The body of any action (each action reads the fields it needs)."""
 
@@ -151,54 +102,6 @@ class MilestoneActionResultSerializer(MilestoneDetailSerializer):
                                             help_text="draw_expert: every expert assigned to this milestone")
 
 
-def _valid(serializer_class, data):
-    s = serializer_class(data=data)
-    s.is_valid(raise_exception=True)
-    return s.validated_data
-
-
-def _do(action: str, milestone, user, request):
-    """Run one service; return (milestone, operation or None)."""
-    data = request.data
-    if action == "request_deposit":
-        return ms.milestone_request_deposit(milestone=milestone, actor=user, **_valid(ReasonInput, data)), None
-    if action in ("confirm_deposit", "confirm_balance"):
-        v = _valid(MoneyInput, data)
-        fn = ms.milestone_confirm_deposit if action == "confirm_deposit" else ms.milestone_confirm_balance
-        return milestone, fn(milestone=milestone, actor=user, amount=v["amount"], bank_ref=v["bank_ref"])
-    if action == "upload_receipt":
-        upload = request.FILES.get("file")
-        if upload is None:
-            raise DomainError(_("须上传银行回单文件"), code="file_required", fields={"file": [_("必填")]})
-        ms.milestone_upload_receipt(milestone=milestone, actor=user, file=upload)
-        return milestone, None
-    if action == "report_completion":
-        v = _valid(ReportInput, data)
-        return ms.milestone_report_completion(milestone=milestone, actor=user, description=v["description"],
-                                              target_notes=v["target_notes"], files=request.FILES.getlist("files")), None
-    if action == "review_met":
-        return ms.milestone_review_met(milestone=milestone, actor=user, **_valid(ReasonInput, data)), None
-    if action == "review_not_met":
-        return ms.milestone_review_not_met(milestone=milestone, actor=user, **_valid(ReasonInput, data)), None
-    if action == "release":
-        return ms.milestone_release(milestone=milestone, actor=user)
-    if action == "forfeit":
-        return ms.milestone_forfeit(milestone=milestone, actor=user)
-    if action == "extend":
-        v = _valid(ExtendInput, data)
-        due = v.get("balance_due_date") or v.get("due_date")
-        if due is None:
-            raise DomainError(_("请填写新的截止日期"), code="due_date_required", fields={"due_date": [_("必填")]})
-        return ms.milestone_extend(milestone=milestone, actor=user, due_date=due, reason=v["reason"]), None
-    if action == "declare_breach":
-        return ms.milestone_declare_breach(milestone=milestone, actor=user, **_valid(BreachInput, data)), None
-    raise AssertionError(action)
-
-
-ACTIONS = ("request_deposit", "confirm_deposit", "upload_receipt", "report_completion", "review_met",
-           "review_not_met", "confirm_balance", "release", "forfeit", "extend", "declare_breach", "draw_expert")
-
-
 class MilestoneDetailView(APIView):
     """GET a milestone: state, amount, deposit_amount, paid_in, custody_balance, dates."""
 
@@ -217,10 +120,12 @@ class MilestoneActionView(APIView):
     """
 
     @extend_schema(request=MilestoneActionDoc, responses=MilestoneActionResultSerializer,
-                   parameters=[OpenApiParameter("action", OpenApiTypes.STR, OpenApiParameter.PATH, enum=list(ACTIONS))])
+                   parameters=[OpenApiParameter("action", OpenApiTypes.STR, OpenApiParameter.PATH,
+                                                enum=MILESTONE.names())])
     def post(self, request, pk: int, action: str):
-        if action not in ACTIONS:
+        if action not in MILESTONE:
             return Response({"code": "not_found", "detail": _("未知操作")}, status=404)
+        act = MILESTONE.get(action)
         visible = milestones_visible_to(request.user)
         milestone = get_object_or_404(visible, pk=pk)
 
@@ -228,11 +133,12 @@ class MilestoneActionView(APIView):
             # The answer is the state at commit: an operation ordered here is executed by the
             # worker after the commit, so it is usually still ``requested`` (or awaiting a checker).
             with transaction.atomic():
-                if action == "draw_expert":
-                    return Response(self._drawn(visible, pk, milestone_expert_draw(milestone=milestone,
-                                                                                   actor=request.user)))
-                _m, op = _do(action, milestone, request.user, request)
-                return Response(self._body(visible, pk, op))
+                data = act.serializer(data=request.data)
+                data.is_valid(raise_exception=True)
+                result = perform(act, milestone, request.user, dict(data.validated_data))
+                if isinstance(result, ExpertAssignment):
+                    return Response(self._drawn(visible, pk, result))
+                return Response(self._body(visible, pk, operation_of(result)))
 
         return run_idempotently(request, handler)
 

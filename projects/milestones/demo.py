@@ -17,9 +17,9 @@ from core.models import SchemeVersion, User
 from escrow import accounts as codes
 from escrow.services import operation_confirm, operation_execute, operation_request
 
-from .choices import ProjectState
-from .models import Milestone, Project
-from .services import milestones as ms
+from .. import milestones as ms
+from ..choices import ProjectState
+from ..models import Milestone, Project
 
 PDF = b"%PDF-1.4\n% demo\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 

@@ -1,13 +1,13 @@
 """Milestone routes: ``urlpatterns`` for the API (under /api/v1/), ``pages`` for the browser.
 
 anxinbao/urls.py includes them as
-``path("", include("projects.milestone_urls"))`` inside ``api_v1`` and
+``path("", include("projects.milestones.urls"))`` inside ``api_v1`` and
 ``path("", include((milestone_urls.pages, "milestones")))`` at the root.
 """
 from django.urls import path
 
-from . import views_milestones as views
-from .api.milestones import MilestoneActionView, MilestoneDetailView
+from . import views
+from .api import MilestoneActionView, MilestoneDetailView
 
 urlpatterns = [
     path("milestones/<int:pk>/", MilestoneDetailView.as_view(), name="api-milestone-detail"),
