@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "subsidies",
     "reports",
     "dashboards",
+    "demo",
 ]
 
 MIDDLEWARE = [
