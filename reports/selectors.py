@@ -37,27 +37,27 @@ def projects_visible_to(user) -> QuerySet[Project]:
     return projects_selector(user)
 
 
-def project_visible(user, project_id) -> Project:
-    """The project, or 404 when it does not exist or belongs to another organisation."""
+def one_or_404(qs: QuerySet, pk):
+    """The row of ``qs`` with primary key ``pk`` (any text of digits), or 404: not a number, not there, or
+    not the user's to see all answer alike."""
     try:
-        pk = int(project_id)
+        pk = int(pk)
     except (TypeError, ValueError):
         raise Http404 from None
-    project = projects_visible_to(user).filter(pk=pk).first()
-    if project is None:
+    row = qs.filter(pk=pk).first()
+    if row is None:
         raise Http404
-    return project
+    return row
+
+
+def project_visible(user, project_id) -> Project:
+    """The project, or 404 when it does not exist or belongs to another organisation."""
+    return one_or_404(projects_visible_to(user), project_id)
 
 
 def enterprise_visible(user, enterprise_id) -> Organization:
     """An enterprise's subsidy documents: its own staff and the oversight roles; others get 404."""
-    try:
-        pk = int(enterprise_id)
-    except (TypeError, ValueError):
-        raise Http404 from None
-    org = Organization.objects.filter(pk=pk, kind=OrgKind.ENTERPRISE).first()
-    if org is None:
-        raise Http404
+    org = one_or_404(Organization.objects.filter(kind=OrgKind.ENTERPRISE), enterprise_id)
     if is_oversight(user):
         return org
     if has_role(user, Role.ENTERPRISE) and user.organization_id == org.pk:
@@ -269,23 +269,3 @@ def annual_exceptions(year: int, project_ids: list[int], figures: SubsidyFigures
 def pool_year(year: int) -> dict:
     """The pool's state now (pool_summary, as on the pool page) and its movements during ``year``."""
     return {"summary": pool_summary(), "moves": ledger.pool_moves(year=year)}
-
-
-def report_for(user, report_id) -> Report:
-    """A report the user may read, or 404: scoped by organisation, and its subject still visible to them."""
-    from core.exceptions import PermissionDeniedError
-
-    from .services import report_authorise
-
-    try:
-        pk = int(report_id)
-    except (TypeError, ValueError):
-        raise Http404 from None
-    report = reports_visible_to(user).filter(pk=pk).first()
-    if report is None:
-        raise Http404
-    try:
-        report_authorise(user=user, kind=report.kind, params=report.params)
-    except PermissionDeniedError:
-        raise Http404 from None
-    return report
