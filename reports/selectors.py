@@ -17,7 +17,7 @@ from django.http import Http404
 
 from core.choices import OrgKind, Role
 from core.models import Organization
-from core.money import ZERO
+from core.money import ZERO, format_cny
 from core.periods import year_bounds
 from core.permissions import has_role, is_oversight
 from escrow import selectors as ledger
@@ -260,7 +260,7 @@ def annual_exceptions(year: int, project_ids: list[int], figures: SubsidyFigures
     for a in figures.audits:
         if a["audited"] != a["ledger"]:
             out.append({"project": a["project"],
-                        "what": f"审计投入 ¥{a['audited']:,.2f} 与账面投入 ¥{a['ledger']:,.2f} 不一致"
+                        "what": f"审计投入 {format_cny(a['audited'])} 与账面投入 {format_cny(a['ledger'])} 不一致"
                                 "（政策依据：I5 资助按经审计的投入计算）",
                         "reason": a["reason"]})
     return out
