@@ -133,8 +133,8 @@ def _worker(url: str, workload: str, worker: int, run: str, start_at: float, sec
 
 
 def _seed(workers: int) -> None:
-    from core import demo
     from core.models import Organization
+    from demo import people as demo
     from escrow import accounts as codes
     from escrow.services import post_entry
 

@@ -72,9 +72,9 @@ def setup_django(url: str) -> None:
 
 def seed(n_projects: int) -> int:
     """Create the synthetic scheme once; a second run reuses it."""
-    from core import demo as demo_data
     from core.choices import OrgKind
     from core.models import Organization
+    from demo import people as demo_data
     from projects.models import Project
     from reports.tests.builders import make_project
     from tests.factories import build_demo

@@ -467,7 +467,7 @@ class Recorder:
 
 
 def run_load(base: str, targets: dict, warmup: float, duration: float, think: float) -> tuple[Recorder, float]:
-    from core.demo import DEMO_PASSWORD
+    from demo.people import DEMO_PASSWORD
 
     rec = Recorder()
     stop = threading.Event()

@@ -120,7 +120,7 @@ def main() -> None:
     from django.core.management import call_command
     from django.db import connection
 
-    from core.demo import DEMO_PASSWORD
+    from demo.people import DEMO_PASSWORD
 
     call_command("migrate", verbosity=0, interactive=False)
     web.ensure_data(args.projects)

@@ -75,12 +75,26 @@ def run_idempotently(request, handler):
     if len(key) > MAX_KEY_LENGTH:
         raise DomainError(_("Idempotency-Key 不得超过 %(n)s 个字符") % {"n": MAX_KEY_LENGTH},
                           code="invalid_idempotency_key")
-    user = request.user
     digest = request_hash(request)
+    return run_keyed(request=request, key=key, digest=digest, handler=handler,
+                     replay=lambda record: _replay(record, digest),
+                     stored=lambda response: (json.loads(json.dumps(response.data, cls=DjangoJSONEncoder))
+                                              if response.data is not None else None))
+
+
+def run_keyed(*, request, key: str, digest: str, handler, replay, stored):
+    """Run ``handler()`` at most once for the user and ``key``, in one transaction.
+
+    A key already held answers ``replay(record)`` (also when a concurrent request with the key committed
+    first); an error answer (4xx, 5xx) rolls back and keeps nothing, so the key stays usable; otherwise
+    ``stored(response)`` is kept as the record's body. The API (Idempotency-Key) and page forms (the form
+    token, ``core.once``) share it.
+    """
+    user = request.user
     with transaction.atomic():
         record = IdempotencyRecord.objects.filter(user=user, key=key).first()
         if record is not None:
-            return _replay(record, digest)
+            return replay(record)
         try:
             with transaction.atomic():
                 record = IdempotencyRecord.objects.create(user=user, key=key, method=request.method,
@@ -88,13 +102,13 @@ def run_idempotently(request, handler):
                                                           status_code=0, response_body=None)
         except IntegrityError:
             # A concurrent request with this key committed first: answer as it did.
-            return _replay(IdempotencyRecord.objects.get(user=user, key=key), digest)
+            return replay(IdempotencyRecord.objects.get(user=user, key=key))
         response = handler()
         if response.status_code >= 400:
             transaction.set_rollback(True)  # an error answer changes nothing and is not stored
             return response
-        body = json.loads(json.dumps(response.data, cls=DjangoJSONEncoder)) if response.data is not None else None
-        IdempotencyRecord.objects.filter(pk=record.pk).update(status_code=response.status_code, response_body=body)
+        IdempotencyRecord.objects.filter(pk=record.pk).update(status_code=response.status_code,
+                                                              response_body=stored(response))
         return response
 
 

@@ -75,10 +75,18 @@ def _amount_error(detail: str, field: str, short: str, rule: str | None = None):
     return DomainError(detail, code="invalid_amount", rule=rule, fields={field: [short]})
 
 
-def format_cny(value: Decimal | None) -> str:
+def format_amount(value: Decimal | None) -> str:
+    """1,200,000.00: the amount at the fen (half-up) with thousands groups, for text that says the unit."""
     if value is None:
         return "—"
-    return f"¥{money(value):,.2f}"
+    return f"{money(value):,.2f}"
+
+
+def format_cny(value: Decimal | None) -> str:
+    """¥1,200,000.00: how every page, document and message prints money."""
+    if value is None:
+        return "—"
+    return f"¥{format_amount(value)}"
 
 
 def format_percent(rate: Decimal | str | None) -> str:

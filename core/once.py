@@ -21,11 +21,11 @@ import hashlib
 import uuid
 
 from django.contrib import messages
-from django.db import IntegrityError, transaction
 from django.http import HttpResponseRedirect
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
+from .idempotency import run_keyed
 from .models import IdempotencyRecord
 
 FIELD = "_once"
@@ -61,28 +61,13 @@ def _page_of(request) -> str:
 
 def run_once(request, token: str, handler):
     """Run ``handler()`` (a Django view call) at most once for this user and ``token``."""
-    user = request.user
-    key = _key(token)
-    with transaction.atomic():
-        record = IdempotencyRecord.objects.filter(user=user, key=key).first()
-        if record is not None:
-            return _replay(request, record)
-        digest = hashlib.sha256(f"{request.method}\n{request.path}".encode()).hexdigest()
-        try:
-            with transaction.atomic():
-                record = IdempotencyRecord.objects.create(user=user, key=key, method=request.method,
-                                                          path=request.path[:300], request_hash=digest,
-                                                          status_code=0, response_body=None)
-        except IntegrityError:  # the same token committed first by a concurrent request
-            return _replay(request, IdempotencyRecord.objects.get(user=user, key=key))
-        response = handler()
-        if response.status_code >= 400:  # refused: nothing is kept, the token stays usable
-            transaction.set_rollback(True)
-            return response
-        location = response.get("HX-Redirect") or response.get("Location") or _page_of(request)
-        IdempotencyRecord.objects.filter(pk=record.pk).update(status_code=response.status_code,
-                                                              response_body={"location": location})
-        return response
+    digest = hashlib.sha256(f"{request.method}\n{request.path}".encode()).hexdigest()
+
+    def location(response) -> dict:
+        return {"location": response.get("HX-Redirect") or response.get("Location") or _page_of(request)}
+
+    return run_keyed(request=request, key=_key(token), digest=digest, handler=handler,
+                     replay=lambda record: _replay(request, record), stored=location)
 
 
 class OnceMiddleware:

@@ -20,6 +20,11 @@ def check_character(first17: str) -> str:
     return ALPHABET[0 if value == 31 else value]
 
 
+def complete(first17: str) -> str:
+    """The 18-character code: the first 17 characters and their check character."""
+    return first17 + check_character(first17)
+
+
 def is_valid(code: str) -> bool:
     code = normalise(code)
     if len(code) != 18 or any(c not in _VALUE for c in code):

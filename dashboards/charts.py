@@ -9,6 +9,8 @@ from decimal import Decimal
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
+from core.money import format_cny
+
 PALETTE = ["#2b6cb0", "#2f855a", "#b7791f", "#c53030", "#6b46c1", "#319795", "#975a16", "#4a5568",
            "#d53f8c", "#718096", "#38a169"]
 Q = Decimal("0.1")
@@ -24,7 +26,7 @@ def _id(chart_id: str) -> str:
 
 def _label(value) -> str:
     if isinstance(value, Decimal) and value.as_tuple().exponent < 0:
-        return f"¥{value:,.2f}"
+        return format_cny(value)
     return f"{value:,}"
 
 

@@ -9,7 +9,6 @@ with the number of projects.
 """
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -20,10 +19,17 @@ from django.utils.translation import gettext_lazy as _
 
 from core.caching import cached
 from core.money import ZERO
-from escrow import accounts as codes
+from core.periods import year_bounds
 from escrow.choices import AccountKind, OperationKind, OperationState
-from escrow.models import BankStatementLine, Posting
-from escrow.selectors import accounts_visible_to, custody_flows, operations_visible_to, pool_days, pool_summary
+from escrow.models import BankStatementLine
+from escrow.selectors import (
+    accounts_visible_to,
+    custody_flows,
+    operations_visible_to,
+    platform_receipts,
+    pool_days,
+    pool_summary,
+)
 from projects.choices import MilestoneState as M
 from projects.choices import ProjectState as S
 from projects.models import ExpertAssignment, Milestone, Project
@@ -89,9 +95,7 @@ def platform_dashboard(user) -> dict:
     upcoming = list(running.select_related("project").order_by("due_date", "pk")[:LIMIT])
     for m in upcoming:
         m.days_left = (m.due_date - timezone.localdate()).days
-    received = dict(Posting.objects.filter(account__code=codes.ext_platform(user.organization_id or 0),
-                                           amount__gt=0, entry__operation__kind__in=RECEIVED_KINDS)
-                    .order_by().values_list("entry__operation__kind").annotate(s=Sum("amount")))
+    received = platform_receipts(by="kind", kinds=RECEIVED_KINDS, platform_id=user.organization_id or 0)
     received_rows = [(str(OperationKind(k).label), received.get(k, ZERO)) for k in RECEIVED_KINDS]
     return {
         "project_count": sum(n for _, n in by_state), "by_state": by_state, "recent": recent,
@@ -200,11 +204,11 @@ def year_at_a_glance(year: int) -> dict:
     """Inputs (I5), releases, forfeitures, refunds of ``year`` from the ledger, and the year's grants."""
     from subsidies.choices import ComputationState as CS
     from subsidies.models import GrantComputation, PremiumSubsidy
-    from subsidies.selectors import ledger_inputs, year_bounds
 
     def from_ledger():
         start, end = year_bounds(year)
-        return custody_flows(start=start, end=end, by=None), sum(ledger_inputs(year).values(), ZERO)
+        return custody_flows(start=start, end=end, by=None), sum(platform_receipts(by="project", year=year).values(),
+                                                                 ZERO)
 
     flows, inputs = cached(f"ledger-year:{year}:{_ledger_mark()}", from_ledger)
     grants, premiums = _year_figures(GrantComputation, year, CS), _year_figures(PremiumSubsidy, year, CS)
@@ -286,7 +290,6 @@ def platform_performance(year: int) -> list[PlatformYear]:
     - mean review score: mean of the expert means (R13) of the projects approved in the year.
     """
     from core.models import Organization
-    from subsidies.selectors import year_bounds
 
     start, end = year_bounds(year)
     rows: dict[int, PlatformYear] = {}
@@ -303,14 +306,7 @@ def platform_performance(year: int) -> list[PlatformYear]:
                         on_time=Count("pk", filter=MET_Q & Q(reported_at__date__lte=F("due_date"))))):
         row = rows.setdefault(r["project__platform_id"], PlatformYear(r["project__platform_id"], ""))
         row.met, row.not_met, row.on_time = r["met"], r["not_met"], r["on_time"]
-    money = defaultdict(lambda: ZERO)
-    for owner, kind, total in (Posting.objects.filter(
-            entry__created_at__gte=start, entry__created_at__lt=end, amount__gt=0,
-            account__code__startswith="ext:platform:",
-            entry__operation__kind__in=[OperationKind.RELEASE, OperationKind.FORFEIT])
-            .order_by().values_list("account__owner_id", "entry__operation__kind").annotate(s=Sum("amount"))):
-        money[(owner, kind)] += total
-    for (owner, kind), total in money.items():
+    for (owner, kind), total in platform_receipts(by="platform", year=year).items():
         row = rows.setdefault(owner, PlatformYear(owner, ""))
         if kind == OperationKind.RELEASE:
             row.received = total

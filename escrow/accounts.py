@@ -11,31 +11,60 @@ POOL_AVAILABLE = "pool:available"
 POOL_LOSSES = "pool:losses"
 POOL_CODES = (POOL_FUNDING, POOL_AVAILABLE, POOL_LOSSES)
 
+# Prefixes shared by a family of codes: for ``code__startswith`` filters and tests on a code.
+POOL = "pool:"
+POOL_ADVANCED = "pool:advanced:"
+CUSTODY = "custody:"
+EXTERNAL = "ext:"
+EXT_ENTERPRISE = "ext:enterprise:"
+EXT_PLATFORM = "ext:platform:"
+
 
 def pool_advanced(project_id: int) -> str:
-    return f"pool:advanced:{project_id}"
+    return f"{POOL_ADVANCED}{project_id}"
 
 
-CUSTODY_PREFIX = "custody:"
+
 
 
 def custody(project_id: int, milestone_seq: int) -> str:
-    return f"{CUSTODY_PREFIX}{project_id}:{milestone_seq}"
+    return f"{CUSTODY}{project_id}:{milestone_seq}"
+
+
+def custody_of_project(project_id: int) -> str:
+    """The prefix of every custody account of one project (one per milestone)."""
+    return f"{CUSTODY}{project_id}:"
 
 
 def custody_expression(project_id, milestone_seq) -> Concat:
     """``custody()`` as a database expression, for a query that matches accounts to rows: the arguments are
     expressions (``F("project_id")``, ``OuterRef("seq")``). The same code, built in SQL."""
-    return Concat(Value(CUSTODY_PREFIX), Cast(project_id, CharField()), Value(":"), Cast(milestone_seq, CharField()),
+    return Concat(Value(CUSTODY), Cast(project_id, CharField()), Value(":"), Cast(milestone_seq, CharField()),
                   output_field=CharField())
 
 
 def ext_enterprise(org_id: int) -> str:
-    return f"ext:enterprise:{org_id}"
+    return f"{EXT_ENTERPRISE}{org_id}"
 
 
 def ext_platform(org_id: int) -> str:
-    return f"ext:platform:{org_id}"
+    return f"{EXT_PLATFORM}{org_id}"
+
+
+def is_custody(code: str) -> bool:
+    return code.startswith(CUSTODY)
+
+
+def is_external(code: str) -> bool:
+    return code.startswith(EXTERNAL)
+
+
+def is_platform(code: str) -> bool:
+    return code.startswith(EXT_PLATFORM)
+
+
+def is_enterprise(code: str) -> bool:
+    return code.startswith(EXT_ENTERPRISE)
 
 
 def kind_of(code: str) -> str:
@@ -45,27 +74,35 @@ def kind_of(code: str) -> str:
         return AccountKind.POOL_AVAILABLE
     if code == POOL_LOSSES:
         return AccountKind.POOL_LOSSES
-    if code.startswith("pool:advanced:"):
+    if code.startswith(POOL_ADVANCED):
         return AccountKind.POOL_ADVANCED
-    if code.startswith("custody:"):
+    if is_custody(code):
         return AccountKind.CUSTODY
-    if code.startswith(("ext:enterprise:", "ext:platform:")):
+    if code.startswith((EXT_ENTERPRISE, EXT_PLATFORM)):
         return AccountKind.EXTERNAL
     raise ValueError(f"unknown account code {code!r}")
 
 
 def owner_id_of(code: str) -> int | None:
-    if code.startswith(("ext:enterprise:", "ext:platform:")):
+    if code.startswith((EXT_ENTERPRISE, EXT_PLATFORM)):
         return int(code.rsplit(":", 1)[1])
     return None
 
 
 def project_id_of(code: str) -> int | None:
     """The project a custody or pool-advance account belongs to (None for the others)."""
-    if code.startswith("custody:"):
+    if is_custody(code):
         return int(code.split(":")[1])
-    if code.startswith("pool:advanced:"):
+    if code.startswith(POOL_ADVANCED):
         return int(code.split(":")[2])
+    return None
+
+
+def custody_project_id(code: str) -> int | None:
+    """The project of a custody account (None for any other code)."""
+    parts = code.split(":")
+    if len(parts) == 3 and is_custody(code):
+        return int(parts[1])
     return None
 
 

@@ -36,32 +36,29 @@ def desk(request, upload_form=None):
     })
 
 
-@login_required
-@require_POST
-def operation_confirm_view(request, pk: int):
+def _desk_action(request, pk: int, service, done: str):
+    """Run one custodian action on an operation the user may see (404 otherwise), then back to the desk."""
     page_require(perms.can_operate(request.user))
     op = get_object_or_404(selectors.operations_visible_to(request.user), pk=pk)
     try:
-        operation_confirm(operation=op, by=request.user)
+        service(operation=op, by=request.user)
     except DomainError as exc:
         messages.error(request, exc.detail)
     else:
-        messages.success(request, _("已复核资金操作 #%(id)s，已派发执行") % {"id": op.pk})
+        messages.success(request, done % {"id": op.pk})
     return redirect("escrow:desk")
+
+
+@login_required
+@require_POST
+def operation_confirm_view(request, pk: int):
+    return _desk_action(request, pk, operation_confirm, _("已复核资金操作 #%(id)s，已派发执行"))
 
 
 @login_required
 @require_POST
 def operation_redispatch_view(request, pk: int):
-    page_require(perms.can_operate(request.user))
-    op = get_object_or_404(selectors.operations_visible_to(request.user), pk=pk)
-    try:
-        operation_redispatch(operation=op, by=request.user)
-    except DomainError as exc:
-        messages.error(request, exc.detail)
-    else:
-        messages.success(request, _("资金操作 #%(id)s 已重新派发执行") % {"id": op.pk})
-    return redirect("escrow:desk")
+    return _desk_action(request, pk, operation_redispatch, _("资金操作 #%(id)s 已重新派发执行"))
 
 
 @login_required

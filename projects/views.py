@@ -36,9 +36,6 @@ from .services.proposals import MILESTONE_FIELDS, PROJECT_FIELDS
 PREFIX = "ms"
 QUEUE_PAGE = 50
 MILESTONES_IN_MOTION = {ProjectState.APPROVED, ProjectState.ACTIVE, ProjectState.COMPLETED, ProjectState.TERMINATED}
-# reports/documents.py still reads the history's words here; its own code should call
-# ``projects.registry.history_labels()``.
-ACTION_LABELS = history_labels()
 
 
 def page(view):

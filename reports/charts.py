@@ -21,6 +21,16 @@ def _wan(value: Decimal) -> str:
     return f"{(Decimal(value) / 10000).quantize(Decimal('0.01')):,}万"
 
 
+def _legend(items, *, x: Decimal, y: Decimal, size: int, font: int, gap: int, step: int) -> list[str]:
+    """A coloured square and its words per (words, colour), left to right, closing the chart."""
+    out = []
+    for words, colour in items:
+        out.append(f'<rect x="{_n(x)}" y="{y}" width="{size}" height="{size}" fill="{colour}"/>')
+        out.append(f'<text x="{_n(x + size + gap)}" y="{y + size - 1}" font-size="{font}">{escape(words)}</text>')
+        x += step
+    return [*out, "</svg>"]
+
+
 def pool_utilisation_svg(summary) -> str:
     """A stacked bar: available, advanced and lost shares of the pool's funding (I2)."""
     width, height, bar_h = Decimal(480), Decimal(110), Decimal(28)
@@ -38,13 +48,8 @@ def pool_utilisation_svg(summary) -> str:
             x += w
     ratio = ((summary.advanced + summary.losses) / funding * 100).quantize(Decimal("0.1")) if funding else ZERO
     out.append(f'<text x="0" y="12" font-size="10">风险池资金 {_wan(funding)}元，使用率 {ratio}%</text>')
-    lx = ZERO
-    for label, value, colour in parts:
-        out.append(f'<rect x="{_n(lx)}" y="64" width="10" height="10" fill="{colour}"/>')
-        out.append(f'<text x="{_n(lx + 14)}" y="73" font-size="9">{escape(label)} {_wan(value)}元</text>')
-        lx += 160
-    out.append("</svg>")
-    return "".join(out)
+    legend = [(f"{label} {_wan(value)}元", colour) for label, value, colour in parts]
+    return "".join(out + _legend(legend, x=ZERO, y=Decimal(64), size=10, font=9, gap=4, step=160))
 
 
 def monthly_flows_svg(months: dict) -> str:
@@ -71,10 +76,5 @@ def monthly_flows_svg(months: dict) -> str:
                 out.append(f'<rect x="{_n(x0 + bar * i)}" y="{_n(bottom - h)}" width="{_n(bar)}" '
                            f'height="{_n(h)}" fill="{colour}"/>')
         out.append(f'<text x="{_n(x0 + slot / 2 - 6)}" y="{bottom + 12}" font-size="8">{m}月</text>')
-    lx = left
-    for label, _key, colour in series:
-        out.append(f'<rect x="{_n(lx)}" y="{height - 12}" width="8" height="8" fill="{colour}"/>')
-        out.append(f'<text x="{_n(lx + 11)}" y="{height - 5}" font-size="8">{label}</text>')
-        lx += 60
-    out.append("</svg>")
-    return "".join(out)
+    legend = [(label, colour) for label, _key, colour in series]
+    return "".join(out + _legend(legend, x=left, y=height - 12, size=8, font=8, gap=3, step=60))

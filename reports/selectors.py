@@ -8,7 +8,6 @@ pages list them) for grants and premium subsidies.
 """
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -18,14 +17,13 @@ from django.http import Http404
 
 from core.choices import OrgKind, Role
 from core.models import Organization
-from core.money import ZERO
+from core.money import ZERO, format_cny
+from core.periods import year_bounds
 from core.permissions import has_role, is_oversight
-from escrow.models import Account, Posting
-from escrow.selectors import Flows, custody_project_id, pool_summary
-from escrow.selectors import custody_flows as escrow_custody_flows
+from escrow import selectors as ledger
+from escrow.selectors import Flows, pool_summary
 from projects.choices import MilestoneState, ProjectState
 from projects.models import ExpertAssignment, Milestone, Project
-from subsidies.selectors import year_bounds
 
 from .models import Report
 
@@ -39,27 +37,27 @@ def projects_visible_to(user) -> QuerySet[Project]:
     return projects_selector(user)
 
 
-def project_visible(user, project_id) -> Project:
-    """The project, or 404 when it does not exist or belongs to another organisation."""
+def one_or_404(qs: QuerySet, pk):
+    """The row of ``qs`` with primary key ``pk`` (any text of digits), or 404: not a number, not there, or
+    not the user's to see all answer alike."""
     try:
-        pk = int(project_id)
+        pk = int(pk)
     except (TypeError, ValueError):
         raise Http404 from None
-    project = projects_visible_to(user).filter(pk=pk).first()
-    if project is None:
+    row = qs.filter(pk=pk).first()
+    if row is None:
         raise Http404
-    return project
+    return row
+
+
+def project_visible(user, project_id) -> Project:
+    """The project, or 404 when it does not exist or belongs to another organisation."""
+    return one_or_404(projects_visible_to(user), project_id)
 
 
 def enterprise_visible(user, enterprise_id) -> Organization:
     """An enterprise's subsidy documents: its own staff and the oversight roles; others get 404."""
-    try:
-        pk = int(enterprise_id)
-    except (TypeError, ValueError):
-        raise Http404 from None
-    org = Organization.objects.filter(pk=pk, kind=OrgKind.ENTERPRISE).first()
-    if org is None:
-        raise Http404
+    org = one_or_404(Organization.objects.filter(kind=OrgKind.ENTERPRISE), enterprise_id)
     if is_oversight(user):
         return org
     if has_role(user, Role.ENTERPRISE) and user.organization_id == org.pk:
@@ -86,7 +84,7 @@ def custody_flows(*, project_ids=None, year: int | None = None, by_month: bool =
     """``escrow.selectors.custody_flows`` for ``year``: {project_id: Flows}, or with ``by_month``
     {month: Flows} for the whole scheme."""
     start, end = year_bounds(year) if year is not None else (None, None)
-    return escrow_custody_flows(project_ids=project_ids, start=start, end=end,
+    return ledger.custody_flows(project_ids=project_ids, start=start, end=end,
                                 by="month" if by_month else "project")
 
 
@@ -105,12 +103,10 @@ class StatementLine:
 def custody_statement(project: Project) -> tuple[list[StatementLine], dict[str, Decimal]]:
     """Postings of custody:P:* in order, with each account's running balance (``escrow.selectors.
     account_statement``, as on the account pages) and the running total of all of them."""
-    from escrow.selectors import account_statement
-
-    accounts = list(Account.objects.filter(code__startswith=f"custody:{project.pk}:").order_by("code"))
+    accounts = ledger.custody_accounts(project.pk)
     merged = []
     for account in accounts:
-        for row in account_statement(account).rows:
+        for row in ledger.account_statement(account).rows:
             merged.append((row.entry_id, account.code, row))
     merged.sort(key=lambda item: (item[0], item[1]))
     total = ZERO
@@ -122,12 +118,9 @@ def custody_statement(project: Project) -> tuple[list[StatementLine], dict[str, 
     return lines, {a.code: a.balance for a in accounts}
 
 
-def project_postings(project: Project) -> list[Posting]:
+def project_postings(project: Project) -> list:
     """Every posting of every entry that touches the project's custody or pool-advance accounts."""
-    codes = Q(account__code__startswith=f"custody:{project.pk}:") | Q(account__code=f"pool:advanced:{project.pk}")
-    entry_ids = Posting.objects.filter(codes).values("entry_id")
-    return list(Posting.objects.filter(entry_id__in=entry_ids).select_related("account", "entry", "entry__actor")
-                .order_by("entry__created_at", "entry_id", "pk"))
+    return ledger.project_postings(project.pk)
 
 
 # -- documents' data ------------------------------------------------------
@@ -163,10 +156,8 @@ def projects_of_year(year: int) -> QuerySet[Project]:
     start, end = year_bounds(year)
     live = (Q(approved_at__lt=end) & (Q(closed_at__isnull=True) | Q(closed_at__gte=start))
             & ~Q(state__in=[ProjectState.DRAFT, ProjectState.REJECTED]))
-    with_flows = Posting.objects.filter(account__code__startswith="custody:",
-                                        entry__created_at__gte=start, entry__created_at__lt=end)
-    flow_ids = {custody_project_id(c) for c in with_flows.values_list("account__code", flat=True).distinct()}
-    return (Project.objects.filter(live | Q(pk__in=[i for i in flow_ids if i]))
+    flow_ids = ledger.custody_project_ids(year=year)
+    return (Project.objects.filter(live | Q(pk__in=sorted(flow_ids)))
             .select_related("enterprise", "platform").order_by("notice_year", "notice_seq", "pk"))
 
 
@@ -269,7 +260,7 @@ def annual_exceptions(year: int, project_ids: list[int], figures: SubsidyFigures
     for a in figures.audits:
         if a["audited"] != a["ledger"]:
             out.append({"project": a["project"],
-                        "what": f"审计投入 ¥{a['audited']:,.2f} 与账面投入 ¥{a['ledger']:,.2f} 不一致"
+                        "what": f"审计投入 {format_cny(a['audited'])} 与账面投入 {format_cny(a['ledger'])} 不一致"
                                 "（政策依据：I5 资助按经审计的投入计算）",
                         "reason": a["reason"]})
     return out
@@ -277,35 +268,4 @@ def annual_exceptions(year: int, project_ids: list[int], figures: SubsidyFigures
 
 def pool_year(year: int) -> dict:
     """The pool's state now (pool_summary, as on the pool page) and its movements during ``year``."""
-    start, end = year_bounds(year)
-    moves = defaultdict(lambda: ZERO)
-    for code, amount in (Posting.objects.filter(entry__created_at__gte=start, entry__created_at__lt=end,
-                                                account__code__startswith="pool:")
-                         .values_list("account__code", "amount")):
-        if code == "pool:available" and amount > 0:
-            moves["in"] += amount
-        elif code == "pool:available":
-            moves["out"] += -amount
-        elif code == "pool:losses":
-            moves["losses"] += amount
-    return {"summary": pool_summary(), "moves": dict(moves)}
-
-
-def report_for(user, report_id) -> Report:
-    """A report the user may read, or 404: scoped by organisation, and its subject still visible to them."""
-    from core.exceptions import PermissionDeniedError
-
-    from .services import report_authorise
-
-    try:
-        pk = int(report_id)
-    except (TypeError, ValueError):
-        raise Http404 from None
-    report = reports_visible_to(user).filter(pk=pk).first()
-    if report is None:
-        raise Http404
-    try:
-        report_authorise(user=user, kind=report.kind, params=report.params)
-    except PermissionDeniedError:
-        raise Http404 from None
-    return report
+    return {"summary": pool_summary(), "moves": ledger.pool_moves(year=year)}

@@ -7,7 +7,7 @@ from django.views.decorators.http import require_POST
 from core.exceptions import DomainError, PermissionDeniedError
 from core.files import file_response
 
-from . import selectors, services
+from . import permissions, selectors, services
 from .choices import KIND_PARAMS, ReportKind
 from .forms import ReportRequestForm
 
@@ -32,20 +32,20 @@ def index(request):
 
 @login_required
 def detail(request, pk):
-    report = selectors.report_for(request.user, pk)
+    report = permissions.report_for(request.user, pk)
     return render(request, "reports/detail.html", {"report": report})
 
 
 @login_required
 def progress(request, pk):
     """The polled fragment: keeps polling (htmx) while the report is queued or running."""
-    report = selectors.report_for(request.user, pk)
+    report = permissions.report_for(request.user, pk)
     return render(request, "reports/_progress.html", {"report": report})
 
 
 @login_required
 def download(request, pk):
-    report = selectors.report_for(request.user, pk)
+    report = permissions.report_for(request.user, pk)
     if report.state != "done" or not report.file:
         return redirect("reports:detail", pk=report.pk)
     return file_response(report.file, filename=report.filename, content_type=report.content_type)

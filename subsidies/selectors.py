@@ -7,12 +7,9 @@ simply not found (404).
 """
 from __future__ import annotations
 
-from datetime import datetime
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
-from django.conf import settings
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import Q, QuerySet
 
 from core.choices import Role
 from core.models import BlacklistEntry, Organization
@@ -95,34 +92,12 @@ def enterprises():
 
 # -- ledger input (I5) -------------------------------------------------------
 
-def year_bounds(year: int) -> tuple[datetime, datetime]:
-    """A calendar year in Asia/Shanghai (I5), as aware datetimes [start, end)."""
-    tz = ZoneInfo(settings.TIME_ZONE)
-    return datetime(year, 1, 1, tzinfo=tz), datetime(year + 1, 1, 1, tzinfo=tz)
-
-
 def ledger_inputs(year: int, project_ids: list[int] | None = None) -> dict[int, Decimal]:
-    """I5: per project, the enterprise's money released or forfeited to the platform in ``year``.
+    """I5: per project, the enterprise's money released or forfeited to the platform in ``year``
+    (``escrow.selectors.platform_receipts``: the ledger's figure, one grouped query)."""
+    from escrow.selectors import platform_receipts
 
-    The sum of positive postings to ``ext:platform:*`` accounts in journal
-    entries whose money operation is a release or forfeit with context
-    project P (``MoneyOperation.project_ref``), dated in the calendar year
-    (Asia/Shanghai). One grouped query.
-    """
-    from escrow.choices import OperationKind
-    from escrow.models import Posting
-
-    start, end = year_bounds(year)
-    qs = Posting.objects.filter(
-        amount__gt=0, account__code__startswith="ext:platform:",
-        entry__created_at__gte=start, entry__created_at__lt=end,
-        entry__operation__kind__in=[OperationKind.RELEASE, OperationKind.FORFEIT],
-    )
-    if project_ids is not None:
-        qs = qs.filter(entry__operation__project_ref__in=project_ids)
-    rows = (qs.order_by().values_list("entry__operation__project_ref")
-            .annotate(total=Sum("amount")).values_list("entry__operation__project_ref", "total"))
-    return {int(project): total for project, total in rows if project is not None}
+    return platform_receipts(by="project", year=year, project_ids=project_ids)
 
 
 def ledger_input(project_id: int, year: int) -> Decimal:

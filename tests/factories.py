@@ -6,9 +6,9 @@ from types import SimpleNamespace
 
 import factory
 
-from core import demo as demo_data
 from core.models import Organization, SchemeVersion, User
 from core.services import user_create
+from demo import people as demo_data
 
 
 def scheme_2025() -> SchemeVersion:

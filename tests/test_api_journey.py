@@ -7,7 +7,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.test import APIClient
 
-from core.demo import DEMO_PASSWORD
+from demo.people import DEMO_PASSWORD
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

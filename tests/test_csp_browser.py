@@ -10,7 +10,7 @@ from django.core.management import call_command
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop
 
-from dashboards.management.commands.screenshots import login  # noqa: E402  (one sign-in, as the screenshots use)
+from demo.management.commands.screenshots import login  # noqa: E402  (one sign-in, as the screenshots use)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

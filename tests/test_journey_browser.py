@@ -24,7 +24,7 @@ import pytest
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop
 
 from core.money import format_cny  # noqa: E402
-from dashboards.management.commands.screenshots import login  # noqa: E402  (one sign-in, as the screenshots use)
+from demo.management.commands.screenshots import login  # noqa: E402  (one sign-in, as the screenshots use)
 from projects.tests.factories import PDF_BYTES  # noqa: E402
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "subsidies",
     "reports",
     "dashboards",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -161,6 +162,15 @@ PRIVATE_MEDIA_ROOT = MEDIA_ROOT
 DATA_UPLOAD_MAX_MEMORY_SIZE = 25 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
+# The Anxinbao account at the custodian bank that enterprises pay deposits and balances into, as the bank
+# opened it; the payment instructions print it. Unset, the pages say it is not configured yet: a number
+# is never guessed.
+ANXINBAO_CUSTODY_ACCOUNT = {
+    "name": env("ANXINBAO_CUSTODY_ACCOUNT_NAME", default="科创安心宝监管账户"),
+    "bank": env("ANXINBAO_CUSTODY_BANK", default=""),
+    "number": env("ANXINBAO_CUSTODY_ACCOUNT_NUMBER", default=""),
+}
+
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="anxinbao@localhost")
 
@@ -168,7 +178,7 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="anxinbao@localhost")
 # anxinbao_post_entry function (migration escrow 0004); false keeps the Python path there too.
 ANXINBAO_LEDGER_SQL = env.bool("ANXINBAO_LEDGER_SQL", default=True)
 
-# Reports (reports/documents.py): projects per separately rendered part of a large report.
+# Reports (reports/annual.py): projects per separately rendered part of a large report.
 REPORTS_CHUNK_SIZE = env.int("ANXINBAO_REPORTS_CHUNK_SIZE", default=50)
 # Parts rendered at once (0: one per core), and parts a rendering process renders before it is replaced.
 REPORTS_WORKERS = env.int("ANXINBAO_REPORTS_WORKERS", default=0)

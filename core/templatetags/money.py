@@ -6,15 +6,5 @@ from django import template
 from core.money import format_cny, format_percent
 
 register = template.Library()
-
-
-@register.filter
-def cny(value):
-    """¥1,200,000.00 (two decimals, half-up at the fen)."""
-    return format_cny(value)
-
-
-@register.filter
-def pct(value):
-    """A scheme ratio (Decimal, 0–1) as an exact percentage: 0.3000 → 30%."""
-    return format_percent(value)
+register.filter("cny", format_cny)  # ¥1,200,000.00 (two decimals, half-up at the fen)
+register.filter("pct", format_percent)  # a scheme ratio (Decimal, 0–1) as an exact percentage: 0.3000 → 30%

@@ -7,8 +7,8 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from core import demo as demo_data
 from core.security import client_ip
+from demo import people as demo_data
 
 pytestmark = pytest.mark.django_db
 

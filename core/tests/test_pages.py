@@ -7,7 +7,7 @@ import pytest
 from django.core.management import call_command
 from django.test import Client
 
-from core import demo as demo_data
+from demo import people as demo_data
 
 ASSET = re.compile(r'<(?:script|link)\b[^>]*?(?:src|href)="([^"]+)"', re.I)
 EXTERNAL = re.compile(r"""(?:src|href|url)\s*[=(]\s*["']?(https?:)?//""", re.I)

@@ -13,8 +13,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from core import demo as demo_data
 from core import second_factor
+from demo import people as demo_data
 
 API = "/api/v1/"
 

@@ -7,7 +7,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
-from core import demo as demo_data
+from core import uscc
 from core.choices import OrgKind, Role
 from core.models import Organization, SchemeVersion, User
 from core.services import user_create
@@ -17,18 +17,20 @@ from .operations import TAG, Cast
 ENTERPRISES = 6
 PLATFORMS = 3
 POOL_FIRST_TRANCHE = Decimal("100000000.00")  # I1
+# The demo's password (README), so a person can sign in as a soak user while it runs.
+PASSWORD = "anxinbao-demo"
 
 
 def _org(kind: str, name: str, n: int) -> Organization:
     body = f"9133010{n:010d}"  # 17 characters; the check character is computed (GB 32100-2015)
     org, _created = Organization.objects.get_or_create(name=f"{TAG}{name}",
-                                                       defaults={"kind": kind, "uscc": demo_data.code(body)})
+                                                       defaults={"kind": kind, "uscc": uscc.complete(body)})
     return org
 
 
 def _user(username: str, org: Organization, role: str) -> User:
     return User.objects.filter(username=username).first() or user_create(
-        username=username, password=demo_data.DEMO_PASSWORD, organization=org, roles=[role],
+        username=username, password=PASSWORD, organization=org, roles=[role],
         email=f"{username}@soak.local", full_name=username)
 
 

@@ -61,11 +61,11 @@ def milestone_figures() -> list[str]:
         figures = seen[m]
         if code == custody_codes.get(m) and purpose in RECEIPTS:
             figures["paid_in"] += amount
-        elif code.startswith("ext:platform:") and purpose == "milestone_release":
+        elif codes.is_platform(code) and purpose == "milestone_release":
             figures["released"] += amount
-        elif code.startswith("ext:platform:") and purpose == "milestone_forfeit":
+        elif codes.is_platform(code) and purpose == "milestone_forfeit":
             figures["forfeited"] += amount
-        elif code.startswith("ext:enterprise:") and purpose == "milestone_forfeit":
+        elif codes.is_enterprise(code) and purpose == "milestone_forfeit":
             figures["refunded"] += amount
     problems = []
     for row in Milestone.objects.values("pk", "paid_in", "released_amount", "forfeited_amount", "refunded_amount"):

@@ -28,20 +28,29 @@ from .serializers import (
 )
 
 
-class AccountFilter(django_filters.FilterSet):
-    kind = django_filters.ChoiceFilter(choices=AccountKind.choices)
-    code = django_filters.CharFilter(field_name="code", lookup_expr="startswith")
+class ScopedViewSet(viewsets.ReadOnlyModelViewSet):
+    """A read-only list and detail of what ``scope(user)`` (an escrow selector) lets the user see."""
+
+    scope = staticmethod(selectors.accounts_visible_to)
+
+    def get_queryset(self):
+        return self.scope(self.request.user)
+
+
+class ProjectFilter(django_filters.FilterSet):
     project = django_filters.NumberFilter(field_name="project_ref")
 
 
-class AccountViewSet(viewsets.ReadOnlyModelViewSet):
+class AccountFilter(ProjectFilter):
+    kind = django_filters.ChoiceFilter(choices=AccountKind.choices)
+    code = django_filters.CharFilter(field_name="code", lookup_expr="startswith")
+
+
+class AccountViewSet(ScopedViewSet):
     """`ledger/accounts/`: code and balance (kept on the account row), scoped by organisation."""
 
     serializer_class = AccountSerializer
     filterset_class = AccountFilter
-
-    def get_queryset(self):
-        return selectors.accounts_visible_to(self.request.user)
 
 
 class EntryFilter(django_filters.FilterSet):
@@ -50,31 +59,26 @@ class EntryFilter(django_filters.FilterSet):
     until = django_filters.DateFilter(field_name="created_at", lookup_expr="date__lte")
 
 
-class EntryViewSet(viewsets.ReadOnlyModelViewSet):
+class EntryViewSet(ScopedViewSet):
     """`ledger/entries/`: the journal with its postings."""
 
     serializer_class = EntrySerializer
     filterset_class = EntryFilter
-
-    def get_queryset(self):
-        return selectors.entries_visible_to(self.request.user)
+    scope = staticmethod(selectors.entries_visible_to)
 
 
-class OperationFilter(django_filters.FilterSet):
+class OperationFilter(ProjectFilter):
     state = django_filters.MultipleChoiceFilter(choices=OperationState.choices)
     kind = django_filters.MultipleChoiceFilter(choices=OperationKind.choices)
     purpose = django_filters.CharFilter()
-    project = django_filters.NumberFilter(field_name="project_ref")
 
 
-class OperationViewSet(viewsets.ReadOnlyModelViewSet):
+class OperationViewSet(ScopedViewSet):
     """`operations/`: money operations; `operations/{id}/confirm/`: the second operator's confirmation."""
 
     serializer_class = OperationSerializer
     filterset_class = OperationFilter
-
-    def get_queryset(self):
-        return selectors.operations_visible_to(self.request.user)
+    scope = staticmethod(selectors.operations_visible_to)
 
     @extend_schema(request=None, responses=OperationSerializer)
     @action(detail=True, methods=["post"])

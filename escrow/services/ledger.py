@@ -10,7 +10,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core.money import ZERO, has_at_most_two_places
+from core.money import ZERO, format_amount, has_at_most_two_places
 
 from .. import accounts as codes
 from ..choices import NON_NEGATIVE_KINDS
@@ -86,7 +86,7 @@ def _replay(existing: JournalEntry, merged: dict[str, Decimal]) -> JournalEntry:
 def _insufficient(code: str, balance: Decimal, need: Decimal) -> InsufficientFunds:
     return InsufficientFunds(
         _("账户 %(code)s 余额不足：余额 ¥%(bal)s，需 ¥%(need)s（不变量 2）")
-        % {"code": code, "bal": f"{balance:,.2f}", "need": f"{need:,.2f}"},
+        % {"code": code, "bal": format_amount(balance), "need": format_amount(need)},
         rule="invariant 2",
     )
 

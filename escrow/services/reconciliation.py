@@ -25,6 +25,7 @@ from core.money import parse_money
 from core.permissions import require
 from core.services import audit_record
 
+from .. import accounts as codes
 from .. import permissions as perms
 from .. import selectors
 from ..models import BankStatement, BankStatementLine, MoneyOperation
@@ -125,7 +126,7 @@ MAX_STATEMENT_BYTES = 5 * 1024 * 1024
 def _amounts_of(op: MoneyOperation) -> set[Decimal]:
     """An operation shows on the bank statement as its total or as one transfer per outside account."""
     amounts = {op.amount}
-    amounts.update(Decimal(a) for code, a in op.lines if code.startswith("ext:"))
+    amounts.update(Decimal(a) for code, a in op.lines if codes.is_external(code))
     return {abs(a) for a in amounts}
 
 

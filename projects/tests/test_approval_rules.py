@@ -11,11 +11,11 @@ import pytest
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from core import demo as demo_data
 from core.choices import ExpertCategory, Role
 from core.exceptions import DomainError
 from core.models import AuditEvent, Notification, Organization, SchemeVersion
 from core.services import organization_blacklist
+from demo import people as demo_data
 from escrow import accounts
 from escrow.selectors import account_balance, pool_summary
 from projects import services

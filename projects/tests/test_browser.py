@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from dashboards.management.commands.screenshots import login  # noqa: E402  (one sign-in, as the screenshots use)
+from demo.management.commands.screenshots import login  # noqa: E402  (one sign-in, as the screenshots use)
 from projects.models import ExpertAssignment, Project
 from projects.tests.factories import PDF_BYTES
 from tests.factories import scheme_in_force

@@ -6,7 +6,7 @@ from rest_framework.response import Response
 from core.files import file_response
 from core.idempotency import idempotent
 
-from .. import selectors, services
+from .. import permissions, selectors, services
 from .serializers import ReportRequestSerializer, ReportSerializer
 
 
@@ -20,7 +20,7 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         return selectors.reports_visible_to(self.request.user).order_by("-pk")
 
     def get_object(self):
-        report = selectors.report_for(self.request.user, self.kwargs["pk"])
+        report = permissions.report_for(self.request.user, self.kwargs["pk"])
         self.check_object_permissions(self.request, report)
         return report
 
@@ -30,7 +30,7 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         data.is_valid(raise_exception=True)
         report = services.report_request(user=request.user, kind=data.validated_data["kind"],
                                          params=data.validated_data["params"])
-        report = selectors.report_for(request.user, report.pk)
+        report = permissions.report_for(request.user, report.pk)
         body = ReportSerializer(report, context={"request": request}).data
         return Response(body, status=status.HTTP_202_ACCEPTED,
                         headers={"Location": request.build_absolute_uri(f"{report.pk}/")})

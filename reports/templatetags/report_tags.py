@@ -1,22 +1,11 @@
 from django import template
 
+from core.money import format_amount
 from reports.capitals import amount_in_capitals
 
 register = template.Library()
-
-
-@register.filter
-def capitals(value):
-    """人民币壹佰贰拾万元整"""
-    return amount_in_capitals(value)
-
-
-@register.filter
-def plain(value):
-    """1,200,000.00 (wide tables state the unit in their heading)."""
-    from core.money import money
-
-    return "—" if value is None else f"{money(value):,.2f}"
+register.filter("capitals", amount_in_capitals)  # 人民币壹佰贰拾万元整
+register.filter("plain", format_amount)  # 1,200,000.00 (wide tables state the unit in their heading)
 
 
 @register.inclusion_tag("reports/_project_documents.html", takes_context=True)

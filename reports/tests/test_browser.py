@@ -8,7 +8,7 @@ import pytest
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop
 
-from dashboards.management.commands.screenshots import login  # noqa: E402  (one sign-in, as the screenshots use)
+from demo.management.commands.screenshots import login  # noqa: E402  (one sign-in, as the screenshots use)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

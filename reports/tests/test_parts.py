@@ -5,7 +5,7 @@ from datetime import date
 import pytest
 from django.utils import timezone
 
-from reports import documents
+from reports import documents, rendering
 
 from .pdfcheck import cjk_embedded, page_texts, squeeze
 
@@ -91,6 +91,6 @@ def test_annual_audit_in_parts_numbers_pages_like_the_single_pass_rendering(proj
 
 
 def test_a_failing_part_raises_with_the_child_error(tmp_path, monkeypatch):
-    monkeypatch.setattr(documents, "WORKER", tmp_path / "missing.py")
+    monkeypatch.setattr(rendering, "WORKER", tmp_path / "missing.py")  # the renderer starts the worker
     with pytest.raises(RuntimeError, match="PDF part x failed"):
         documents.render_in_child("<p>x</p>", tmp_path, "x")

@@ -2,7 +2,7 @@ from io import StringIO
 
 import pytest
 
-from core import demo as demo_data
+from demo import people as demo_data
 from subsidies import demo as subsidies_demo
 from subsidies.models import AnnualAudit, GrantComputation, InsurancePolicy, PremiumSubsidy
 

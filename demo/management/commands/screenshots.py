@@ -2,7 +2,7 @@
 
 Starts the application on a free local port against the current database (``runserver`` in a
 subprocess, static files served), signs in through the login page as each demo user
-(``core/demo.py``) and photographs the page in Chromium at 1280×800:
+(``demo/people.py``) and photographs the page in Chromium at 1280×800:
 
     DATABASE_URL=sqlite:////tmp/shots.sqlite3 python manage.py migrate
     DATABASE_URL=sqlite:////tmp/shots.sqlite3 python manage.py seed_demo
@@ -27,8 +27,8 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from core import demo
 from core.choices import Role
+from demo import people
 
 CHROMIUM = "/usr/lib/chromium/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -49,7 +49,7 @@ def role_users() -> list[tuple[str, str]]:
     """(role, username): the first demo user holding each role, in the order of ``Role``."""
     out = []
     for role in Role:
-        username = next((u for u, _org, roles, _name, _su in demo.USERS if role in roles), None)
+        username = next((u for u, _org, roles, _name, _su in people.USERS if role in roles), None)
         if username:
             out.append((role.value, username))
     return out
@@ -72,7 +72,7 @@ def plan(project_id: int | None) -> list[Shot]:
     return shots
 
 
-def login(page, base_url: str, username: str, password: str = demo.DEMO_PASSWORD) -> None:
+def login(page, base_url: str, username: str, password: str = people.DEMO_PASSWORD) -> None:
     page.context.clear_cookies()
     page.goto(f"{base_url}/accounts/login/")
     page.fill("#id_username", username)

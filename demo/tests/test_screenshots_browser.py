@@ -9,7 +9,7 @@ import pytest
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop
 
 from core.choices import Role  # noqa: E402
-from dashboards.management.commands.screenshots import Shot, capture_with, plan, role_users  # noqa: E402
+from demo.management.commands.screenshots import Shot, capture_with, plan, role_users  # noqa: E402
 
 
 def png_size(path) -> tuple[int, int]:

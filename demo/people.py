@@ -3,14 +3,14 @@ from __future__ import annotations
 
 from datetime import date
 
-from . import uscc
-from .choices import ExpertCategory, OrgKind, Role
+from core import uscc
+from core.choices import ExpertCategory, OrgKind, Role
 
 DEMO_PASSWORD = "anxinbao-demo"
 
 
 def code(body17: str) -> str:
-    return body17 + uscc.check_character(body17)
+    return uscc.complete(body17)
 
 
 ORGANIZATIONS = [
@@ -58,7 +58,7 @@ RENEWAL_2026 = ("萧山区科创安心宝 2026 续期版", date(2026, 3, 9), dat
 
 def apply_demo_attributes(orgs: dict) -> None:
     """What the bureau keeps about the demo's organisations and experts (R1, I17); idempotent."""
-    from .models import Organization, User
+    from core.models import Organization, User
 
     Organization.objects.filter(pk__in=[orgs[k].pk for k in DISTRICT_PLATFORMS]).update(district_platform=True)
     for key in DISTRICT_PLATFORMS:
@@ -68,7 +68,7 @@ def apply_demo_attributes(orgs: dict) -> None:
 
 
 def outside_platform():
-    from .models import Organization
+    from core.models import Organization
 
     kind, name, body, district = OUTSIDE_PLATFORM
     org, _created = Organization.objects.get_or_create(
@@ -80,7 +80,7 @@ def scheme_renewal(base):
     """I16: the 2026 renewal of the trial, with the same figures as ``base``; idempotent."""
     from django.forms.models import model_to_dict
 
-    from .models import SchemeVersion
+    from core.models import SchemeVersion
 
     name, valid_from, valid_to = RENEWAL_2026
     figures = {k: v for k, v in model_to_dict(base).items() if k not in ("id", "name", "valid_from", "valid_to")}

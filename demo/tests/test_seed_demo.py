@@ -6,9 +6,9 @@ from django.apps import apps
 from django.contrib.auth.models import Group
 from django.core.management import call_command
 
-from core import demo as demo_data
 from core.choices import OrgKind
 from core.models import Organization, User
+from demo import people as demo_data
 
 
 def row_counts() -> dict[str, int]:
