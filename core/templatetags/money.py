@@ -18,3 +18,11 @@ def cny(value):
 def pct(value):
     """A scheme ratio (Decimal, 0–1) as an exact percentage: 0.3000 → 30%."""
     return format_percent(value)
+
+
+@register.simple_tag
+def money_help():
+    """What an amount field accepts, for a field a template writes by hand (forms say it as help text)."""
+    from core.forms import MONEY_HELP
+
+    return MONEY_HELP
