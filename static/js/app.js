@@ -35,3 +35,12 @@ document.addEventListener("click", function (event) {
   header.classList.toggle("menu-open", open);
   toggle.setAttribute("aria-expanded", open ? "true" : "false");
 });
+
+// A form marked data-disable-on-submit greys its buttons once sent (after the browser has read the form).
+document.addEventListener("submit", function (event) {
+  var form = event.target;
+  if (!form.matches || !form.matches("form[data-disable-on-submit]")) { return; }
+  setTimeout(function () {
+    form.querySelectorAll("button[type=submit]").forEach(function (b) { b.disabled = true; });
+  }, 0);
+});
