@@ -25,7 +25,7 @@ from projects.demo import PDF
 from projects.models import Project
 
 from .choices import ComputationState
-from .models import AnnualAudit, GrantComputation, InsuranceClaim, InsurancePolicy, OtherPolicySubsidy, PremiumSubsidy
+from .models import AnnualAudit, GrantComputation, InsuranceClaim, InsurancePolicy, OtherPolicySubsidy
 from .selectors import ledger_inputs
 from .services import (
     audit_opinion,
@@ -105,19 +105,7 @@ def seed(*, orgs, scheme, stdout) -> None:
     for y in sorted({p.year for p in InsurancePolicy.objects.filter(policy_number__startswith="PDEMO-")}):
         premium_compute(year=y, by=reviewer)
     _seed_recovery(policy=policy, reviewer=reviewer, finance=users["finance"])
-    _seed_to_pay(reviewer=reviewer)
     stdout.write(f"subsidies demo: policies, claim, audits for {sorted(years) or '—'}, figures computed")
-
-
-def _seed_to_pay(*, reviewer) -> None:
-    """One premium subsidy approved by the bureau and not yet paid: the finance officer's home has work to do
-    (the grants stay computed, waiting for the bureau's approval)."""
-    if PremiumSubsidy.objects.filter(state=ComputationState.APPROVED).exists():
-        return
-    figure = (PremiumSubsidy.objects.filter(state=ComputationState.COMPUTED, amount__gt=0)
-              .order_by("year", "enterprise_id", "pk").first())
-    if figure is not None:
-        figure_approve(figure=figure, by=reviewer)
 
 
 def _policy_pdf(number: str) -> SimpleUploadedFile:
