@@ -140,3 +140,10 @@ def test_work_list_query_count_same_with_30_and_1000_projects(client, demo, user
     for p in Project.objects.filter(state="under_review", assignments__isnull=True):
         ExpertAssignment.objects.create(project=p, expert=demo.expert1, round=p.review_round)
     assert _count(client) == small
+
+
+def test_readme_screenshots_photograph_the_expert_and_the_platform_who_have_work_in_the_demo():
+    from dashboards.management.commands.screenshots import plan
+
+    users = {s.name: s.username for s in plan(None)}
+    assert users["expert"] == "expert2" and users["platform"] == "platform2" and users["reviewer"] == "reviewer"
