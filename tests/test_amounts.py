@@ -72,3 +72,19 @@ def test_payment_instructions_show_one_amount_when_the_minimum_is_the_whole_tran
     assert "金额 ¥1,000,000.00</div>" in html and "¥1,000,000.00 – ¥1,000,000.00" not in html
     html = client.get(reverse("projects:detail", args=[part.pk])).content.decode()
     assert "金额 ¥100,000.00 – ¥1,000,000.00</div>" in html
+
+
+def test_a_loan_of_300_wan_is_three_million(demo):
+    from rest_framework.test import APIClient
+
+    from projects.loans.models import GuaranteeLoan
+    from projects.tests.milestone_factory import approved_project
+
+    project = approved_project(demo, tranches=[("1500000.00", "150000.00")], budget="1500000.00")
+    api = APIClient()
+    api.force_authenticate(demo.enterprise)
+    r = api.post(f"/api/v1/projects/{project.pk}/loans/", {"lender": "银行", "guarantor": "担保公司", "amount": "300万",
+                                                          "rate": "3.85", "term_months": 12, "purpose": "研发"},
+                 format="json")
+    assert r.status_code == 201, r.content[:300]
+    assert GuaranteeLoan.objects.get().amount == Decimal("3000000.00")
