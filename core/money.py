@@ -30,10 +30,14 @@ MAX_AMOUNT = Decimal("999999999999.99")
 # A Chinese input method in full-width mode types ０-９, ．and ，: read as the ASCII characters they show.
 # No other script's digits (Arabic-Indic "١٠٠", superscripts) are read as an amount.
 _FULL_WIDTH = str.maketrans("０１２３４５６７８９．，", "0123456789.,")
+# "300万" is 3,000,000: 万 (ten thousand) after the number, as people write amounts, and 元 (yuan) at the end.
+# Only these: 亿, 千 or a 万 in the middle ("3万5千") are not read, so what is accepted means one amount.
+WAN = Decimal(10000)
 
 
 def parse_money(value: Decimal | int | str | None, *, field: str = "amount") -> Decimal:
-    """An amount a person typed or sent: "1,200,000.00", "¥1200000", " 12.5 " → Decimal with two places.
+    """An amount a person typed or sent: "1,200,000.00", "¥1200000", " 12.5 ", "300万", "120万元" → Decimal
+    with two places (万 multiplies by 10,000, a trailing 元 is the unit).
 
     Unlike ``money`` it never changes what was typed: a third decimal (I4), thousands separators not in
     groups of three ("12,34", "1.000,00"), exponents, underscores, digits of other scripts than ASCII (full-width
@@ -43,20 +47,25 @@ def parse_money(value: Decimal | int | str | None, *, field: str = "amount") -> 
     """
     if isinstance(value, float):
         raise TypeError("money must not be a float")
+    wan = False
     if isinstance(value, Decimal):
         text = format(value, "f") if value.is_finite() else str(value)
     elif isinstance(value, int):
         text = str(value)
     else:
         text = str(value or "").strip().translate(_FULL_WIDTH).removeprefix("¥").removeprefix("￥").strip()
+        text = text.removesuffix("元").rstrip()
+        wan = text.endswith("万")
+        text = text.removesuffix("万").rstrip()
+    shown = f"{text[:40]}万" if wan else text[:40]
     if not _TYPED_AMOUNT.match(text):
         raise _amount_error(_("金额格式不正确：%(v)s") % {"v": str(value or "")[:40] or "—"}, field, _("格式不正确"))
-    amount = Decimal(text.replace(",", ""))
-    if len(text.lstrip("+-").split(".")[0].replace(",", "").lstrip("0")) > MAX_INTEGER_DIGITS:
-        raise _amount_error(_("金额超过上限 %(max)s：%(v)s") % {"max": f"{MAX_AMOUNT:,}", "v": text[:40]}, field,
+    amount = Decimal(text.replace(",", "")) * (WAN if wan else 1)
+    if len(format(amount, "f").lstrip("+-").split(".")[0].lstrip("0")) > MAX_INTEGER_DIGITS:
+        raise _amount_error(_("金额超过上限 %(max)s：%(v)s") % {"max": f"{MAX_AMOUNT:,}", "v": shown}, field,
                             _("超过上限"))
     if not has_at_most_two_places(amount):
-        raise _amount_error(_("I4：金额最多两位小数（精确到分）：%(v)s") % {"v": text[:40]}, field,
+        raise _amount_error(_("I4：金额最多两位小数（精确到分）：%(v)s") % {"v": shown}, field,
                             _("最多两位小数"), rule="I4")
     return amount.quantize(FEN)
 

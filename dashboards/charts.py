@@ -30,6 +30,11 @@ def _label(value) -> str:
     return f"{value:,}"
 
 
+def _aria(rows) -> str:
+    """The figure in words for a screen reader (an image needs a name): "label value; label value"."""
+    return f' aria-label="{escape("; ".join(f"{label} {_label(value)}" for label, value in rows))}"'
+
+
 def bar_chart(rows: list[tuple[str, Decimal | int]], *, width: int = 520, chart_id: str = "") -> SafeString:
     """Horizontal bars, one per (label, value); values of zero draw an empty row."""
     if not rows:
@@ -39,7 +44,7 @@ def bar_chart(rows: list[tuple[str, Decimal | int]], *, width: int = 520, chart_
     plot_w = Decimal(width - label_w - value_w)
     top = max((Decimal(v) for _, v in rows), default=Decimal(0)) or Decimal(1)
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart"{_id(chart_id)} '
-           f'viewBox="0 0 {width} {height}" width="{width}" font-size="12" role="img">']
+           f'viewBox="0 0 {width} {height}" width="{width}" font-size="12" role="img"{_aria(rows)}>']
     for i, (label, value) in enumerate(rows):
         y = 4 + i * row_h
         w = plot_w * Decimal(value) / top if value else Decimal(0)
@@ -59,7 +64,7 @@ def donut(rows: list[tuple[str, int]], *, size: int = 160, chart_id: str = "") -
         return mark_safe("")
     r = Decimal("15.9155")  # 2πr = 100
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart donut"{_id(chart_id)} '
-           f'viewBox="0 0 42 42" width="{size}" height="{size}" role="img">',
+           f'viewBox="0 0 42 42" width="{size}" height="{size}" role="img"{_aria(rows)}>',
            f'<circle cx="21" cy="21" r="{r}" fill="none" stroke="#e4e7eb" stroke-width="6"/>']
     offset = Decimal(25)
     for i, (label, value) in enumerate(rows):

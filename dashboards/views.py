@@ -16,7 +16,7 @@ from core.exceptions import DomainError
 from core.files import xlsx_response
 from core.permissions import has_role
 
-from . import charts, selectors
+from . import charts, selectors, worklist
 from .documents import performance_xlsx
 from .services import project_publish_case, project_withdraw_case
 
@@ -59,7 +59,10 @@ def home(request):
         if has_role(request.user, role):
             sections.append({"role": role, "label": Role(role).label, "template": template,
                              "data": _decorate(role, selector(request.user))})
-    return render(request, "dashboards/home.html", {"sections": sections, "today": selectors.today()})
+    items = worklist.work_list(request.user, {s["role"]: s["data"] for s in sections})
+    has_any_role = has_role(request.user, *Role.values)
+    return render(request, "dashboards/home.html", {"sections": sections, "today": selectors.today(),
+                                                    "worklist": items, "has_any_role": has_any_role})
 
 
 def _require_performance_reader(user) -> None:

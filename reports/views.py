@@ -8,7 +8,7 @@ from core.exceptions import DomainError, PermissionDeniedError
 from core.files import file_response
 
 from . import permissions, selectors, services
-from .choices import KIND_PARAMS, ReportKind
+from .choices import KIND_PARAMS, ReportKind, ReportState
 from .forms import ReportRequestForm
 
 
@@ -27,7 +27,10 @@ def index(request):
         else:
             return redirect("reports:detail", pk=report.pk)
     reports = list(selectors.reports_visible_to(request.user).order_by("-pk")[:100])
-    return render(request, "reports/index.html", {"form": form, "reports": reports})
+    # One at a time: while the user's last report renders, its progress shows live and 生成 waits for it.
+    running = next((r for r in reports if r.requested_by_id == request.user.pk
+                    and r.state in (ReportState.QUEUED, ReportState.RUNNING)), None)
+    return render(request, "reports/index.html", {"form": form, "reports": reports, "running": running})
 
 
 @login_required
@@ -40,7 +43,7 @@ def detail(request, pk):
 def progress(request, pk):
     """The polled fragment: keeps polling (htmx) while the report is queued or running."""
     report = permissions.report_for(request.user, pk)
-    return render(request, "reports/_progress.html", {"report": report})
+    return render(request, "reports/_progress.html", {"report": report, "on_index": "index" in request.GET})
 
 
 @login_required

@@ -195,7 +195,7 @@ def test_subsidy_pages_with_an_unreadable_year_are_a_friendly_400(demo, client, 
 # -- amounts: text only, read by parse_money ------------------------------------------------------------------
 
 @pytest.mark.parametrize("amount", ["1e5", "1E5", "1_000", "١٠٠٠", "१०००", "²", 100000, 100000.0, True, None,
-                                    ["1"], {"a": "1"}, "3万"])
+                                    ["1"], {"a": "1"}, "3万5千", "3亿"])  # 万 alone is read (core.money)
 def test_api_refuses_an_amount_that_is_not_plain_text_digits(demo, amount):
     before = PoolTranche.objects.count()
     r = api(demo.poolmanager).post("/api/v1/pool/topups/", {"amount": amount, "decided_on": "2025-12-01"},
@@ -205,7 +205,8 @@ def test_api_refuses_an_amount_that_is_not_plain_text_digits(demo, amount):
 
 
 @pytest.mark.parametrize("typed, expected", [("3,000,000", "3000000.00"), ("¥3,000,000.50", "3000000.50"),
-                                             ("１，０００．５", "1000.50"), ("￥1200", "1200.00")])
+                                             ("１，０００．５", "1000.50"), ("￥1200", "1200.00"),
+                                             ("3万", "30000.00"), ("300万元", "3000000.00")])
 def test_api_and_form_read_what_people_type(demo, client, typed, expected, ledger_ok):
     before = PoolTranche.objects.count()
     r = api(demo.poolmanager).post("/api/v1/pool/topups/", {"amount": typed, "decided_on": "2025-12-01"},
@@ -218,7 +219,7 @@ def test_api_and_form_read_what_people_type(demo, client, typed, expected, ledge
     assert [t.amount for t in new] == [Decimal(expected)] * 2
 
 
-@pytest.mark.parametrize("typed", ["1e5", "1_000", "١٠٠٠", "99999999999999999999", "3万"])
+@pytest.mark.parametrize("typed", ["1e5", "1_000", "١٠٠٠", "99999999999999999999", "3万5千", "万3"])
 def test_forms_refuse_an_amount_that_is_not_plain_digits(demo, client, typed):
     before = PoolTranche.objects.count()
     client.force_login(demo.poolmanager)
@@ -235,7 +236,7 @@ def test_parse_money_reads_ascii_and_full_width_digits_only():
         assert getattr(err.value, "code", None) == "invalid_amount", text
 
 
-@pytest.mark.parametrize("amount", [3000000, "1e6", "3万"])
+@pytest.mark.parametrize("amount", [3000000, "1e6", "3万5千"])
 def test_loan_amount_and_breach_repayment_are_text_read_by_the_money_parser(demo, amount):
     """The loan's amount (R10) and a breach's repaid amount (I15, I2) are money like every other: text only."""
     from projects.loans.models import GuaranteeLoan

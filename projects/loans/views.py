@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy, pgettext
 from django.views.decorators.http import require_POST
 
 from core.exceptions import DomainError
+from core.forms import MONEY_HELP
 
 from ..selectors import project_get_visible
 from ..views import page
@@ -25,7 +26,7 @@ class LoanForm(forms.Form):
 
     lender = forms.CharField(label=gettext_lazy("贷款银行"), max_length=200)
     guarantor = forms.CharField(label=gettext_lazy("担保机构"), max_length=200)
-    amount = forms.CharField(label=gettext_lazy("贷款金额（元）"), max_length=40,
+    amount = forms.CharField(label=gettext_lazy("贷款金额（元）"), max_length=40, help_text=MONEY_HELP,
                              widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}))
     rate = forms.DecimalField(label=gettext_lazy("年利率（%）"), max_digits=6, decimal_places=2)
     term_months = forms.IntegerField(label=gettext_lazy("期限（月）"), min_value=1, max_value=TERM_MAX)

@@ -24,3 +24,23 @@ document.addEventListener("click", function (event) {
 document.addEventListener("change", function (event) {
   if (event.target.matches && event.target.matches("select[data-autosubmit]")) { event.target.form.submit(); }
 });
+
+// Phones: the header's menu (navigation, language, inbox, sign-out) folds behind one button.
+document.documentElement.classList.add("js");
+document.addEventListener("click", function (event) {
+  var toggle = event.target.closest && event.target.closest("[data-menu-toggle]");
+  if (!toggle) { return; }
+  var header = toggle.closest("header");
+  var open = !header.classList.contains("menu-open");
+  header.classList.toggle("menu-open", open);
+  toggle.setAttribute("aria-expanded", open ? "true" : "false");
+});
+
+// A form marked data-disable-on-submit greys its buttons once sent (after the browser has read the form).
+document.addEventListener("submit", function (event) {
+  var form = event.target;
+  if (!form.matches || !form.matches("form[data-disable-on-submit]")) { return; }
+  setTimeout(function () {
+    form.querySelectorAll("button[type=submit]").forEach(function (b) { b.disabled = true; });
+  }, 0);
+});

@@ -64,8 +64,12 @@ def demo_project_id() -> int | None:
     return project.pk if project else None
 
 
+# The home page of these roles is photographed as the demo user who has work waiting (the work list shows rows).
+WITH_WORK = {Role.EXPERT.value: "expert2", Role.PLATFORM.value: "platform2"}
+
+
 def plan(project_id: int | None) -> list[Shot]:
-    shots = [Shot(role, username, "/") for role, username in role_users()]
+    shots = [Shot(role, WITH_WORK.get(role, username), "/") for role, username in role_users()]
     if project_id is not None:
         shots.append(Shot("project", "enterprise", f"/projects/{project_id}/", anchor="#milestones"))
     shots.append(Shot("pool", "poolmanager", "/escrow/pool/"))
