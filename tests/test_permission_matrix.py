@@ -85,7 +85,7 @@ OBJECTS = {
 
 
 def _values():
-    from projects.loans.permissions import ACTIONS as LOAN_ACTIONS
+    from projects.loans.services import LOAN
     from projects.milestones.registry import MILESTONE
     from projects.registry import PROJECT, milestone_panel_actions
 
@@ -93,7 +93,7 @@ def _values():
         "projects:action": {"action": PROJECT.names()}, "project-action": {"action_name": PROJECT.names()},
         "milestones:project-action": {"action": milestone_panel_actions()},
         "milestones:action": {"action": MILESTONE.names()}, "api-milestone-action": {"action": MILESTONE.names()},
-        "projects:loan_action": {"action": list(LOAN_ACTIONS)}, "loan-action": {"action": list(LOAN_ACTIONS)},
+        "projects:loan_action": {"action": LOAN.names()}, "loan-action": {"action": LOAN.names()},
         "subsidies:compute": {"kind": ["grant", "premium"]}, "subsidies:figure": {"kind": ["grant", "premium"]},
         "subsidies:approve": {"kind": ["grant", "premium"]}, "subsidies:pay": {"kind": ["grant", "premium"]},
     }

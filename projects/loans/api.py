@@ -12,8 +12,8 @@ from core.idempotency import run_idempotently
 from ..selectors import project_get_visible
 from . import services
 from .models import GuaranteeLoan
-from .permissions import ACTIONS
 from .selectors import loans_visible_to
+from .services import LOAN
 
 
 class LoanSerializer(serializers.ModelSerializer):
@@ -87,9 +87,9 @@ class LoanActionView(generics.GenericAPIView):
     serializer_class = LoanActionSerializer
 
     @extend_schema(operation_id="loans_action", request=LoanActionSerializer, responses=LoanSerializer,
-                   parameters=[OpenApiParameter("action", str, OpenApiParameter.PATH, enum=list(ACTIONS))])
+                   parameters=[OpenApiParameter("action", str, OpenApiParameter.PATH, enum=LOAN.names())])
     def post(self, request, pk: int, action: str):
-        if action not in ACTIONS:
+        if action not in LOAN:
             raise Http404
         loan = loans_visible_to(request.user).filter(pk=pk).first()
         if loan is None:

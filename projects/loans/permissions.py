@@ -14,7 +14,6 @@ loan's own state the FSM's (409).
 from __future__ import annotations
 
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from core.choices import Role
 from core.permissions import ALLOW, Decision, deny, has_role
@@ -59,22 +58,3 @@ def can_decline(user, loan: GuaranteeLoan) -> Decision:
     if loan.state == LoanState.APPLIED:
         return _bureau_for(user, loan.project)
     return can_report(user, loan)
-
-
-# action → (permission, states it may start from, label, needs a reason)
-ACTIONS: dict[str, tuple] = {
-    "recommend": (can_recommend, [LoanState.APPLIED], gettext_lazy("推荐"), False),
-    "grant": (can_report, [LoanState.RECOMMENDED], gettext_lazy("登记放款"), False),
-    "decline": (can_decline, [LoanState.APPLIED, LoanState.RECOMMENDED], gettext_lazy("登记未获贷款"), True),
-    "repay": (can_report, [LoanState.GRANTED], gettext_lazy("登记还清"), False),
-    "default": (can_report, [LoanState.GRANTED], gettext_lazy("报告违约"), True),
-}
-
-
-def loan_actions(user, loan: GuaranteeLoan) -> list[dict]:
-    """The actions this user may take on the loan now (the page shows only these)."""
-    out = []
-    for name, (perm, sources, label, needs_reason) in ACTIONS.items():
-        if loan.state in sources and perm(user, loan):
-            out.append({"name": name, "label": label, "needs_reason": needs_reason})
-    return out

@@ -12,18 +12,19 @@ from decimal import Decimal, InvalidOperation
 import django_fsm
 from django.db import transaction
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from core.choices import Role
 from core.exceptions import ConflictError, DomainError, TransitionNotAllowed
 from core.money import format_cny, parse_money
 from core.permissions import has_role, require
 from core.services import record_event
+from core.workflow import Action, Registry
 
 from ..choices import ProjectState
 from ..services._common import lock_project, require_reason, to_enterprise, to_reviewers
 from . import permissions as perms
-from .models import RATE_MAX, TERM_MAX, GuaranteeLoan
+from .models import RATE_MAX, TERM_MAX, GuaranteeLoan, LoanState
 
 # A loan backs a project in force: approved (the notice is the lender's evidence) or active.
 RECORDABLE_STATES = (ProjectState.APPROVED, ProjectState.ACTIVE)
@@ -105,8 +106,9 @@ def _lock_loan(loan: GuaranteeLoan | int) -> GuaranteeLoan:
 
 def _move(loan: GuaranteeLoan | int, *, actor, action: str, reason: str = "") -> GuaranteeLoan:
     loan = _lock_loan(loan)
-    perm, _sources, label, needs_reason = perms.ACTIONS[action]
-    require(perm(actor, loan))
+    act = LOAN.get(action)
+    label, needs_reason = act.label, act.needs_reason
+    require(act.permission(actor, loan))
     transition = getattr(loan, action)
     if not django_fsm.can_proceed(transition):
         raise TransitionNotAllowed(_("贷款当前状态为“%(s)s”，不能%(a)s") % {"s": loan.get_state_display(), "a": label},
@@ -156,12 +158,28 @@ loan_repay = _service("repay")  # granted → repaid
 loan_default = _service("default")  # granted → defaulted, with a reason; the bureau is told
 
 
-LOAN_ACTIONS = {"recommend": loan_recommend, "grant": loan_grant, "decline": loan_decline, "repay": loan_repay,
-                "default": loan_default}
+# The loan's state machine, once: each action's service, permission, states, label and whether it needs a
+# reason. The project page's loan panel, its POST and the API's ``loans/{id}/{action}/`` read it.
+LOAN = Registry("loan", [
+    Action("recommend", gettext_lazy("推荐"), service=loan_recommend, permission=perms.can_recommend,
+           sources=[LoanState.APPLIED]),
+    Action("grant", gettext_lazy("登记放款"), service=loan_grant, permission=perms.can_report,
+           sources=[LoanState.RECOMMENDED]),
+    Action("decline", gettext_lazy("登记未获贷款"), service=loan_decline, permission=perms.can_decline,
+           sources=[LoanState.APPLIED, LoanState.RECOMMENDED], needs_reason=True),
+    Action("repay", gettext_lazy("登记还清"), service=loan_repay, permission=perms.can_report,
+           sources=[LoanState.GRANTED]),
+    Action("default", gettext_lazy("报告违约"), service=loan_default, permission=perms.can_report,
+           sources=[LoanState.GRANTED], needs_reason=True),
+])
 
 
 def loan_act(*, loan, actor, action: str, reason: str = "") -> GuaranteeLoan:
     """Run one loan action by name (the API's ``loans/{id}/{action}/`` and the project page)."""
-    if action not in LOAN_ACTIONS:
-        raise DomainError(_("未知操作：%(a)s") % {"a": action}, code="unknown_action")
-    return LOAN_ACTIONS[action](loan=loan, actor=actor, reason=reason)
+    return LOAN.get(action).service(loan=loan, actor=actor, reason=reason)
+
+
+def loan_actions(user, loan: GuaranteeLoan) -> list[dict]:
+    """The actions this user may take on the loan now (the page shows only these)."""
+    return [{"name": a.name, "label": a.label, "needs_reason": a.needs_reason} for a in LOAN
+            if a.decision(user, loan)]

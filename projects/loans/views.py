@@ -17,8 +17,8 @@ from ..selectors import project_get_visible
 from ..views import page
 from . import services
 from .models import TERM_MAX
-from .permissions import ACTIONS
 from .selectors import loans_visible_to
+from .services import LOAN
 
 
 class LoanForm(forms.Form):
@@ -59,7 +59,7 @@ def loan_create(request, pk: int):
 @page
 @require_POST
 def loan_action(request, pk: int, action: str):
-    if action not in ACTIONS:
+    if action not in LOAN:
         raise Http404
     loan = loans_visible_to(request.user).filter(pk=pk).first()
     if loan is None:

@@ -3,8 +3,8 @@ from django import template
 
 from core.permissions import is_oversight
 
-from ..loans.permissions import can_record, loan_actions
-from ..loans.services import RECORDABLE_STATES
+from ..loans.permissions import can_record
+from ..loans.services import RECORDABLE_STATES, loan_actions
 from ..loans.views import LoanForm
 
 register = template.Library()

@@ -83,3 +83,13 @@ def test_api_action_input_is_the_action_s_own(demo):
     r = api.post(f"/api/v1/projects/{project.pk}/accept/", {"repaid_amount": 1.5}, format="json")
     assert r.status_code != 400 or "repaid_amount" not in r.json().get("fields", {})
     assert api.post(f"/api/v1/projects/{project.pk}/fly/", {}, format="json").status_code == 404
+
+
+def test_loans_read_one_registry_of_their_own_state_machine():
+    """The loan's actions are listed once (``projects.loans.services.LOAN``): its page, POST and API read it."""
+    from projects.loans import permissions, services
+
+    assert not hasattr(permissions, "ACTIONS")
+    assert services.LOAN.names() == ["recommend", "grant", "decline", "repay", "default"]
+    assert all(a.service.__name__ == f"loan_{a.name}" for a in services.LOAN)
+    assert [a.name for a in services.LOAN if a.needs_reason] == ["decline", "default"]
