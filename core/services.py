@@ -40,21 +40,17 @@ def audit_history(target):
             .select_related("actor").order_by("at", "pk"))
 
 
-def notify(*, users: Iterable[User], verb: str, msg: str = "", params: dict | None = None, url: str = "",
-           text: str = "") -> None:
+def notify(*, users: Iterable[User], verb: str, msg: str, params: dict | None = None, url: str = "") -> None:
     """In-app notice for each user, and an e-mail per recipient sent by a task after commit.
 
     ``msg`` is a ``gettext_noop`` msgid and ``params`` its values (core.notices): the notice renders when read,
     in the reader's language, and each e-mail in its recipient's ``User.language``.
-    ``text=`` (a sentence already rendered in the actor's language) is kept only for the milestone services
-    until they are converted to ``msg=``/``params=``; it is shown as written, to every reader alike.
     """
     users = [u for u in users if u is not None]
     if not users:
         return
     params = encode(params or {})
-    if msg:
-        text = render_in(settings.LANGUAGE_CODE, msg, params)
+    text = render_in(settings.LANGUAGE_CODE, msg, params)
     Notification.objects.bulk_create([Notification(user=u, verb=verb, text=text, msg=msg, params=params, url=url)
                                       for u in users])
     caching.forget_unread({u.pk for u in users})

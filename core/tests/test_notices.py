@@ -53,8 +53,10 @@ def test_an_older_notice_with_only_its_text_still_reads(demo):
     old = Notification.objects.create(user=demo.enterprise, verb="x", text="旧通知")
     with translation.override("en"):
         assert old.render() == "旧通知"
-    services.notify(users=[demo.enterprise], verb="y", text="里程碑通知")  # the milestone services' form, for now
+    services.notify(users=[demo.enterprise], verb="y", msg="里程碑通知")
     assert Notification.objects.get(verb="y").render() == "里程碑通知"
+    with pytest.raises(TypeError):  # every notice is a stored message now: none is written pre-rendered
+        services.notify(users=[demo.enterprise], verb="z", text="里程碑通知")
 
 
 @pytest.mark.django_db
