@@ -32,9 +32,9 @@ def test_unread_count_drops_after_a_notice_is_read(client, demo):
     notify(users=[demo.enterprise, demo.enterprise], verb="t", msg="两条通知")
     assert _unread(client) == 2
     first = Notification.objects.filter(user=demo.enterprise).first()
-    notification_mark_read(user=demo.enterprise, ids=[first.pk])
+    notification_mark_read(actor=demo.enterprise, ids=[first.pk])
     assert _unread(client) == 1
-    notification_mark_read(user=demo.enterprise)
+    notification_mark_read(actor=demo.enterprise)
     assert _unread(client) == 0
 
 

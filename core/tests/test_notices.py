@@ -61,7 +61,7 @@ def test_an_older_notice_with_only_its_text_still_reads(demo):
 
 @pytest.mark.django_db
 def test_each_recipient_gets_the_mail_in_their_own_language(demo, django_capture_on_commit_callbacks):
-    services.user_set_language(user=demo.platform, language="en")
+    services.user_set_language(actor=demo.platform, language="en")
     assert demo.enterprise.language == "zh-hans"  # the default
     mail.outbox.clear()
     with translation.override("zh-hans"), django_capture_on_commit_callbacks(execute=True):
