@@ -40,21 +40,17 @@ def audit_history(target):
             .select_related("actor").order_by("at", "pk"))
 
 
-def notify(*, users: Iterable[User], verb: str, msg: str = "", params: dict | None = None, url: str = "",
-           text: str = "") -> None:
+def notify(*, users: Iterable[User], verb: str, msg: str, params: dict | None = None, url: str = "") -> None:
     """In-app notice for each user, and an e-mail per recipient sent by a task after commit.
 
     ``msg`` is a ``gettext_noop`` msgid and ``params`` its values (core.notices): the notice renders when read,
     in the reader's language, and each e-mail in its recipient's ``User.language``.
-    ``text=`` (a sentence already rendered in the actor's language) is kept only for the milestone services
-    until they are converted to ``msg=``/``params=``; it is shown as written, to every reader alike.
     """
     users = [u for u in users if u is not None]
     if not users:
         return
     params = encode(params or {})
-    if msg:
-        text = render_in(settings.LANGUAGE_CODE, msg, params)
+    text = render_in(settings.LANGUAGE_CODE, msg, params)
     Notification.objects.bulk_create([Notification(user=u, verb=verb, text=text, msg=msg, params=params, url=url)
                                       for u in users])
     caching.forget_unread({u.pk for u in users})
@@ -141,37 +137,37 @@ def organization_lift_blacklist(*, organization: Organization, actor: User, reas
     return entry
 
 
-def user_set_language(*, user: User, language: str) -> str:
+def user_set_language(*, actor: User, language: str) -> str:
     """Keep the language the user picked (one the site offers); e-mails to them are rendered in it."""
     try:
         language = translation.get_supported_language_variant(language)
     except LookupError:
-        return user.language
-    if user.language != language:
-        User.objects.filter(pk=user.pk).update(language=language)
-        user.language = language
+        return actor.language
+    if actor.language != language:
+        User.objects.filter(pk=actor.pk).update(language=language)
+        actor.language = language
     return language
 
 
-def notification_mark_read(*, user: User, ids: Iterable[int] | None = None) -> int:
+def notification_mark_read(*, actor: User, ids: Iterable[int] | None = None) -> int:
     """Mark the user's unread notices read: the given ids, or all of them when ``ids`` is None."""
-    qs = Notification.objects.filter(user=user, read_at__isnull=True)
+    qs = Notification.objects.filter(user=actor, read_at__isnull=True)
     if ids is not None:
         qs = qs.filter(pk__in=list(ids))
     done = qs.update(read_at=timezone.now())
-    caching.forget_unread([user.pk])
+    caching.forget_unread([actor.pk])
     return done
 
 
-def notification_mark_opened(*, user: User, path: str) -> int:
+def notification_mark_opened(*, actor: User, path: str) -> int:
     """The user opened ``path`` (a project, a milestone, a figure): their unread notices pointing at it are read."""
-    if not getattr(user, "is_authenticated", False):
+    if not getattr(actor, "is_authenticated", False):
         return 0
-    qs = Notification.objects.filter(user=user, read_at__isnull=True).filter(
+    qs = Notification.objects.filter(user=actor, read_at__isnull=True).filter(
         Q(url=path) | Q(url__startswith=f"{path}#") | Q(url__startswith=f"{path}?"))
     done = qs.update(read_at=timezone.now())
     if done:  # update() sends no signal: the cached count is dropped here, as notification_mark_read does
-        caching.forget_unread([user.pk])
+        caching.forget_unread([actor.pk])
     return done
 
 

@@ -31,7 +31,7 @@ def set_language(request):
     response = i18n_views.set_language(request)
     chosen = request.POST.get(LANGUAGE_QUERY_PARAMETER)
     if request.method == "POST" and request.user.is_authenticated and chosen:
-        user_set_language(user=request.user, language=chosen)
+        user_set_language(actor=request.user, language=chosen)
     return response
 
 
@@ -47,7 +47,7 @@ def notifications(request):
 def notifications_mark_read(request):
     """Mark one notice (``id``) or all of the user's notices (``all``) as read; only the user's own."""
     ids = None if request.POST.get("all") else [int(i) for i in request.POST.getlist("id") if i.isdigit()]
-    notification_mark_read(user=request.user, ids=ids)
+    notification_mark_read(actor=request.user, ids=ids)
     return redirect(request.POST.get("next") if url_has_allowed_host_and_scheme(
         request.POST.get("next"), allowed_hosts={request.get_host()}) else "notifications")
 

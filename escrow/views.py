@@ -41,7 +41,7 @@ def _desk_action(request, pk: int, service, done: str):
     page_require(perms.can_operate(request.user))
     op = get_object_or_404(selectors.operations_visible_to(request.user), pk=pk)
     try:
-        service(operation=op, by=request.user)
+        service(operation=op, actor=request.user)
     except DomainError as exc:
         messages.error(request, exc.detail)
     else:
@@ -69,7 +69,7 @@ def statement_upload(request):
     if form.is_valid():
         f = form.cleaned_data["file"]
         try:
-            statement = statement_import(filename=f.name, raw=f.read(), by=request.user)
+            statement = statement_import(filename=f.name, raw=f.read(), actor=request.user)
         except DomainError as exc:
             form.add_error("file", exc.detail)
         else:

@@ -151,7 +151,7 @@ def project_detail(request, pk: int):
     project = selectors.project_detail_queryset(request.user).filter(pk=pk).first()
     if project is None:
         raise Http404
-    notification_mark_opened(user=request.user, path=request.path)  # its notices are read once it is opened
+    notification_mark_opened(actor=request.user, path=request.path)  # its notices are read once it is opened
     reviews = list(selectors.reviews_visible_to(request.user, project))
     show_all_reviews = len(reviews) == len(project.assignments.all())
     my_assignment = next((a for a in project.assignments.all()

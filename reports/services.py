@@ -40,13 +40,13 @@ def _precheck(kind: str, params: dict) -> None:
 
 
 @transaction.atomic
-def report_request(*, user, kind: str, params: dict) -> Report:
+def report_request(*, actor, kind: str, params: dict) -> Report:
     """Record the request (queued) and dispatch the rendering task after commit."""
-    clean = report_authorise(user=user, kind=kind, params=params)
+    clean = report_authorise(user=actor, kind=kind, params=params)
     _precheck(kind, clean)
-    report = Report.objects.create(kind=kind, params=clean, requested_by=user, organization=user.organization,
+    report = Report.objects.create(kind=kind, params=clean, requested_by=actor, organization=actor.organization,
                                    title=ReportKind(kind).label)
-    audit_record(actor=user, target=report, action="request", to_state=ReportState.QUEUED,
+    audit_record(actor=actor, target=report, action="request", to_state=ReportState.QUEUED,
                  data={"kind": kind, "params": clean})
     _dispatch(report.pk)
     return report
@@ -171,16 +171,16 @@ def report_render(*, report_id: int) -> Report | None:
 
 
 @transaction.atomic
-def report_retry(*, user, report: Report) -> Report:
+def report_retry(*, actor, report: Report) -> Report:
     """failed → queued, by whoever may see it; the task renders it again."""
     report = Report.objects.select_for_update().get(pk=report.pk)
-    report_authorise(user=user, kind=report.kind, params=report.params)
+    report_authorise(user=actor, kind=report.kind, params=report.params)
     if report.state != ReportState.FAILED:
         from core.exceptions import TransitionNotAllowed
 
         raise TransitionNotAllowed(_("只有失败的报告可以重新生成"))
     report.retry()
     report.save(update_fields=["state", "progress", "error"])
-    audit_record(actor=user, target=report, action="retry", from_state=ReportState.FAILED, to_state=report.state)
+    audit_record(actor=actor, target=report, action="retry", from_state=ReportState.FAILED, to_state=report.state)
     _dispatch(report.pk)
     return report

@@ -19,7 +19,7 @@ def index(request):
         kind = form.cleaned_data["kind"]
         params = {k: v for k, v in form.params().items() if k in KIND_PARAMS[kind]}
         try:
-            report = services.report_request(user=request.user, kind=kind, params=params)
+            report = services.report_request(actor=request.user, kind=kind, params=params)
         except PermissionDeniedError as exc:
             raise PermissionDenied(exc.detail) from exc
         except DomainError as exc:
@@ -59,7 +59,7 @@ def download(request, pk):
 def project_export(request, project_id):
     """The dossier export of one project (zip), rendered by a worker like every report."""
     try:
-        report = services.report_request(user=request.user, kind=ReportKind.DOSSIER_EXPORT,
+        report = services.report_request(actor=request.user, kind=ReportKind.DOSSIER_EXPORT,
                                          params={"project": project_id})
     except PermissionDeniedError as exc:
         raise PermissionDenied(exc.detail) from exc

@@ -66,28 +66,28 @@ def seed(*, orgs, scheme, stdout) -> None:
     first = next((p for p in projects if p.enterprise_id == ent1.pk), projects[0])
     policy = InsurancePolicy.objects.filter(policy_number="PDEMO-RD-001").first()
     if policy is None:
-        policy = policy_create(by=reviewer, project=first, insurer=insurer, type="rd_loss",
+        policy = policy_create(actor=reviewer, project=first, insurer=insurer, type="rd_loss",
                                premium=Decimal("700000.00"), cover=Decimal("8000000.00"),
                                start_date=first.start_date, end_date=_one_year_from(first.start_date),
                                policy_number="PDEMO-RD-001", document=_policy_pdf("PDEMO-RD-001"))
     year = policy.year
     if not OtherPolicySubsidy.objects.filter(policy=policy).exists():
-        other_subsidy_create(by=reviewer, enterprise=first.enterprise, policy_name="临安区科创保险保费补助",
+        other_subsidy_create(actor=reviewer, enterprise=first.enterprise, policy_name="临安区科创保险保费补助",
                              issuer="临安区（市级以下同类政策）", type="rd_loss", year=year,
                              amount=Decimal("350000.00"), premium_covered=Decimal("700000.00"), policy=policy)
     if not InsuranceClaim.objects.filter(policy=policy).exists():
-        claim_create(by=reviewer, policy=policy, assessed_loss=Decimal("1200000.00"),
+        claim_create(actor=reviewer, policy=policy, assessed_loss=Decimal("1200000.00"),
                      paid_amount=Decimal("1000000.00"), paid_on=policy.start_date + timedelta(days=200),
                      description="里程碑未达标，保险公司核定研发费用损失")
     second = next((p for p in projects if p.enterprise_id != first.enterprise_id), None)
     if second is not None and not InsurancePolicy.objects.filter(policy_number="PDEMO-TR-001").exists():
         bought = second.start_date + timedelta(days=30)  # after the cooperation started: flagged 合作后投保 (I11)
-        policy_create(by=reviewer, project=second, insurer=insurer, type="transformation",
+        policy_create(actor=reviewer, project=second, insurer=insurer, type="transformation",
                       premium=Decimal("200000.00"), cover=Decimal("3000000.00"), start_date=bought,
                       end_date=_one_year_from(bought), policy_number="PDEMO-TR-001",
                       document=_policy_pdf("PDEMO-TR-001"))
     for old in InsurancePolicy.objects.filter(policy_number__startswith="PDEMO-", document=""):  # older demo data
-        policy_attach_document(by=reviewer, policy=old, document=_policy_pdf(old.policy_number))
+        policy_attach_document(actor=reviewer, policy=old, document=_policy_pdf(old.policy_number))
 
     ids = [p.pk for p in projects]
     years = set()
@@ -95,15 +95,15 @@ def seed(*, orgs, scheme, stdout) -> None:
         inputs = ledger_inputs(y, ids)
         for pid, amount in inputs.items():
             if amount > 0 and not AnnualAudit.objects.filter(project_id=pid, year=y).exists():
-                audit_save(by=auditor, project=Project.objects.get(pk=pid), year=y, audited_input=amount,
+                audit_save(actor=auditor, project=Project.objects.get(pk=pid), year=y, audited_input=amount,
                            expert_evaluation="专家组评价：项目按计划推进，阶段成果达到协议约定。")
             _give_opinion(pid, y)
             if amount > 0:
                 years.add(y)
     for y in sorted(years):
-        grant_compute(year=y, by=reviewer)
+        grant_compute(year=y, actor=reviewer)
     for y in sorted({p.year for p in InsurancePolicy.objects.filter(policy_number__startswith="PDEMO-")}):
-        premium_compute(year=y, by=reviewer)
+        premium_compute(year=y, actor=reviewer)
     _seed_recovery(policy=policy, reviewer=reviewer, finance=users["finance"])
     stdout.write(f"subsidies demo: policies, claim, audits for {sorted(years) or '—'}, figures computed")
 
@@ -118,7 +118,7 @@ def _give_opinion(project_id: int, year: int) -> None:
         "project__enterprise").first()
     staff = audit and users_of(audit.project.enterprise, Role.ENTERPRISE).first()
     if staff:
-        audit_opinion(by=staff, audit=audit, opinion="同意专项审计结论，确认当年实际投入。")
+        audit_opinion(actor=staff, audit=audit, opinion="同意专项审计结论，确认当年实际投入。")
 
 
 def _seed_recovery(*, policy: InsurancePolicy, reviewer, finance) -> None:
@@ -133,14 +133,14 @@ def _seed_recovery(*, policy: InsurancePolicy, reviewer, finance) -> None:
     if latest is None or latest.amount <= 0 or latest.trace.get("pending_audit"):
         return
     if latest.state == ComputationState.COMPUTED:
-        latest = figure_approve(figure=latest, by=reviewer)
+        latest = figure_approve(figure=latest, actor=reviewer)
     if latest.state == ComputationState.APPROVED:
         plan = figure_settlement(latest)
-        latest = figure_pay(figure=latest, by=finance, amount=plan.cash, paid_on=date(year + 1, 1, 10),
+        latest = figure_pay(figure=latest, actor=finance, amount=plan.cash, paid_on=date(year + 1, 1, 10),
                             voucher=f"萧财拨〔{year + 1}〕3号")
-    claim_create(by=reviewer, policy=policy, assessed_loss=Decimal("600000.00"), paid_amount=Decimal("500000.00"),
+    claim_create(actor=reviewer, policy=policy, assessed_loss=Decimal("600000.00"), paid_amount=Decimal("500000.00"),
                  paid_on=date(year + 1, 1, 15), loss_year=year, description=LATE_CLAIM)
-    grant_compute(year=year, by=reviewer)
+    grant_compute(year=year, actor=reviewer)
     newest = GrantComputation.objects.filter(enterprise_id=latest.enterprise_id, year=year).order_by("-version").first()
     if newest.state == ComputationState.COMPUTED and newest.recovery > 0:
-        figure_approve(figure=newest, by=reviewer)
+        figure_approve(figure=newest, actor=reviewer)

@@ -70,7 +70,7 @@ def _submit(request, form, service, *, done: str, then, **kwargs):
     the redirect ``then(result)``. None while the form or a rule refuses (the page shows why)."""
     if not form.is_valid():
         return None
-    result, ok = _call(request, service, by=request.user, **kwargs, **form.cleaned_data)
+    result, ok = _call(request, service, actor=request.user, **kwargs, **form.cleaned_data)
     if not ok:
         return None
     messages.success(request, done)
@@ -124,7 +124,7 @@ def figure_detail(request, kind: str, pk: int):
     _may_view(request.user)
     model, selector, explain, _compute = KINDS[kind]
     fig = get_object_or_404(selector(request.user), pk=pk)
-    notification_mark_opened(user=request.user, path=request.path)
+    notification_mark_opened(actor=request.user, path=request.path)
     versions = selector(request.user).filter(enterprise_id=fig.enterprise_id, year=fig.year).order_by("version")
     approved = fig.state == ComputationState.APPROVED
     settlement = services.figure_settlement(fig) if approved else None  # I10: recoveries netted from this payment
@@ -145,7 +145,7 @@ def figure_detail(request, kind: str, pk: int):
 def figure_approve(request, kind: str, pk: int):
     _may_view(request.user)
     fig = get_object_or_404(KINDS[kind][1](request.user), pk=pk)
-    _result, ok = _call(request, services.figure_approve, figure=fig, by=request.user)
+    _result, ok = _call(request, services.figure_approve, figure=fig, actor=request.user)
     if ok:
         messages.success(request, _("已审定"))
     return redirect("subsidies:figure", kind=kind, pk=pk)
@@ -158,7 +158,7 @@ def figure_pay(request, kind: str, pk: int):
     fig = get_object_or_404(KINDS[kind][1](request.user), pk=pk)
     form = forms.PayForm(request.POST)
     if form.is_valid():
-        _result, ok = _call(request, services.figure_pay, figure=fig, by=request.user, **form.cleaned_data)
+        _result, ok = _call(request, services.figure_pay, figure=fig, actor=request.user, **form.cleaned_data)
         if ok:
             messages.success(request, _("已登记拨付"))
     else:
@@ -175,7 +175,7 @@ def compute(request, kind: str):
         messages.error(request, _("年度无效"))
         return redirect("subsidies:index")
     year = form.cleaned_data["year"]
-    result, ok = _call(request, KINDS[kind][3], year=year, by=request.user)
+    result, ok = _call(request, KINDS[kind][3], year=year, actor=request.user)
     if ok:
         messages.success(request, _("测算完成：新增或更新 %(c)s 家，未变化 %(u)s 家，黑名单排除 %(e)s 家") % {
             "c": len(result.created), "u": len(result.unchanged), "e": len(result.excluded)})

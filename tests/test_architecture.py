@@ -290,3 +290,39 @@ def test_every_environment_variable_is_in_the_readme_table():
     found = environment_variables(ROOT)
     assert "ANXINBAO_CUSTODY_ACCOUNT_NUMBER" in found  # the reader sees what the settings read
     assert found - table == set(), f"add these to the README's settings table: {sorted(found - table)}"
+
+
+# -- one name for the acting person ---------------------------------------------
+ACTOR_ALIASES = ("by", "user")
+
+
+def _service_modules(root: Path, apps=LAYERS) -> list[Path]:
+    return [p for p in _app_files(root, apps)
+            if p.name == "services.py" or "services" in p.relative_to(root).parts[:-1]]
+
+
+def actor_aliases(root: Path, apps=LAYERS) -> list[str]:
+    """Public service functions naming the person who acts anything but ``actor`` (keyword-only ``by=``/``user=``)."""
+    found = []
+    for path in _service_modules(root, apps):
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and not node.name.startswith("_"):
+                found += [f"{path.relative_to(root).as_posix()}: {node.name}({arg.arg}=) — the acting person is actor="
+                          for arg in node.args.kwonlyargs if arg.arg in ACTOR_ALIASES]
+    return found
+
+
+def test_services_call_the_acting_person_actor():
+    assert actor_aliases(ROOT) == []
+
+
+def test_the_actor_check_reads_service_modules_only(tmp_path):
+    _write(tmp_path, {"escrow/services/ops.py": "def confirm(*, operation, by):\n    pass\n\n"
+                                                "def _helper(*, by):\n    pass\n",
+                      "reports/services.py": "def request(*, user, kind):\n    pass\n",
+                      "escrow/selectors/flows.py": "def receipts(*, by=None):\n    pass\n",
+                      "projects/services/ok.py": "def start(*, actor, project):\n    pass\n"})
+    assert actor_aliases(tmp_path) == [
+        "escrow/services/ops.py: confirm(by=) — the acting person is actor=",
+        "reports/services.py: request(user=) — the acting person is actor=",
+    ]

@@ -168,11 +168,11 @@ def test_closing_a_project_takes_a_2000_character_reason(demo):
 
 def test_subsidy_audit_and_opinion_take_a_2000_character_reason(demo):
     project = filed_and_approved(demo)
-    audit = audit_save(by=demo.auditor, project=project, year=2025, audited_input=Decimal("123.45"), reason=LONG,
+    audit = audit_save(actor=demo.auditor, project=project, year=2025, audited_input=Decimal("123.45"), reason=LONG,
                        expert_evaluation=LONG)
     said(audit, "audit_save")
     assert AnnualAudit.objects.get(pk=audit.pk).reason == LONG
-    audit_opinion(by=demo.enterprise, audit=audit, opinion=LONG)
+    audit_opinion(actor=demo.enterprise, audit=audit, opinion=LONG)
     said(audit, "audit_opinion")
     assert AnnualAudit.objects.get(pk=audit.pk).opinion == LONG
 

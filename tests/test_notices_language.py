@@ -58,3 +58,24 @@ def test_a_notice_reads_in_chinese_for_a_chinese_reader_and_in_english_for_an_en
         client.post("/notifications/read/", {"all": "1"})
     _reads(chinese, zh, en, "read")
     _reads(english, en, zh, "read")
+
+
+@pytest.mark.django_db(transaction=True)  # the deposit's custody operation executes after commit
+def test_a_milestone_notice_written_in_english_reads_in_each_readers_language(demo):
+    """The bureau's "not met" finding, taken on English pages, and the deposit call that opened the milestone:
+    the enterprise's Chinese user reads both in Chinese, an English colleague in English — label included."""
+    from django.utils import translation
+
+    from projects import milestones as ms
+    from projects.tests.milestone_steps import reported_milestone
+
+    english_colleague = make_user("enterprise_en", demo.ent1, Role.ENTERPRISE)
+    with translation.override("en"):
+        milestone = reported_milestone(demo)
+        ms.milestone_review_not_met(milestone=milestone, actor=demo.reviewer, reason="Targets missed")
+    chinese, english = _client(demo.enterprise, "zh-hans"), _client(english_colleague, "en")
+    title = milestone.project.title
+    _reads(chinese, f"“{title}”第1个里程碑 认定未达标：Targets missed", "found not met")
+    _reads(english, f"Milestone 1 of “{title}” found not met: Targets missed", "认定未达标")
+    _reads(chinese, f"“{title}”第1个里程碑 待缴保证金", "deposit due")
+    _reads(english, f"Milestone 1 of “{title}” deposit due", "待缴保证金")

@@ -29,12 +29,12 @@ def _fresh(user) -> User:
 @pytest.mark.django_db
 def test_unread_count_drops_after_a_notice_is_read(client, demo):
     client.force_login(demo.enterprise)
-    notify(users=[demo.enterprise, demo.enterprise], verb="t", text="两条通知")
+    notify(users=[demo.enterprise, demo.enterprise], verb="t", msg="两条通知")
     assert _unread(client) == 2
     first = Notification.objects.filter(user=demo.enterprise).first()
-    notification_mark_read(user=demo.enterprise, ids=[first.pk])
+    notification_mark_read(actor=demo.enterprise, ids=[first.pk])
     assert _unread(client) == 1
-    notification_mark_read(user=demo.enterprise)
+    notification_mark_read(actor=demo.enterprise)
     assert _unread(client) == 0
 
 
@@ -42,9 +42,9 @@ def test_unread_count_drops_after_a_notice_is_read(client, demo):
 def test_unread_count_rises_with_a_new_notice_and_falls_when_one_is_deleted(client, demo):
     client.force_login(demo.reviewer)
     before = _unread(client)
-    notify(users=[demo.reviewer], verb="t", text="新通知")
+    notify(users=[demo.reviewer], verb="t", msg="新通知")
     assert _unread(client) == before + 1
-    Notification.objects.create(user=demo.reviewer, verb="t", text="another")
+    Notification.objects.create(user=demo.reviewer, verb="t", msg="another")
     assert _unread(client) == before + 2
     Notification.objects.filter(user=demo.reviewer).delete()
     assert _unread(client) == 0

@@ -53,13 +53,15 @@ def test_an_older_notice_with_only_its_text_still_reads(demo):
     old = Notification.objects.create(user=demo.enterprise, verb="x", text="旧通知")
     with translation.override("en"):
         assert old.render() == "旧通知"
-    services.notify(users=[demo.enterprise], verb="y", text="里程碑通知")  # the milestone services' form, for now
+    services.notify(users=[demo.enterprise], verb="y", msg="里程碑通知")
     assert Notification.objects.get(verb="y").render() == "里程碑通知"
+    with pytest.raises(TypeError):  # every notice is a stored message now: none is written pre-rendered
+        services.notify(users=[demo.enterprise], verb="z", text="里程碑通知")
 
 
 @pytest.mark.django_db
 def test_each_recipient_gets_the_mail_in_their_own_language(demo, django_capture_on_commit_callbacks):
-    services.user_set_language(user=demo.platform, language="en")
+    services.user_set_language(actor=demo.platform, language="en")
     assert demo.enterprise.language == "zh-hans"  # the default
     mail.outbox.clear()
     with translation.override("zh-hans"), django_capture_on_commit_callbacks(execute=True):

@@ -84,9 +84,9 @@ def subsidy_figures(year: int, by) -> list[str]:
     from subsidies.services import grant_compute, premium_compute, scheme_for_year
 
     problems = []
-    grant_compute(year=year, by=by)
-    premium_compute(year=year, by=by)
-    again = grant_compute(year=year, by=by).created + premium_compute(year=year, by=by).created
+    grant_compute(year=year, actor=by)
+    premium_compute(year=year, actor=by)
+    again = grant_compute(year=year, actor=by).created + premium_compute(year=year, actor=by).created
     if again:
         problems.append(f"subsidies {year}: a repeated computation created {len(again)} new figures")
     scheme = scheme_for_year(year)

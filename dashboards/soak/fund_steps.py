@@ -49,7 +49,7 @@ def policy(ctx: Ctx):
         return None
     rng = ctx.rng
     start = max(_year_start(ctx), ctx.today - timedelta(days=rng.randint(0, 200)))
-    policy_create(by=ctx.cast.enterprise[p.enterprise_id], project=p, insurer=ctx.cast.insurer,
+    policy_create(actor=ctx.cast.enterprise[p.enterprise_id], project=p, insurer=ctx.cast.insurer,
                   type=rng.choice(PolicyType.values),
                   insured=InsuredParty.ENTERPRISE if rng.random() < 0.8 else InsuredParty.PLATFORM,
                   premium=Decimal(rng.randint(5, 70) * 10_000), cover=Decimal("3000000.00"), start_date=start,
@@ -65,7 +65,7 @@ def claim(ctx: Ctx):
     if pol is None:
         return None
     paid = Decimal(ctx.rng.randint(0, 40) * 10_000)
-    claim_create(by=ctx.cast.enterprise[pol.project.enterprise_id], policy=pol, assessed_loss=paid + 50_000,
+    claim_create(actor=ctx.cast.enterprise[pol.project.enterprise_id], policy=pol, assessed_loss=paid + 50_000,
                  paid_amount=paid, paid_on=ctx.today if paid else None, description="里程碑未达标理赔")
     return "claim"
 
@@ -86,7 +86,7 @@ def audit(ctx: Ctx):
     audited, reason = inputs[pid], ""
     if rng.random() < 0.3:
         audited, reason = fen(audited * Decimal(rng.choice(["0.9", "0.95", "1.05"]))), "审计调整：部分支出不予认定"
-    audit_save(by=ctx.cast.auditor, project=Project.objects.get(pk=pid), year=year, audited_input=audited,
+    audit_save(actor=ctx.cast.auditor, project=Project.objects.get(pk=pid), year=year, audited_input=audited,
                reason=reason, expert_evaluation="进展符合预期")
     return "audited"
 
@@ -98,7 +98,7 @@ def opinion(ctx: Ctx):
     a = pick(ctx, AnnualAudit.objects.filter(opinion="", project__title__startswith=TAG), "audit")
     if a is None:
         return None
-    audit_opinion(by=ctx.cast.enterprise[a.project.enterprise_id], audit=a, opinion="同意审计结论")
+    audit_opinion(actor=ctx.cast.enterprise[a.project.enterprise_id], audit=a, opinion="同意审计结论")
     return "opinion"
 
 
@@ -107,8 +107,8 @@ def subsidy_run(ctx: Ctx):
     from subsidies.services import grant_compute, premium_compute
 
     by = ctx.reviewer()
-    g = grant_compute(year=ctx.today.year, by=by)
-    p = premium_compute(year=ctx.today.year, by=by)
+    g = grant_compute(year=ctx.today.year, actor=by)
+    p = premium_compute(year=ctx.today.year, actor=by)
     return f"{len(g.created) + len(p.created)} new figures"
 
 
@@ -124,7 +124,7 @@ def approve_figure(ctx: Ctx):
     fig = pick(ctx, ctx.rng.choice(_figures("computed")), "figure")
     if fig is None:
         return None
-    figure_approve(figure=fig, by=ctx.reviewer())
+    figure_approve(figure=fig, actor=ctx.reviewer())
     return "approved"
 
 
@@ -135,6 +135,6 @@ def pay_figure(ctx: Ctx):
     if fig is None:
         return None
     # the cash the finance officer pays: what is due less any recovery netted from it (I10)
-    figure_pay(figure=fig, by=ctx.cast.finance, amount=figure_settlement(fig).cash, paid_on=ctx.today,
+    figure_pay(figure=fig, actor=ctx.cast.finance, amount=figure_settlement(fig).cash, paid_on=ctx.today,
                voucher=ctx.ref("V"))
     return "paid"

@@ -102,7 +102,7 @@ def confirm(ctx: Ctx):
     if op is None:
         return None
     by = ctx.cast.other_custodian(ctx.rng, {op.ordered_by_id, op.executed_by_id})
-    return f"operation {operation_confirm(operation=op, by=by).state}"
+    return f"operation {operation_confirm(operation=op, actor=by).state}"
 
 
 def overdue(ctx: Ctx):

@@ -85,7 +85,7 @@ class OperationViewSet(ScopedViewSet):
     @idempotent
     def confirm(self, request, pk=None):
         op = get_object_or_404(self.get_queryset(), pk=pk)  # another organisation's operation: 404
-        operation_confirm(operation=op, by=request.user)
+        operation_confirm(operation=op, actor=request.user)
         return Response(OperationSerializer(selectors.operations_list().get(pk=op.pk)).data)
 
 

@@ -144,37 +144,37 @@ def operation_request(*, kind: str, amount: Decimal, lines: Iterable[tuple[str, 
 
 
 @transaction.atomic
-def operation_confirm(*, operation: MoneyOperation, by) -> MoneyOperation:
+def operation_confirm(*, operation: MoneyOperation, actor) -> MoneyOperation:
     """The second custodian operator's confirmation (maker–checker)."""
-    require(perms.can_operate(by))
+    require(perms.can_operate(actor))
     op = MoneyOperation.objects.select_for_update().get(pk=operation.pk)
     if op.state != OperationState.AWAITING_CONFIRMATION:
         raise ConflictError(_("该操作当前状态为“%(s)s”，无需复核") % {"s": op.get_state_display()},
                             code="transition_not_allowed")
     makers = {op.ordered_by_id, op.executed_by_id} - {None}
-    if by.pk in makers:
+    if actor.pk in makers:
         raise PermissionDeniedError(_("双人复核：发起人不能复核自己发起的操作，须由另一名监管账户操作员确认"),
                                     code="maker_checker", rule="maker-checker")
-    op.confirm(by=by)
+    op.confirm(by=actor)
     op.save(update_fields=["state", "confirmed_by", "executed_by"])
-    audit_record(actor=by, target=op, action="confirm", from_state=OperationState.AWAITING_CONFIRMATION,
+    audit_record(actor=actor, target=op, action="confirm", from_state=OperationState.AWAITING_CONFIRMATION,
                  to_state=op.state)
     _dispatch(op)
     return op
 
 
 @transaction.atomic
-def operation_redispatch(*, operation: MoneyOperation, by) -> MoneyOperation:
+def operation_redispatch(*, operation: MoneyOperation, actor) -> MoneyOperation:
     """A custodian operator sends a requested or executing operation to the workers again (the desk's button).
 
     Harmless if the first message is still on its way: execution is idempotent.
     """
-    require(perms.can_operate(by))
+    require(perms.can_operate(actor))
     op = MoneyOperation.objects.select_for_update().get(pk=operation.pk)
     if op.state not in (OperationState.REQUESTED, OperationState.EXECUTING):
         raise ConflictError(_("该操作当前状态为“%(s)s”，不能重新派发") % {"s": op.get_state_display()},
                             code="transition_not_allowed")
-    audit_record(actor=by, target=op, action="redispatch", from_state=op.state, to_state=op.state)
+    audit_record(actor=actor, target=op, action="redispatch", from_state=op.state, to_state=op.state)
     _dispatch(op)
     return op
 

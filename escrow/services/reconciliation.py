@@ -153,16 +153,16 @@ def _match(lines: list[BankStatementLine]) -> None:
 
 
 @transaction.atomic
-def statement_import(*, filename: str, raw: bytes, by) -> BankStatement:
+def statement_import(*, filename: str, raw: bytes, actor) -> BankStatement:
     """Store a statement and match its lines; all or nothing."""
-    require(perms.can_operate(by))
+    require(perms.can_operate(actor))
     if len(raw) > MAX_STATEMENT_BYTES:
         raise DomainError(_("对账单文件不得超过 5 MB"), code="file_too_large", fields={"file": [_("文件不得超过 5 MB")]})
     parsed = parse_statement(raw)
     digest = hashlib.sha256(raw).hexdigest()
     if BankStatement.objects.filter(sha256=digest).exists():
         raise DomainError(_("该对账单文件已导入过"), code="duplicate_statement", fields={"file": [_("重复文件")]})
-    statement = BankStatement.objects.create(filename=filename[:255], sha256=digest, uploaded_by=by,
+    statement = BankStatement.objects.create(filename=filename[:255], sha256=digest, uploaded_by=actor,
                                              period_start=min(p.date for p in parsed),
                                              period_end=max(p.date for p in parsed))
     lines = [BankStatementLine(statement=statement, line_no=p.line_no, date=p.date, amount=p.amount,
@@ -170,6 +170,6 @@ def statement_import(*, filename: str, raw: bytes, by) -> BankStatement:
              for p in parsed]
     _match(lines)
     BankStatementLine.objects.bulk_create(lines)
-    audit_record(actor=by, target=statement, action="import",
+    audit_record(actor=actor, target=statement, action="import",
                  data={"lines": len(lines), "matched": sum(1 for ln in lines if ln.operation_id)})
     return statement

@@ -147,17 +147,17 @@ def test_release_above_threshold_waits_for_second_operator(demo, ledger_ok, djan
     assert MoneyOperation.objects.get(pk=op.pk).state == OperationState.AWAITING_CONFIRMATION
     assert operation_execute(operation_id=op.pk).state == OperationState.AWAITING_CONFIRMATION
     with pytest.raises(PermissionDeniedError) as err:
-        operation_confirm(operation=op, by=demo.custodian)
+        operation_confirm(operation=op, actor=demo.custodian)
     assert err.value.code == "maker_checker"
     with pytest.raises(PermissionDeniedError):
-        operation_confirm(operation=op, by=demo.reviewer)
+        operation_confirm(operation=op, actor=demo.reviewer)
     with django_capture_on_commit_callbacks(execute=True):
-        operation_confirm(operation=op, by=demo.custodian2)
+        operation_confirm(operation=op, actor=demo.custodian2)
     op = MoneyOperation.objects.get(pk=op.pk)
     assert op.state == OperationState.DONE and op.confirmed_by == demo.custodian2
     assert balance(A) == Decimal("500000.00")
     with pytest.raises(ConflictError):
-        operation_confirm(operation=op, by=demo.custodian2)
+        operation_confirm(operation=op, actor=demo.custodian2)
 
 
 def test_failed_operation_leaves_nothing_behind_and_names_rule(demo, ledger_ok, django_capture_on_commit_callbacks):

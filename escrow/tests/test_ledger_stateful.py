@@ -68,7 +68,7 @@ class LedgerMachine(RuleBasedStateMachine):
                                ordered_by=by, context=context or {})
         if op.state == OperationState.AWAITING_CONFIRMATION:
             assert amount > THRESHOLD
-            operation_confirm(operation=op, by=self.demo.custodian2)
+            operation_confirm(operation=op, actor=self.demo.custodian2)
         solvent = self.can_pay(lines)
         op = operation_execute(operation_id=op.pk)
         if solvent:

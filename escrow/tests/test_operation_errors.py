@@ -80,7 +80,7 @@ def test_hook_error_is_recorded_bounded_and_reported_to_custodians(demo, ledger_
     # Fixed: a custodian redispatches it from the desk and it executes once.
     BROKEN["on"] = False
     with mock.patch("escrow.services.operations._send"):  # the test delivers it itself
-        operation_redispatch(operation=op, by=demo.custodian)
+        operation_redispatch(operation=op, actor=demo.custodian)
     op = operation_execute(operation_id=op.pk)
     assert op.state == OperationState.DONE and op.execution_errors == 3
     assert op.failure_reason == ""  # the errors stay in the audit trail, not on a done operation

@@ -73,7 +73,7 @@ def test_desk_and_its_services_agree_a_superuser_without_the_custodian_role_is_r
     assert login(client, admin).get(reverse("escrow:desk")).status_code == 403
     assert client.post(reverse("escrow:operation_confirm", args=[world.big.pk])).status_code == 403
     with pytest.raises(PermissionDeniedError):
-        operation_confirm(operation=world.big, by=admin)
+        operation_confirm(operation=world.big, actor=admin)
     assert MoneyOperation.objects.get(pk=world.big.pk).state == OperationState.AWAITING_CONFIRMATION
     assert perms.can_operate(world.custodian2)  # the operator the desk is for
 
@@ -334,7 +334,7 @@ def test_reconciliation_over_5_mb_refused_by_the_service(world):
 
     raw = csv_ok().encode() + b"#" * MAX_STATEMENT_BYTES
     with pytest.raises(DomainError) as exc:
-        statement_import(filename="big.csv", raw=raw, by=world.custodian)
+        statement_import(filename="big.csv", raw=raw, actor=world.custodian)
     assert exc.value.code == "file_too_large" and not BankStatement.objects.exists()
 
 

@@ -10,10 +10,12 @@ from collections.abc import Iterable
 
 from django.conf import settings
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from core.exceptions import ConflictError, TransitionNotAllowed
 from core.money import format_cny, money
-from core.services import audit_record, notify
+from core.notices import Notice, message
+from core.services import record_event
 from escrow import accounts as codes
 from escrow.choices import OperationState
 from escrow.models import MoneyOperation
@@ -86,9 +88,18 @@ def label(milestone: Milestone) -> str:
     return _("“%(project)s”第%(seq)s个里程碑") % {"project": milestone.project.title, "seq": milestone.seq}
 
 
-def audit(actor, milestone: Milestone, action: str, from_state: str, reason: str = "", **data) -> None:
-    audit_record(actor=actor, target=milestone, action=action, from_state=from_state, to_state=milestone.state,
-                 reason=reason, data={"project": milestone.project_id, **{k: str(v) for k, v in data.items()}})
+def label_msg(milestone: Milestone) -> dict:
+    """The milestone's label as a notice parameter: rendered in the reader's language when read."""
+    return message(gettext_noop("“%(project)s”第%(seq)s个里程碑"), project=milestone.project.title,
+                   seq=milestone.seq)
+
+
+def audit(actor, milestone: Milestone, action: str, from_state: str, reason: str = "",
+          notices: Iterable[Notice] = (), **data) -> None:
+    """The milestone step's audit row and the notices it sends, written together (both or neither)."""
+    record_event(actor=actor, target=milestone, action=action, from_state=from_state, to_state=milestone.state,
+                 reason=reason, data={"project": milestone.project_id, **{k: str(v) for k, v in data.items()}},
+                 notices=notices)
 
 
 def custody_code(milestone: Milestone) -> str:
@@ -109,16 +120,17 @@ def open_deposit(milestone: Milestone, *, actor, reason: str = "") -> Milestone:
     """planned → deposit_due on a locked milestone, with its audit row; the enterprise is told what to pay."""
     milestone.request_deposit()
     milestone.save(update_fields=["state"])
-    audit(actor, milestone, "request_deposit", M.PLANNED, reason)
-    notify_deposit_due(milestone)
+    audit(actor, milestone, "request_deposit", M.PLANNED, reason, notices=[deposit_due_notice(milestone)])
     return milestone
 
 
-def notify_deposit_due(milestone: Milestone) -> None:
-    notify(users=enterprise_users(milestone.project), verb="deposit_due",
-           text=_("%(m)s 待缴保证金：至少 %(d)s，至多 %(t)s，付款附言 %(ref)s（R5/R7）")
-           % {"m": label(milestone), "d": format_cny(milestone.deposit_amount), "t": format_cny(milestone.amount),
-              "ref": milestone.payment_reference}, url=milestone_url(milestone))
+def deposit_due_notice(milestone: Milestone) -> Notice:
+    """The enterprise is told what to pay, quoting which reference (R5/R7)."""
+    return Notice(users=enterprise_users(milestone.project), verb="deposit_due",
+                  msg=gettext_noop("%(m)s 待缴保证金：至少 %(d)s，至多 %(t)s，付款附言 %(ref)s（R5/R7）"),
+                  params={"m": label_msg(milestone), "d": format_cny(milestone.deposit_amount),
+                          "t": format_cny(milestone.amount), "ref": milestone.payment_reference},
+                  url=milestone_url(milestone))
 
 
 def payment_instructions(milestone: Milestone) -> dict:

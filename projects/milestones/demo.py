@@ -65,7 +65,7 @@ def _file(name: str):
 def _run(op):
     """Execute now, and confirm with the second operator where maker–checker holds it."""
     if op.state == "awaiting_confirmation":
-        op = operation_confirm(operation=op, by=User.objects.get(username="custodian2"))
+        op = operation_confirm(operation=op, actor=User.objects.get(username="custodian2"))
     operation_execute(operation_id=op.pk)
 
 

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from core.choices import Role
 from core.exceptions import DomainError, TransitionNotAllowed
@@ -30,7 +31,7 @@ from .common import (
     attach,
     ctx,
     custody_code,
-    label,
+    label_msg,
     lock_milestone,
     open_deposit,
     refuse_if_pending,
@@ -70,8 +71,8 @@ def milestone_upload_receipt(*, milestone: Milestone, actor, file) -> Attachment
     audit_record(actor=actor, target=milestone, action="upload_receipt", data={"attachment": att.pk,
                                                                               "sha256": att.sha256})
     notify(users=users_with_role(Role.CUSTODIAN), verb="receipt_uploaded",
-           text=_("%(m)s 企业已上传银行回单，请核对到账（附言 %(ref)s）")
-           % {"m": label(milestone), "ref": milestone.payment_reference}, url=milestone_url(milestone))
+           msg=gettext_noop("%(m)s 企业已上传银行回单，请核对到账（附言 %(ref)s）"),
+           params={"m": label_msg(milestone), "ref": milestone.payment_reference}, url=milestone_url(milestone))
     return att
 
 

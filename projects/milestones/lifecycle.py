@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from core.exceptions import ConflictError, DomainError, TransitionNotAllowed
 from core.money import format_cny, parse_money
@@ -153,7 +154,7 @@ def project_close(*, project: Project, actor, repaid_amount=None, reason: str = 
     audit_record(actor=actor, target=project, action="close", from_state=ProjectState.ACTIVE, to_state=project.state,
                  reason=reason, data={k: str(v) for k, v in settled.items() if k != "operations"})
     notify(users=party_users(project), verb="project_closed",
-           text=_("“%(p)s”已结项") % {"p": project.title})
+           msg=gettext_noop("“%(p)s”已结项"), params={"p": project.title})
     return project
 
 
@@ -187,7 +188,7 @@ def _terminate(project: Project, milestones: Iterable[Milestone], *, actor, reas
                  reason=reason, data={**{k: str(v) for k, v in settled.items() if k != "operations"},
                                       "cancelled": [m.seq for m in cancelled]})
     notify(users=party_users(project), verb="project_terminated",
-           text=_("“%(p)s”已终止：%(r)s") % {"p": project.title, "r": reason})
+           msg=gettext_noop("“%(p)s”已终止：%(r)s"), params={"p": project.title, "r": reason})
     return project
 
 

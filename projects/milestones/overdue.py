@@ -7,10 +7,12 @@ from datetime import date, timedelta
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from core.choices import Role
 from core.exceptions import ConflictError, DomainError, TransitionNotAllowed
 from core.money import format_cny
+from core.notices import Notice
 from core.permissions import require
 from core.services import audit_record, notify, users_with_role
 from escrow.selectors import account_balance
@@ -32,7 +34,7 @@ from .common import (
     MILESTONE_PURPOSES,
     audit,
     custody_code,
-    label,
+    label_msg,
     lock_all,
     lock_milestone,
     refuse_if_pending,
@@ -68,13 +70,15 @@ def milestone_declare_breach(*, milestone: Milestone, actor, reason: str, repaid
     milestone.declare_breach(by=actor, reason=reason, repaid_amount=repaid)
     milestone.save(update_fields=["state", "breached_at", "breached_by", "breach_reason", "breach_repaid_amount"])
     audit(actor, milestone, "declare_breach", M.BALANCE_OVERDUE, reason, repaid_amount=repaid,
-           balance_unpaid=milestone.amount - milestone.paid_in)
-    notify(users=users_with_role(Role.CUSTODIAN), verb="milestone_breached",
-           text=_("%(m)s 企业违约（I15），请执行保证金罚没与退还，项目随之终止") % {"m": label(milestone)},
-           url=milestone_url(milestone))
-    notify(users=party_users(project), verb="milestone_breached",
-           text=_("%(m)s 尾款逾期未缴，已认定企业违约：%(r)s（I15）") % {"m": label(milestone), "r": reason},
-           url=milestone_url(milestone))
+           balance_unpaid=milestone.amount - milestone.paid_in,
+          notices=[Notice(users=users_with_role(Role.CUSTODIAN), verb="milestone_breached",
+                 msg=gettext_noop("%(m)s 企业违约（I15），请执行保证金罚没与退还，项目随之终止"),
+                 params={"m": label_msg(milestone)},
+                 url=milestone_url(milestone)),
+          Notice(users=party_users(project), verb="milestone_breached",
+                 msg=gettext_noop("%(m)s 尾款逾期未缴，已认定企业违约：%(r)s（I15）"),
+                 params={"m": label_msg(milestone), "r": reason},
+                 url=milestone_url(milestone))])
     return milestone
 
 
@@ -105,10 +109,11 @@ def milestone_extend(*, milestone: Milestone, actor, due_date: date, reason: str
     milestone.extend(due_date=due_date)
     milestone.reminded_at = None
     milestone.save(update_fields=["state", "due_date", "reminded_at"])
-    audit(actor, milestone, "extend", M.OVERDUE, reason, old_due_date=old, due_date=due_date)
-    notify(users=party_users(project), verb="milestone_extended",
-           text=_("%(m)s 已延期至 %(d)s（I7）") % {"m": label(milestone), "d": due_date.isoformat()},
-           url=milestone_url(milestone))
+    audit(actor, milestone, "extend", M.OVERDUE, reason, old_due_date=old, due_date=due_date,
+          notices=[Notice(users=party_users(project), verb="milestone_extended",
+                 msg=gettext_noop("%(m)s 已延期至 %(d)s（I7）"),
+                 params={"m": label_msg(milestone), "d": due_date.isoformat()},
+                 url=milestone_url(milestone))])
     return milestone
 
 
@@ -122,10 +127,11 @@ def _extend_balance(project: Project, milestone: Milestone, *, actor, balance_du
     milestone.extend_balance(balance_due_date=balance_due_date)
     milestone.save(update_fields=["state", "balance_due_date"])
     audit(actor, milestone, "extend", M.BALANCE_OVERDUE, reason, old_balance_due_date=old or "",
-           balance_due_date=balance_due_date)
-    notify(users=party_users(project), verb="milestone_extended",
-           text=_("%(m)s 尾款缴纳期限已延长至 %(d)s（I15）") % {"m": label(milestone), "d": balance_due_date.isoformat()},
-           url=milestone_url(milestone))
+           balance_due_date=balance_due_date,
+          notices=[Notice(users=party_users(project), verb="milestone_extended",
+                 msg=gettext_noop("%(m)s 尾款缴纳期限已延长至 %(d)s（I15）"),
+                 params={"m": label_msg(milestone), "d": balance_due_date.isoformat()},
+                 url=milestone_url(milestone))])
     return milestone
 
 
@@ -155,12 +161,12 @@ def milestones_mark_balance_overdue(*, today: date | None = None) -> list[int]:
             milestone.balance_due_date = deadline
             milestone.save(update_fields=["state", "balance_due_date", "overdue_at"])
             audit(None, milestone, "mark_balance_overdue", M.BALANCE_DUE, _("尾款缴纳期限已过（I15）"),
-                   balance_due_date=deadline, balance_unpaid=milestone.amount - milestone.paid_in)
-            text = _("%(m)s 尾款 %(b)s 逾期未缴（期限 %(d)s），请科技局延长期限或认定企业违约（I15）") % {
-                "m": label(milestone), "b": format_cny(milestone.amount - milestone.paid_in),
-                "d": deadline.isoformat()}
-            notify(users=list(users_with_role(Role.REVIEWER)) + list(enterprise_users(project)),
-                   verb="balance_overdue", text=text, url=milestone_url(milestone))
+                   balance_due_date=deadline, balance_unpaid=milestone.amount - milestone.paid_in,
+                  notices=[Notice(users=list(users_with_role(Role.REVIEWER)) + list(enterprise_users(project)),
+                         verb="balance_overdue",
+                         msg=gettext_noop("%(m)s 尾款 %(b)s 逾期未缴（期限 %(d)s），请科技局延长期限或认定企业违约（I15）"),
+                         params={"m": label_msg(milestone), "b": format_cny(milestone.amount - milestone.paid_in),
+                                 "d": deadline.isoformat()}, url=milestone_url(milestone))])
             done.append(milestone.pk)
     return done
 
@@ -177,11 +183,12 @@ def milestones_mark_overdue(*, today: date | None = None) -> list[int]:
             milestone.mark_overdue()
             milestone.save(update_fields=["state", "overdue_at"])
             audit(None, milestone, "mark_overdue", M.IN_PROGRESS, _("截止日期已过（I7）"),
-                   due_date=milestone.due_date)
-            text = _("%(m)s 已逾期（截止 %(d)s），请科技局延期或认定未达标（I7）") % {
-                "m": label(milestone), "d": milestone.due_date.isoformat()}
-            notify(users=list(users_with_role(Role.REVIEWER)) + party_users(project), verb="milestone_overdue",
-                   text=text, url=milestone_url(milestone))
+                   due_date=milestone.due_date,
+                  notices=[Notice(users=list(users_with_role(Role.REVIEWER)) + party_users(project),
+                         verb="milestone_overdue",
+                         msg=gettext_noop("%(m)s 已逾期（截止 %(d)s），请科技局延期或认定未达标（I7）"),
+                         params={"m": label_msg(milestone), "d": milestone.due_date.isoformat()},
+                         url=milestone_url(milestone))])
             done.append(milestone.pk)
     return done
 
@@ -201,8 +208,8 @@ def milestones_remind(*, today: date | None = None, days: int = 14) -> list[int]
             milestone.save(update_fields=["reminded_at"])
             audit_record(actor=None, target=milestone, action="remind", data={"due_date": str(milestone.due_date)})
             notify(users=party_users(project), verb="milestone_due_soon",
-                   text=_("%(m)s 将于 %(d)s 到期，请及时报告完成（I7）")
-                   % {"m": label(milestone), "d": milestone.due_date.isoformat()}, url=milestone_url(milestone))
+                   msg=gettext_noop("%(m)s 将于 %(d)s 到期，请及时报告完成（I7）"),
+                   params={"m": label_msg(milestone), "d": milestone.due_date.isoformat()}, url=milestone_url(milestone))
             done.append(milestone.pk)
     return done
 

@@ -9,11 +9,12 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
+from django.utils.translation import gettext_noop, pgettext
 
 from core.choices import ExpertCategory, Role
 from core.exceptions import DomainError, PermissionDeniedError
 from core.money import format_cny
+from core.notices import Notice
 from core.permissions import require
 from core.services import audit_record, notify, users_with_role
 
@@ -27,7 +28,7 @@ from .common import (
     EXPERT_DRAW_STATES,
     attach,
     audit,
-    label,
+    label_msg,
     lock_milestone,
     target_list,
 )
@@ -63,9 +64,10 @@ def milestone_report_completion(*, milestone: Milestone, actor, description: str
     milestone.report_completion()
     milestone.completion_report = "\n".join(lines)
     milestone.save(update_fields=["state", "reported_at", "completion_report"])
-    audit(actor, milestone, "report_completion", M.IN_PROGRESS, description)
-    notify(users=users_with_role(Role.REVIEWER), verb="milestone_reported",
-           text=_("%(m)s 平台已报告完成，请审核") % {"m": label(milestone)}, url=milestone_url(milestone))
+    audit(actor, milestone, "report_completion", M.IN_PROGRESS, description,
+          notices=[Notice(users=users_with_role(Role.REVIEWER), verb="milestone_reported",
+                 msg=gettext_noop("%(m)s 平台已报告完成，请审核"), params={"m": label_msg(milestone)},
+                 url=milestone_url(milestone))])
     return milestone
 
 
@@ -101,7 +103,8 @@ def milestone_assign_expert(*, milestone: Milestone, actor, expert) -> ExpertAss
     require_state(milestone, _("指派专家"), *EXPERT_DRAW_STATES)
     assignment, _created = ExpertAssignment.objects.get_or_create(project=project, milestone=milestone, expert=expert)
     audit_record(actor=actor, target=milestone, action="assign_expert", data={"expert": expert.pk})
-    notify(users=[expert], verb="milestone_expert", text=_("请对%(m)s进行验收评分（R16）") % {"m": label(milestone)},
+    notify(users=[expert], verb="milestone_expert", msg=gettext_noop("请对%(m)s进行验收评分（R16）"),
+                                                    params={"m": label_msg(milestone)},
            url=milestone_url(milestone))
     return assignment
 
@@ -153,16 +156,16 @@ def milestone_review_met(*, milestone: Milestone, actor, reason: str) -> Milesto
            balance_due_date=milestone.balance_due_date or "")
     if balance == 0:
         notify(users=users_with_role(Role.CUSTODIAN), verb="milestone_releasable",
-               text=_("%(m)s 审核通过且已全额缴入，请拨付 %(t)s 给平台（R7）")
-               % {"m": label(milestone), "t": format_cny(milestone.amount)}, url=milestone_url(milestone))
+               msg=gettext_noop("%(m)s 审核通过且已全额缴入，请拨付 %(t)s 给平台（R7）"),
+               params={"m": label_msg(milestone), "t": format_cny(milestone.amount)}, url=milestone_url(milestone))
     else:
         notify(users=enterprise_users(project), verb="balance_due",
-               text=_("%(m)s 审核通过，请于 %(d)s 前缴纳尾款 %(b)s，付款附言 %(ref)s（R7、I15）")
-               % {"m": label(milestone), "b": format_cny(balance), "ref": milestone.payment_reference,
+               msg=gettext_noop("%(m)s 审核通过，请于 %(d)s 前缴纳尾款 %(b)s，付款附言 %(ref)s（R7、I15）"),
+               params={"m": label_msg(milestone), "b": format_cny(balance), "ref": milestone.payment_reference,
                   "d": milestone.balance_due_date.isoformat()},
                url=milestone_url(milestone))
     notify(users=platform_users(project), verb="milestone_met",
-           text=_("%(m)s 审核通过") % {"m": label(milestone)}, url=milestone_url(milestone))
+           msg=gettext_noop("%(m)s 审核通过"), params={"m": label_msg(milestone)}, url=milestone_url(milestone))
     return milestone
 
 
@@ -181,12 +184,13 @@ def milestone_review_not_met(*, milestone: Milestone, actor, reason: str) -> Mil
     milestone.review_not_met(by=actor)
     milestone.decision_reason = reason
     milestone.save(update_fields=["state", "decided_at", "decided_by", "decision_reason"])
-    audit(actor, milestone, "review_not_met", from_state, reason)
-    notify(users=users_with_role(Role.CUSTODIAN), verb="milestone_failed",
-           text=_("%(m)s 认定未达标，请执行保证金罚没与退还（R8、I3）") % {"m": label(milestone)},
-           url=milestone_url(milestone))
-    notify(users=party_users(project), verb="milestone_not_met",
-           text=_("%(m)s 认定未达标：%(r)s") % {"m": label(milestone), "r": reason}, url=milestone_url(milestone))
+    audit(actor, milestone, "review_not_met", from_state, reason,
+          notices=[Notice(users=users_with_role(Role.CUSTODIAN), verb="milestone_failed",
+                 msg=gettext_noop("%(m)s 认定未达标，请执行保证金罚没与退还（R8、I3）"), params={"m": label_msg(milestone)},
+                 url=milestone_url(milestone)),
+          Notice(users=party_users(project), verb="milestone_not_met",
+                 msg=gettext_noop("%(m)s 认定未达标：%(r)s"),
+                 params={"m": label_msg(milestone), "r": reason}, url=milestone_url(milestone))])
     return milestone
 
 

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from core.choices import Role
 from core.exceptions import DomainError
 from core.money import format_cny, money
+from core.notices import Notice
 from core.permissions import require
 from core.services import audit_record, notify, users_with_role
 from escrow import accounts as codes
@@ -38,7 +40,7 @@ from .common import (
     audit,
     ctx,
     custody_code,
-    label,
+    label_msg,
     lock_all,
     lock_milestone,
     open_deposit,
@@ -71,8 +73,8 @@ def milestone_release(*, milestone: Milestone, actor) -> tuple[Milestone, MoneyO
                  data={"operation": op.pk, "amount": str(milestone.amount), "operation_state": op.state})
     if op.state == OperationState.AWAITING_CONFIRMATION:
         notify(users=users_with_role(Role.CUSTODIAN).exclude(pk=actor.pk), verb="operation_confirm",
-               text=_("%(m)s 拨付 %(t)s 超过双人复核阈值，请另一名操作员复核")
-               % {"m": label(milestone), "t": format_cny(milestone.amount)}, url=milestone_url(milestone))
+               msg=gettext_noop("%(m)s 拨付 %(t)s 超过双人复核阈值，请另一名操作员复核"),
+               params={"m": label_msg(milestone), "t": format_cny(milestone.amount)}, url=milestone_url(milestone))
     return milestone, op
 
 
@@ -105,8 +107,8 @@ def milestone_forfeit(*, milestone: Milestone, actor) -> tuple[Milestone, MoneyO
                        "operation_state": op.state})
     if op.state == OperationState.AWAITING_CONFIRMATION:
         notify(users=users_with_role(Role.CUSTODIAN).exclude(pk=actor.pk), verb="operation_confirm",
-               text=_("%(m)s 罚没/退还 %(t)s 超过双人复核阈值，请另一名操作员复核")
-               % {"m": label(milestone), "t": format_cny(paid)}, url=milestone_url(milestone))
+               msg=gettext_noop("%(m)s 罚没/退还 %(t)s 超过双人复核阈值，请另一名操作员复核"),
+               params={"m": label_msg(milestone), "t": format_cny(paid)}, url=milestone_url(milestone))
     return milestone, op
 
 
@@ -140,21 +142,23 @@ def on_receipt_done(op: MoneyOperation) -> None:
         milestone.confirm_deposit()
         fields += ["state", "started_at"]
         notify(users=platform_users(project), verb="milestone_started",
-               text=_("%(m)s 保证金 %(a)s 已到账，可以开始研发（R7）") % {"m": label(milestone), "a": format_cny(amount)},
+               msg=gettext_noop("%(m)s 保证金 %(a)s 已到账，可以开始研发（R7）"),
+               params={"m": label_msg(milestone), "a": format_cny(amount)},
                url=milestone_url(milestone))
     elif (op.purpose == P_BALANCE and milestone.state in (M.BALANCE_DUE, M.BALANCE_OVERDUE)
           and milestone.paid_in == milestone.amount):
         milestone.confirm_balance()
         fields.append("state")
         notify(users=users_with_role(Role.CUSTODIAN), verb="milestone_releasable",
-               text=_("%(m)s 尾款已全额到账，请拨付 %(t)s 给平台（R7）")
-               % {"m": label(milestone), "t": format_cny(milestone.amount)}, url=milestone_url(milestone))
+               msg=gettext_noop("%(m)s 尾款已全额到账，请拨付 %(t)s 给平台（R7）"),
+               params={"m": label_msg(milestone), "t": format_cny(milestone.amount)}, url=milestone_url(milestone))
     milestone.save(update_fields=fields)
     audit(op.executed_by or op.ordered_by, milestone, "confirm_deposit" if op.purpose == P_DEPOSIT
-           else "confirm_balance", from_state, operation=op.pk, amount=amount, bank_ref=op.bank_ref)
-    notify(users=enterprise_users(project), verb="payment_received",
-           text=_("%(m)s 已确认到账 %(a)s（银行流水 %(ref)s）")
-           % {"m": label(milestone), "a": format_cny(amount), "ref": op.bank_ref}, url=milestone_url(milestone))
+           else "confirm_balance", from_state, operation=op.pk, amount=amount, bank_ref=op.bank_ref,
+          notices=[Notice(users=enterprise_users(project), verb="payment_received",
+                 msg=gettext_noop("%(m)s 已确认到账 %(a)s（银行流水 %(ref)s）"),
+                 params={"m": label_msg(milestone), "a": format_cny(amount), "ref": op.bank_ref},
+                 url=milestone_url(milestone))])
 
 
 def on_release_done(op: MoneyOperation) -> None:
@@ -172,16 +176,18 @@ def on_release_done(op: MoneyOperation) -> None:
     milestone.released_amount = money(op.amount)
     milestone.save(update_fields=["state", "settled_at", "released_amount"])
     actor = op.confirmed_by or op.ordered_by
-    audit(actor, milestone, "release", M.RELEASABLE, operation=op.pk, amount=op.amount)
-    notify(users=platform_users(project), verb="milestone_released",
-           text=_("%(m)s 已拨付 %(t)s") % {"m": label(milestone), "t": format_cny(op.amount)}, url=milestone_url(milestone))
+    audit(actor, milestone, "release", M.RELEASABLE, operation=op.pk, amount=op.amount,
+          notices=[Notice(users=platform_users(project), verb="milestone_released",
+                 msg=gettext_noop("%(m)s 已拨付 %(t)s"),
+                 params={"m": label_msg(milestone), "t": format_cny(op.amount)}, url=milestone_url(milestone))])
     if nxt is not None:
         nxt = rows[nxt.pk]
         if nxt.state == M.PLANNED:
             open_deposit(nxt, actor=actor, reason=_("上一里程碑已拨付（R7）"))
     else:
         notify(users=users_with_role(Role.REVIEWER), verb="project_closable",
-               text=_("“%(p)s”最后一个里程碑已拨付，可以结项并登记风险池垫付归还（I2）") % {"p": project.title},
+               msg=gettext_noop("“%(p)s”最后一个里程碑已拨付，可以结项并登记风险池垫付归还（I2）"),
+               params={"p": project.title},
                url=milestone_url(milestone))
 
 
@@ -203,11 +209,11 @@ def on_forfeit_done(op: MoneyOperation) -> None:
     if from_state == M.BREACHED:
         end_after_breach(project, milestone, [m for m in rows.values() if m.seq > milestone.seq])
         return
-    text = _("%(m)s 保证金 %(f)s 已支付给平台，退还企业 %(r)s（R8、I3）") % {
-        "m": label(milestone), "f": format_cny(milestone.forfeited_amount),
-        "r": format_cny(milestone.refunded_amount)}
     notify(users=party_users(project), verb="milestone_forfeited",
-           text=text, url=milestone_url(milestone))
+           msg=gettext_noop("%(m)s 保证金 %(f)s 已支付给平台，退还企业 %(r)s（R8、I3）"),
+           params={"m": label_msg(milestone), "f": format_cny(milestone.forfeited_amount),
+                   "r": format_cny(milestone.refunded_amount)}, url=milestone_url(milestone))
     notify(users=users_with_role(Role.REVIEWER), verb="project_decide",
-           text=_("%(m)s 已罚没，请决定继续下一里程碑或终止项目") % {"m": label(milestone)}, url=milestone_url(milestone))
+           msg=gettext_noop("%(m)s 已罚没，请决定继续下一里程碑或终止项目"), params={"m": label_msg(milestone)},
+           url=milestone_url(milestone))
 

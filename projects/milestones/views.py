@@ -106,7 +106,7 @@ def panel_context(project, user) -> dict:
 def project_milestones(request, project_id: int):
     project = get_object_or_404(projects_for_milestones(request.user).select_related("enterprise", "platform", "scheme"),
                                 pk=project_id)
-    notification_mark_opened(user=request.user, path=request.path)  # its milestones' notices are read
+    notification_mark_opened(actor=request.user, path=request.path)  # its milestones' notices are read
     return render(request, "projects/milestones/project.html", {"project": project})
 
 
@@ -164,7 +164,7 @@ def operation_confirm_view(request, op_id: int):
     op = get_object_or_404(MoneyOperation, pk=op_id, purpose__in=ms.MILESTONE_PURPOSES)
     milestone = get_object_or_404(milestones_visible_to(request.user), pk=op.context.get("milestone"))
     try:
-        operation_confirm(operation=op, by=request.user)
+        operation_confirm(operation=op, actor=request.user)
         messages.success(request, _("已复核，资金操作 #%(id)s 执行完毕") % {"id": op.pk})
     except DomainError as exc:
         messages.error(request, exc.detail)

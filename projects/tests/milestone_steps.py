@@ -69,14 +69,14 @@ def release(demo, m: Milestone) -> MoneyOperation:
     """One custodian orders; above the threshold the second confirms (maker–checker)."""
     _m, op = ms.milestone_release(milestone=fresh(m), actor=demo.custodian)
     if op.state == "awaiting_confirmation":
-        op = operation_confirm(operation=op, by=demo.custodian2)
+        op = operation_confirm(operation=op, actor=demo.custodian2)
     return MoneyOperation.objects.get(pk=op.pk)
 
 
 def forfeit(demo, m: Milestone) -> MoneyOperation:
     _m, op = ms.milestone_forfeit(milestone=fresh(m), actor=demo.custodian)
     if op.state == "awaiting_confirmation":
-        op = operation_confirm(operation=op, by=demo.custodian2)
+        op = operation_confirm(operation=op, actor=demo.custodian2)
     return MoneyOperation.objects.get(pk=op.pk)
 
 

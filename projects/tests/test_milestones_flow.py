@@ -80,7 +80,7 @@ def test_worked_example_5_whole_tranche_paid_refunds_1800000_I3(demo, ledger_ok)
     _m, op = ms.milestone_forfeit(milestone=fresh(m2), actor=demo.custodian)
     assert op.state == "awaiting_confirmation"  # 2,000,000 > threshold: maker–checker
     assert fresh(m2).state == M.FAILED
-    op = operation_confirm(operation=op, by=demo.custodian2)
+    op = operation_confirm(operation=op, actor=demo.custodian2)
     op = MoneyOperation.objects.get(pk=op.pk)
     assert entry_lines(op) == {codes.custody(p.pk, 2): d("-2000000.00"),
                                codes.ext_platform(p.platform_id): d("200000.00"),
@@ -184,11 +184,11 @@ def test_release_needs_second_custodian_above_threshold_first_gets_403(demo, led
     _m, op = ms.milestone_release(milestone=fresh(m), actor=demo.custodian)
     assert op.state == "awaiting_confirmation"
     with pytest.raises(PermissionDeniedError):
-        operation_confirm(operation=op, by=demo.custodian)
+        operation_confirm(operation=op, actor=demo.custodian)
     with pytest.raises(ConflictError):  # a second order while one is pending
         ms.milestone_release(milestone=fresh(m), actor=demo.custodian2)
     assert fresh(m).state == M.RELEASABLE and account_balance(codes.custody(p.pk, 1)) == d("1500000.00")
-    operation_confirm(operation=op, by=demo.custodian2)
+    operation_confirm(operation=op, actor=demo.custodian2)
     assert fresh(m).state == M.RELEASED
     assert MoneyOperation.objects.get(pk=op.pk).confirmed_by == demo.custodian2
 

@@ -39,7 +39,7 @@ def test_release_above_threshold_is_executed_on_the_second_operators_confirmatio
     m = _releasable(demo, "1500000.00")
     _m, op = ms.milestone_release(milestone=fresh(m), actor=demo.custodian)
     assert op.state == "awaiting_confirmation"
-    operation_confirm(operation=op, by=demo.custodian2)
+    operation_confirm(operation=op, actor=demo.custodian2)
     op = MoneyOperation.objects.select_related("entry").get(pk=op.pk)
     assert op.state == "done"
     assert (op.ordered_by, op.executed_by, op.confirmed_by) == (demo.custodian, demo.custodian2, demo.custodian2)

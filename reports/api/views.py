@@ -28,7 +28,7 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     def create(self, request, *args, **kwargs):
         data = ReportRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        report = services.report_request(user=request.user, kind=data.validated_data["kind"],
+        report = services.report_request(actor=request.user, kind=data.validated_data["kind"],
                                          params=data.validated_data["params"])
         report = permissions.report_for(request.user, report.pk)
         body = ReportSerializer(report, context={"request": request}).data
@@ -45,5 +45,5 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     @action(detail=True, methods=["post"])
     @idempotent
     def retry(self, request, pk=None):
-        report = services.report_retry(user=request.user, report=self.get_object())
+        report = services.report_retry(actor=request.user, report=self.get_object())
         return Response(ReportSerializer(report, context={"request": request}).data, status=status.HTTP_202_ACCEPTED)

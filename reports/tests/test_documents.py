@@ -150,15 +150,15 @@ def test_subsidy_decision_from_the_subsidies_computation_capped_at_3000000_R11(p
 
     year = timezone.localdate().year
     a, b = projects[0], projects[1]      # enterprise 1's projects: ledger input 5,300,000 and 5,000,000
-    policy = subsidies.policy_create(by=demo.enterprise, project=a, insurer=demo.insurer, type="rd_loss",
+    policy = subsidies.policy_create(actor=demo.enterprise, project=a, insurer=demo.insurer, type="rd_loss",
                                      premium=Decimal("100000.00"), cover=Decimal("2000000.00"),
                                      start_date=date(year, 1, 1), end_date=date(year, 12, 31))
-    subsidies.claim_create(by=demo.enterprise, policy=policy, assessed_loss=Decimal("1000000.00"),
+    subsidies.claim_create(actor=demo.enterprise, policy=policy, assessed_loss=Decimal("1000000.00"),
                            paid_amount=Decimal("1000000.00"), paid_on=date(year, 6, 1))
-    with_opinion(subsidies.audit_save(by=demo.auditor, project=a, year=year, audited_input=Decimal("8000000.00"),
+    with_opinion(subsidies.audit_save(actor=demo.auditor, project=a, year=year, audited_input=Decimal("8000000.00"),
                          reason="审计确认的企业自有投入高于账户拨付额"))
-    with_opinion(subsidies.audit_save(by=demo.auditor, project=b, year=year, audited_input=Decimal("5000000.00")))
-    subsidies.grant_compute(year=year, by=demo.reviewer)
+    with_opinion(subsidies.audit_save(actor=demo.auditor, project=b, year=year, audited_input=Decimal("5000000.00")))
+    subsidies.grant_compute(year=year, actor=demo.reviewer)
     grant = GrantComputation.objects.get(enterprise=demo.ent1, year=year)
     assert grant.amount == Decimal("3000000.00") and grant.capped     # worked example 3: 2.1M + 1.5M capped
 
@@ -167,7 +167,7 @@ def test_subsidy_decision_from_the_subsidies_computation_capped_at_3000000_R11(p
     with pytest.raises(DomainError) as err:   # not approved yet: no decision (the figure is only computed)
         documents.subsidy_decision(demo.ent1.pk, year, number="萧科安补〔2026〕6号", issued_on=ISSUED)
     assert err.value.code == "subsidy_not_approved"
-    subsidies.figure_approve(figure=grant, by=demo.reviewer)
+    subsidies.figure_approve(figure=grant, actor=demo.reviewer)
     out = documents.subsidy_decision(demo.ent1.pk, year, number="萧科安补〔2026〕6号", issued_on=ISSUED)
     body = squeeze(text(out.content))
     assert "¥3,000,000.00" in body and "人民币叁佰万元整" in body
@@ -184,16 +184,16 @@ def subsidised(projects, demo):
     year = timezone.localdate().year
     a, b, c = projects
     # ledger inputs (releases and forfeitures to the platform): a 5,300,000, b and c 5,000,000 each
-    with_opinion(subsidies.audit_save(by=demo.auditor, project=a, year=year, audited_input=Decimal("5300000.00")))
-    with_opinion(subsidies.audit_save(by=demo.auditor, project=b, year=year, audited_input=Decimal("5000000.00")))
-    with_opinion(subsidies.audit_save(by=demo.auditor, project=c, year=year, audited_input=Decimal("4000000.00"),
+    with_opinion(subsidies.audit_save(actor=demo.auditor, project=a, year=year, audited_input=Decimal("5300000.00")))
+    with_opinion(subsidies.audit_save(actor=demo.auditor, project=b, year=year, audited_input=Decimal("5000000.00")))
+    with_opinion(subsidies.audit_save(actor=demo.auditor, project=c, year=year, audited_input=Decimal("4000000.00"),
                          reason="审计核减了与项目无关的支出"))
-    subsidies.policy_create(by=demo.enterprise, project=a, insurer=demo.insurer, type="rd_loss",
+    subsidies.policy_create(actor=demo.enterprise, project=a, insurer=demo.insurer, type="rd_loss",
                             premium=Decimal("123456.78"), cover=Decimal("2000000.00"),
                             start_date=date(year, 1, 1), end_date=date(year, 12, 31),
                             document=pdf_file("保单.pdf"))  # I11: subsidised only with the document on file
-    subsidies.grant_compute(year=year, by=demo.reviewer)
-    subsidies.premium_compute(year=year, by=demo.reviewer)
+    subsidies.grant_compute(year=year, actor=demo.reviewer)
+    subsidies.premium_compute(year=year, actor=demo.reviewer)
     return projects
 
 

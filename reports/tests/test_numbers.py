@@ -18,7 +18,7 @@ def _broken_build(*args, **kwargs):
 
 def _request(demo, kind, project):
     with mock.patch("reports.services._dispatch"):  # no worker: the test renders
-        return report_request(user=demo.auditor, kind=kind, params={"project": project.pk})
+        return report_request(actor=demo.auditor, kind=kind, params={"project": project.pk})
 
 
 @pytest.mark.django_db
@@ -42,7 +42,7 @@ def test_numbers_follow_a_sequence_per_prefix_and_year_and_survive_a_retry(proje
     failed = Report.objects.get(pk=statement.pk)
     assert failed.state == "failed"
     with mock.patch("reports.services._dispatch"):
-        report_retry(user=demo.auditor, report=failed)
+        report_retry(actor=demo.auditor, report=failed)
     done = report_render(report_id=statement.pk)
     assert done.state == "done" and done.number == f"萧科安账〔{year}〕1号"
     nxt = _request(demo, "custody_statement", projects[1])

@@ -31,7 +31,7 @@ class _CreatedByService(mixins.CreateModelMixin):
     def create(self, request, *args, **kwargs):
         ser = self.get_serializer(data=request.data)
         ser.is_valid(raise_exception=True)
-        row = type(self).create_service(by=request.user, **ser.validated_data)
+        row = type(self).create_service(actor=request.user, **ser.validated_data)
         return Response(self.get_serializer(row).data, status=status.HTTP_201_CREATED)
 
 
@@ -51,7 +51,7 @@ class PolicyViewSet(_Scoped, mixins.ListModelMixin, mixins.RetrieveModelMixin, m
     def create(self, request, *args, **kwargs):
         ser = s.PolicyWriteSerializer(data=request.data, context=self.get_serializer_context())
         ser.is_valid(raise_exception=True)
-        policy = services.policy_create(by=request.user, **ser.validated_data)
+        policy = services.policy_create(actor=request.user, **ser.validated_data)
         return Response(self.get_serializer(policy).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(methods=["GET"], request=None, responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
@@ -70,7 +70,7 @@ class PolicyViewSet(_Scoped, mixins.ListModelMixin, mixins.RetrieveModelMixin, m
         policy = self.get_object()
         ser = s.PolicyDocumentSerializer(data=request.data)
         ser.is_valid(raise_exception=True)
-        policy = services.policy_attach_document(by=request.user, policy=policy, document=ser.validated_data["document"])
+        policy = services.policy_attach_document(actor=request.user, policy=policy, document=ser.validated_data["document"])
         return Response(self.get_serializer(policy).data)
 
 
@@ -99,7 +99,7 @@ class AuditViewSet(_Entries):
         audit = self.get_object()
         ser = s.OpinionSerializer(data=request.data)
         ser.is_valid(raise_exception=True)
-        audit = services.audit_opinion(by=request.user, audit=audit, opinion=ser.validated_data["opinion"])
+        audit = services.audit_opinion(actor=request.user, audit=audit, opinion=ser.validated_data["opinion"])
         return Response(s.AuditSerializer(audit, context=self.get_serializer_context()).data)
 
     @action(detail=True, methods=["get"])
@@ -124,13 +124,13 @@ class _FigureViewSet(_Scoped, mixins.ListModelMixin, mixins.RetrieveModelMixin, 
     def compute(self, request):
         ser = s.ComputeSerializer(data=request.data)
         ser.is_valid(raise_exception=True)
-        result = type(self).compute_service(year=ser.validated_data["year"], by=request.user)
+        result = type(self).compute_service(year=ser.validated_data["year"], actor=request.user)
         return Response(result.as_dict(), status=status.HTTP_200_OK)
 
     @action(detail=True, methods=["post"])
     @idempotent
     def approve(self, request, pk=None):
-        figure = services.figure_approve(figure=self.get_object(), by=request.user)
+        figure = services.figure_approve(figure=self.get_object(), actor=request.user)
         return Response(self.figure_serializer(figure).data)
 
     @action(detail=True, methods=["post"], serializer_class=s.PaySerializer)
@@ -138,7 +138,7 @@ class _FigureViewSet(_Scoped, mixins.ListModelMixin, mixins.RetrieveModelMixin, 
     def pay(self, request, pk=None):
         ser = s.PaySerializer(data=request.data)
         ser.is_valid(raise_exception=True)
-        figure = services.figure_pay(figure=self.get_object(), by=request.user, **ser.validated_data)
+        figure = services.figure_pay(figure=self.get_object(), actor=request.user, **ser.validated_data)
         return Response(self.figure_serializer(figure).data)
 
     def get_object(self):

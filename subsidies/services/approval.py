@@ -17,9 +17,9 @@ from ._common import CS, as_text, check_not_blacklisted
 
 
 @transaction.atomic
-def figure_approve(*, figure: SubsidyFigure, by) -> SubsidyFigure:
+def figure_approve(*, figure: SubsidyFigure, actor) -> SubsidyFigure:
     """The bureau approves a computed figure; an older approved, unpaid version is superseded."""
-    require(perms.can_approve_figure(by))
+    require(perms.can_approve_figure(actor))
     model = type(figure)
     rows = list(model.objects.select_for_update().filter(enterprise_id=figure.enterprise_id, year=figure.year)
                 .select_related("enterprise").order_by("pk"))
@@ -37,13 +37,13 @@ def figure_approve(*, figure: SubsidyFigure, by) -> SubsidyFigure:
         if older.pk != fig.pk and older.state == CS.APPROVED:
             older.supersede()
             older.save(update_fields=["state"])
-            audit_record(actor=by, target=older, action="supersede", from_state=CS.APPROVED,
+            audit_record(actor=actor, target=older, action="supersede", from_state=CS.APPROVED,
                          to_state=CS.SUPERSEDED, reason=_("新版本 v%(v)s 已审定") % {"v": fig.version})
     # I10: what was paid above this version is owed back; read now (a payment may have come since computing).
     fig.recovery = max(sum((r.settled_value for r in rows if r.pk != fig.pk), ZERO) - fig.amount, ZERO)
-    fig.approve(by=by)
+    fig.approve(by=actor)
     fig.save(update_fields=["state", "approved_by", "approved_at", "recovery"])
-    audit_record(actor=by, target=fig, action="approve", from_state=CS.COMPUTED, to_state=CS.APPROVED,
+    audit_record(actor=actor, target=fig, action="approve", from_state=CS.COMPUTED, to_state=CS.APPROVED,
                  data={"amount": as_text(fig.amount), "recovery": as_text(fig.recovery)})
     notify(users=list(users_of(fig.enterprise, Role.ENTERPRISE)) + list(users_with_role(Role.FINANCE)),
            verb="subsidy_approved", msg=gettext_noop("%(year)s 年度%(what)s已审定：¥%(a)s"),

@@ -32,10 +32,10 @@ def _check_audit_reason(audited: Decimal, ledger: Decimal, reason: str) -> None:
 
 
 @transaction.atomic
-def audit_save(*, by, project: Project, year: int, audited_input: Decimal, reason: str = "",
+def audit_save(*, actor, project: Project, year: int, audited_input: Decimal, reason: str = "",
                expert_evaluation: str = "", report=None) -> AnnualAudit:
     """The auditor records (or corrects) a project's yearly evaluation; the ledger's figure is filled in."""
-    require(perms.can_record_audit(by))
+    require(perms.can_record_audit(actor))
     if report:
         check_upload(report, field="report")  # R12
     audited_input = parse_money(audited_input, field="audited_input")
@@ -49,7 +49,7 @@ def audit_save(*, by, project: Project, year: int, audited_input: Decimal, reaso
     audit = AnnualAudit.objects.select_for_update().filter(project=project, year=year).first()
     before = None
     if audit is None:
-        audit = AnnualAudit(project=project, year=year, recorded_by=by)
+        audit = AnnualAudit(project=project, year=year, recorded_by=actor)
     else:
         before = {"audited_input": as_text(audit.audited_input), "ledger_input": as_text(audit.ledger_input)}
     audit.ledger_input = ledger
@@ -58,9 +58,9 @@ def audit_save(*, by, project: Project, year: int, audited_input: Decimal, reaso
     audit.expert_evaluation = expert_evaluation
     if report:
         audit.report = report
-    audit.recorded_by = by
+    audit.recorded_by = actor
     audit.save()
-    audit_record(actor=by, target=audit, action="audit_save" if before is None else "audit_correct",
+    audit_record(actor=actor, target=audit, action="audit_save" if before is None else "audit_correct",
                  reason=reason, data={"audited_input": as_text(audited_input), "ledger_input": as_text(ledger),
                                       "before": before})
     notify(users=users_of(project.enterprise, Role.ENTERPRISE), verb="audit_opinion_due",
@@ -70,16 +70,16 @@ def audit_save(*, by, project: Project, year: int, audited_input: Decimal, reaso
 
 
 @transaction.atomic
-def audit_opinion(*, by, audit: AnnualAudit, opinion: str) -> AnnualAudit:
+def audit_opinion(*, actor, audit: AnnualAudit, opinion: str) -> AnnualAudit:
     """R15: the enterprise's acceptance opinion on the year's evaluation."""
     # Only the audit's row (``of``): the join would lock the project too, against audit_save's project → audit.
     audit = AnnualAudit.objects.select_for_update(of=("self",)).select_related("project").get(pk=audit.pk)
-    require(perms.can_give_acceptance_opinion(by, audit))
+    require(perms.can_give_acceptance_opinion(actor, audit))
     if not opinion.strip():
         raise DomainError(_("验收意见不能为空"), code="opinion_required", fields={"opinion": [_("请填写")]})
     audit.opinion = opinion
-    audit.opinion_by = by
+    audit.opinion_by = actor
     audit.opinion_at = timezone.now()
     audit.save(update_fields=["opinion", "opinion_by", "opinion_at", "updated_at"])
-    audit_record(actor=by, target=audit, action="audit_opinion", reason=opinion)
+    audit_record(actor=actor, target=audit, action="audit_opinion", reason=opinion)
     return audit

@@ -42,7 +42,7 @@ def grant_figure(*, rate: Decimal, cap: Decimal, projects: list[dict]) -> Figure
 
 
 @transaction.atomic
-def grant_compute(*, year: int, by=None) -> RunResult:
+def grant_compute(*, year: int, actor=None) -> RunResult:
     """R11, R15, I5: prepare the year's grant per enterprise. Running it twice changes nothing.
 
     Inputs, in a handful of queries whatever the number of enterprises: the
@@ -51,7 +51,7 @@ def grant_compute(*, year: int, by=None) -> RunResult:
     Projects with ledger input but no audit yet are listed as pending (R15:
     the grant is paid on the audited input) and block approval.
     """
-    scheme = run_begin(RunKind.GRANT, year=year, by=by)
+    scheme = run_begin(RunKind.GRANT, year=year, actor=actor)
     rate, cap = scheme.grant_rate, scheme.grant_cap
     # The opinion's local day comes from the database (one conversion per row there, not 20,000 in Python).
     audits = {a["project_id"]: a for a in AnnualAudit.objects.filter(year=year).annotate(
@@ -107,5 +107,5 @@ def grant_compute(*, year: int, by=None) -> RunResult:
         fig.trace["pending_audit"] = data["pending"]
         fig.trace["excluded"] = data["excluded"]
         figures[ent] = fig
-    return run_finish(GrantComputation, RunKind.GRANT, result=result, scheme=scheme, figures=figures, by=by,
+    return run_finish(GrantComputation, RunKind.GRANT, result=result, scheme=scheme, figures=figures, actor=actor,
                       scheme_fields=("grant_rate", "grant_cap"), rule="R11")

@@ -24,10 +24,10 @@ from ._common import SHANGHAI, as_text, check_not_blacklisted
 
 
 @transaction.atomic
-def policy_create(*, by, project: Project, insurer: Organization, type: str, premium: Decimal, cover: Decimal,
+def policy_create(*, actor, project: Project, insurer: Organization, type: str, premium: Decimal, cover: Decimal,
                   start_date: date, end_date: date, insured: str = InsuredParty.ENTERPRISE,
                   policy_number: str = "", document=None) -> InsurancePolicy:
-    require(perms.can_record_policy(by, project))
+    require(perms.can_record_policy(actor, project))
     check_not_blacklisted(project.enterprise)  # R17: a barred enterprise files nothing new
     if insurer.kind != OrgKind.INSURER:
         raise DomainError(_("承保机构必须是保险公司（R9）"), code="invalid_insurer", rule="R9",
@@ -42,8 +42,8 @@ def policy_create(*, by, project: Project, insurer: Organization, type: str, pre
     policy = InsurancePolicy.objects.create(
         project=project, insurer=insurer, insured=insured, type=type, premium=premium, cover=cover,
         start_date=start_date, end_date=end_date, policy_number=policy_number, document=document or "",
-        created_by=by)
-    audit_record(actor=by, target=policy, action="policy_create",
+        created_by=actor)
+    audit_record(actor=actor, target=policy, action="policy_create",
                  data={"premium": as_text(premium), "cover": as_text(cover), "type": type})
     return policy
 
@@ -56,10 +56,10 @@ def claim_default_loss_year(*, milestone: Milestone | None, paid_on: date | None
 
 
 @transaction.atomic
-def claim_create(*, by, policy: InsurancePolicy, assessed_loss: Decimal, paid_amount: Decimal = ZERO,
+def claim_create(*, actor, policy: InsurancePolicy, assessed_loss: Decimal, paid_amount: Decimal = ZERO,
                  paid_on: date | None = None, milestone: Milestone | None = None,
                  description: str = "", loss_year: int | None = None) -> InsuranceClaim:
-    require(perms.can_record_claim(by, policy))
+    require(perms.can_record_claim(actor, policy))
     assessed_loss = parse_money(assessed_loss, field="assessed_loss")
     paid_amount = parse_money(paid_amount, field="paid_amount")
     if assessed_loss < 0 or paid_amount < 0:
@@ -88,17 +88,17 @@ def claim_create(*, by, policy: InsurancePolicy, assessed_loss: Decimal, paid_am
                           fields={"loss_year": [_("不得晚于 %(p)s") % {"p": latest}]})
     claim = InsuranceClaim.objects.create(policy=policy, milestone=milestone, assessed_loss=assessed_loss,
                                           paid_amount=paid_amount, paid_on=paid_on, description=description,
-                                          loss_year=loss_year, created_by=by)
-    audit_record(actor=by, target=claim, action="claim_create",
+                                          loss_year=loss_year, created_by=actor)
+    audit_record(actor=actor, target=claim, action="claim_create",
                  data={"assessed_loss": as_text(assessed_loss), "paid_amount": as_text(paid_amount), "loss_year": loss_year})
     return claim
 
 
 @transaction.atomic
-def policy_attach_document(*, by, policy: InsurancePolicy, document) -> InsurancePolicy:
+def policy_attach_document(*, actor, policy: InsurancePolicy, document) -> InsurancePolicy:
     """R12, I11: file (or replace) the policy document after the policy was recorded."""
     policy = InsurancePolicy.objects.select_for_update().select_related("project__enterprise").get(pk=policy.pk)
-    require(perms.can_record_policy(by, policy.project))
+    require(perms.can_record_policy(actor, policy.project))
     if not document:
         raise DomainError(_("请上传保单文件（R12）"), code="document_required", rule="R12",
                           fields={"document": [_("请上传保单文件")]})
@@ -106,16 +106,16 @@ def policy_attach_document(*, by, policy: InsurancePolicy, document) -> Insuranc
     replaced = bool(policy.document)
     policy.document = document
     policy.save(update_fields=["document"])
-    audit_record(actor=by, target=policy, action="policy_document_replace" if replaced else "policy_document_add")
+    audit_record(actor=actor, target=policy, action="policy_document_replace" if replaced else "policy_document_add")
     return policy
 
 
 @transaction.atomic
-def other_subsidy_create(*, by, enterprise: Organization, policy_name: str, issuer: str, type: str, year: int,
+def other_subsidy_create(*, actor, enterprise: Organization, policy_name: str, issuer: str, type: str, year: int,
                          amount: Decimal, premium_covered: Decimal = ZERO,
                          policy: InsurancePolicy | None = None) -> OtherPolicySubsidy:
     """R20, I8: register a same-type subsidy another policy already paid."""
-    require(perms.can_record_other_subsidy(by, enterprise))
+    require(perms.can_record_other_subsidy(actor, enterprise))
     if enterprise.kind != OrgKind.ENTERPRISE:  # R20: the subsidy another policy paid to an enterprise
         raise DomainError(_("“%(o)s”不是企业，不能登记其他政策补助（R20）") % {"o": enterprise.name},
                           code="not_an_enterprise", rule="R20", fields={"enterprise": [_("须为企业")]})
@@ -132,6 +132,6 @@ def other_subsidy_create(*, by, enterprise: Organization, policy_name: str, issu
     premium_covered = parse_money(premium_covered, field="premium_covered")
     row = OtherPolicySubsidy.objects.create(enterprise=enterprise, policy_name=policy_name, issuer=issuer,
                                             type=type, year=year, amount=amount,
-                                            premium_covered=premium_covered, policy=policy, created_by=by)
-    audit_record(actor=by, target=row, action="other_subsidy_create", data={"amount": as_text(amount)})
+                                            premium_covered=premium_covered, policy=policy, created_by=actor)
+    audit_record(actor=actor, target=row, action="other_subsidy_create", data={"amount": as_text(amount)})
     return row

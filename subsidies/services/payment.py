@@ -73,14 +73,14 @@ def _lock_for_payment(figure: SubsidyFigure) -> None:
 
 
 @transaction.atomic
-def figure_pay(*, figure: SubsidyFigure, by, amount: Decimal, paid_on: date, voucher: str) -> SubsidyFigure:
+def figure_pay(*, figure: SubsidyFigure, actor, amount: Decimal, paid_on: date, voucher: str) -> SubsidyFigure:
     """The finance officer records the payment of an approved figure (amount, date, voucher).
 
     I10: the enterprise's outstanding recoveries (approved versions below what was paid) are netted from
     this payment; the amount paid is the due less what is netted, and the recoveries are settled with it.
     R17: a blacklisted enterprise is paid nothing.
     """
-    require(perms.can_pay_figure(by))
+    require(perms.can_pay_figure(actor))
     model = type(figure)
     _lock_for_payment(figure)
     fig = model.objects.select_related("enterprise").get(pk=figure.pk)
@@ -103,13 +103,13 @@ def figure_pay(*, figure: SubsidyFigure, by, amount: Decimal, paid_on: date, vou
         raise DomainError(_("请填写凭证号"), code="voucher_required", fields={"voucher": [_("请填写凭证号")]})
     voucher = voucher.strip()
     for rec, take in plan.recoveries:
-        _settle_recovery(rec, take, by=by, against=fig, paid_on=paid_on, voucher=voucher)
+        _settle_recovery(rec, take, actor=actor, against=fig, paid_on=paid_on, voucher=voucher)
     fig.netted = plan.netted
     fig.netted_from = [{"kind": _kind_of(type(r)), "id": r.pk, "year": r.year, "version": r.version,
                         "amount": as_text(t)} for r, t in plan.recoveries]
-    fig.pay(by=by, amount=amount, on=paid_on, voucher=voucher)
+    fig.pay(by=actor, amount=amount, on=paid_on, voucher=voucher)
     fig.save(update_fields=["state", "paid_by", "paid_amount", "paid_on", "voucher", "netted", "netted_from"])
-    audit_record(actor=by, target=fig, action="pay", from_state=CS.APPROVED, to_state=CS.PAID,
+    audit_record(actor=actor, target=fig, action="pay", from_state=CS.APPROVED, to_state=CS.PAID,
                  data={"amount": as_text(amount), "paid_on": paid_on.isoformat(), "voucher": voucher,
                        "due": as_text(plan.due), "netted": as_text(plan.netted)})
     paid = {"year": fig.year, "what": model._meta.verbose_name, "a": f"{amount:,.2f}", "n": f"{plan.netted:,.2f}"}
@@ -119,17 +119,17 @@ def figure_pay(*, figure: SubsidyFigure, by, amount: Decimal, paid_on: date, vou
     return fig
 
 
-def _settle_recovery(rec: SubsidyFigure, take: Decimal, *, by, against: SubsidyFigure, paid_on: date,
+def _settle_recovery(rec: SubsidyFigure, take: Decimal, *, actor, against: SubsidyFigure, paid_on: date,
                      voucher: str) -> None:
     """I10: ``take`` of ``rec``'s recovery was netted from the payment of ``against``; once the whole
     recovery is settled the version is closed as paid (nothing more is paid on it)."""
     rec.recovered += take
     fields = ["recovered"]
     if rec.recovered == rec.recovery:
-        rec.pay(by=by, amount=ZERO, on=paid_on, voucher=voucher)
+        rec.pay(by=actor, amount=ZERO, on=paid_on, voucher=voucher)
         fields += ["state", "paid_by", "paid_amount", "paid_on", "voucher"]
     rec.save(update_fields=fields)
-    audit_record(actor=by, target=rec, action="recovery_netted", from_state=CS.APPROVED, to_state=rec.state,
+    audit_record(actor=actor, target=rec, action="recovery_netted", from_state=CS.APPROVED, to_state=rec.state,
                  reason=_("从 %(y)s 年度%(what)s的拨付中抵扣") % {"y": against.year, "what": label_of(type(against))},
                  data={"amount": as_text(take), "against": against.pk, "recovered": as_text(rec.recovered),
                        "recovery": as_text(rec.recovery)})

@@ -71,14 +71,14 @@ def _other_row(o: dict) -> dict:
 
 
 @transaction.atomic
-def premium_compute(*, year: int, by=None) -> RunResult:
+def premium_compute(*, year: int, actor=None) -> RunResult:
     """R9, I6, I8, R20: prepare the year's premium subsidies. Running it twice changes nothing.
 
     The enterprise-insured policies whose year (start date) is ``year``; the
     same-type subsidies of other policies registered for that enterprise and
     year reduce ours so that the total never exceeds the best single policy.
     """
-    scheme = run_begin(RunKind.PREMIUM, year=year, by=by)
+    scheme = run_begin(RunKind.PREMIUM, year=year, actor=actor)
     # I11: the enterprise's premiums (it is the insured) of the year on projects in the scheme, with the
     # policy document on file. A policy without its document is listed, not subsidised, so the reviewer
     # sees why; one bought after the cooperation started is subsidised and flagged 合作后投保.
@@ -120,5 +120,5 @@ def premium_compute(*, year: int, by=None) -> RunResult:
         fig.trace["excluded_policies"] = no_document.get(ent, [])
         fig.trace["after_start"] = [r["policy"] for r in rows if r["after_start"]]
         figures[ent] = fig
-    return run_finish(PremiumSubsidy, RunKind.PREMIUM, result=result, scheme=scheme, figures=figures, by=by,
+    return run_finish(PremiumSubsidy, RunKind.PREMIUM, result=result, scheme=scheme, figures=figures, actor=actor,
                       scheme_fields=("premium_rate", "premium_cap"), rule="R9")

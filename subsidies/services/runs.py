@@ -108,15 +108,15 @@ def _store(model, *, year: int, scheme: SchemeVersion, figures: dict[int, Figure
     result.created.extend(new_rows)
 
 
-def _record_run(kind: str, result: RunResult, by) -> None:
+def _record_run(kind: str, result: RunResult, actor) -> None:
     """Log the run (with the enterprises excluded under R17) unless it changed nothing at all."""
     last = SubsidyRun.objects.filter(kind=kind, year=result.year).order_by("-pk").first()
     if not result.created and last is not None and last.summary.get("excluded") == result.excluded:
         result.run = last
         return
-    result.run = SubsidyRun.objects.create(kind=kind, year=result.year, actor=by if getattr(by, "pk", None) else None,
+    result.run = SubsidyRun.objects.create(kind=kind, year=result.year, actor=actor if getattr(actor, "pk", None) else None,
                                            summary=result.as_dict())
-    audit_record(actor=by, target=result.run, action=f"{kind}_compute", data=result.as_dict())
+    audit_record(actor=actor, target=result.run, action=f"{kind}_compute", data=result.as_dict())
 
 
 def _tell_reviewers(model, result: RunResult, *, rule: str) -> None:
@@ -139,13 +139,13 @@ def _lock_year(kind: str, year: int) -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_LOCK_KEYS[kind], year])
 
 
-def _may_compute(by) -> None:
-    if by is not None:  # the yearly job runs without a user
-        require(perms.can_compute(by))
+def _may_compute(actor) -> None:
+    if actor is not None:  # the yearly job runs without a user
+        require(perms.can_compute(actor))
 
-def run_begin(kind: str, *, year: int, by) -> SchemeVersion:
+def run_begin(kind: str, *, year: int, actor) -> SchemeVersion:
     """Who may compute, one run of ``kind`` and ``year`` at a time, and the year's scheme version (R19)."""
-    _may_compute(by)
+    _may_compute(actor)
     _lock_year(kind, year)
     return scheme_for_year(year)
 
@@ -155,11 +155,11 @@ def blacklisted_rows(excluded: dict[int, str]) -> list[dict]:
     return [{"enterprise": e, "name": n, "rule": "R17", "reason": "blacklisted"} for e, n in sorted(excluded.items())]
 
 
-def run_finish(model, kind: str, *, result: RunResult, scheme: SchemeVersion, figures: dict[int, Figure], by,
+def run_finish(model, kind: str, *, result: RunResult, scheme: SchemeVersion, figures: dict[int, Figure], actor,
                scheme_fields: tuple[str, ...], rule: str) -> RunResult:
     """Store the changed figures as new versions, log the run and tell the bureau what waits for approval."""
     _store(model, year=result.year, scheme=scheme, figures=figures,
            scheme_trace=scheme_trace(scheme, result.year, *scheme_fields), result=result)
-    _record_run(kind, result, by)
+    _record_run(kind, result, actor)
     _tell_reviewers(model, result, rule=rule)
     return result

@@ -75,4 +75,4 @@ def with_opinion(audit, opinion: str = "同意审计结论"):
 
     org = audit.project.enterprise
     staff = users_of(org, Role.ENTERPRISE).first() or make_user(f"staff{org.pk}", org, Role.ENTERPRISE)
-    return audit_opinion(by=staff, audit=audit, opinion=opinion)
+    return audit_opinion(actor=staff, audit=audit, opinion=opinion)

@@ -25,9 +25,9 @@ def client_for(user) -> APIClient:
 def grants(demo):
     p1 = make_project(demo, demo.ent1)
     p2 = make_project(demo, demo.ent2)
-    with_opinion(audit_save(by=demo.auditor, project=p1, year=2025, audited_input=Decimal("1000000.00"), reason="审计"))
-    with_opinion(audit_save(by=demo.auditor, project=p2, year=2025, audited_input=Decimal("2000000.00"), reason="审计"))
-    grant_compute(year=2025, by=demo.reviewer)
+    with_opinion(audit_save(actor=demo.auditor, project=p1, year=2025, audited_input=Decimal("1000000.00"), reason="审计"))
+    with_opinion(audit_save(actor=demo.auditor, project=p2, year=2025, audited_input=Decimal("2000000.00"), reason="审计"))
+    grant_compute(year=2025, actor=demo.reviewer)
     return p1, p2
 
 

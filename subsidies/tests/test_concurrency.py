@@ -40,10 +40,10 @@ def _race(*fns):
 
 def test_two_simultaneous_computations_make_one_version(demo):
     for ent in (demo.ent1, demo.ent2):
-        with_opinion(audit_save(by=demo.auditor, project=make_project(demo, ent), year=2025,
+        with_opinion(audit_save(actor=demo.auditor, project=make_project(demo, ent), year=2025,
                    audited_input=Decimal("1000000.00"), reason="审计"))
-    outcomes = _race(lambda: grant_compute(year=2025, by=demo.reviewer),
-                     lambda: grant_compute(year=2025, by=demo.reviewer))
+    outcomes = _race(lambda: grant_compute(year=2025, actor=demo.reviewer),
+                     lambda: grant_compute(year=2025, actor=demo.reviewer))
     assert not any(isinstance(o, Exception) for o in outcomes), outcomes
     assert sorted(GrantComputation.objects.values_list("enterprise_id", "version")) == [
         (demo.ent1.pk, 1), (demo.ent2.pk, 1)]
@@ -52,12 +52,12 @@ def test_two_simultaneous_computations_make_one_version(demo):
 
 def test_approval_racing_a_recomputation_never_loses_the_approval(demo):
     p = make_project(demo)
-    with_opinion(audit_save(by=demo.auditor, project=p, year=2025, audited_input=Decimal("1000000.00"), reason="审计"))
-    grant_compute(year=2025, by=demo.reviewer)
+    with_opinion(audit_save(actor=demo.auditor, project=p, year=2025, audited_input=Decimal("1000000.00"), reason="审计"))
+    grant_compute(year=2025, actor=demo.reviewer)
     v1 = GrantComputation.objects.get()
-    with_opinion(audit_save(by=demo.auditor, project=p, year=2025, audited_input=Decimal("2000000.00"), reason="更正"))
-    approve, _compute = _race(lambda: figure_approve(figure=v1, by=demo.reviewer),
-                              lambda: grant_compute(year=2025, by=demo.reviewer))
+    with_opinion(audit_save(actor=demo.auditor, project=p, year=2025, audited_input=Decimal("2000000.00"), reason="更正"))
+    approve, _compute = _race(lambda: figure_approve(figure=v1, actor=demo.reviewer),
+                              lambda: grant_compute(year=2025, actor=demo.reviewer))
     v1 = GrantComputation.objects.get(pk=v1.pk)
     v2 = GrantComputation.objects.get(version=2)
     assert v2.state == "computed" and v2.amount == Decimal("600000.00")
@@ -76,7 +76,7 @@ def test_two_simultaneous_first_audits_of_a_project_year_make_one_audit(demo):
     for round_ in range(5):
         p = make_project(demo, title=f"并发审计项目{round_}")
         amounts = [Decimal("1000000.00"), Decimal("1100000.00"), Decimal("1200000.00"), Decimal("1300000.00")]
-        outcomes = _race(*[lambda a=a, p=p: audit_save(by=demo.auditor, project=p, year=2025, audited_input=a,
+        outcomes = _race(*[lambda a=a, p=p: audit_save(actor=demo.auditor, project=p, year=2025, audited_input=a,
                                                        reason="审计确认") for a in amounts])
         assert not any(isinstance(o, Exception) for o in outcomes), outcomes
         audit = AnnualAudit.objects.get(project=p, year=2025)
@@ -91,9 +91,9 @@ def test_audit_correction_racing_the_enterprise_opinion_never_deadlocks(demo):
 
     for round_ in range(6):
         p = make_project(demo, title=f"审计意见并发{round_}")
-        audit = audit_save(by=demo.auditor, project=p, year=2025, audited_input=Decimal("1000000.00"), reason="审计")
-        outcomes = _race(lambda a=audit: audit_opinion(by=demo.enterprise, audit=a, opinion="同意"),
-                         lambda p=p: audit_save(by=demo.auditor, project=p, year=2025,
+        audit = audit_save(actor=demo.auditor, project=p, year=2025, audited_input=Decimal("1000000.00"), reason="审计")
+        outcomes = _race(lambda a=audit: audit_opinion(actor=demo.enterprise, audit=a, opinion="同意"),
+                         lambda p=p: audit_save(actor=demo.auditor, project=p, year=2025,
                                                 audited_input=Decimal("1200000.00"), reason="更正"))
         assert not any(isinstance(o, Exception) for o in outcomes), outcomes
         audit = AnnualAudit.objects.get(pk=audit.pk)

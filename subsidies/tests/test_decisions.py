@@ -39,15 +39,15 @@ def _client(user) -> APIClient:
 
 
 def _policy(demo, project, premium="100000.00", *, insured="enterprise", type="rd_loss", start=date(2025, 4, 1),
-            document=True, by=None):
-    return policy_create(by=by or demo.reviewer, project=project, insurer=demo.insurer, type=type,
+            document=True, actor=None):
+    return policy_create(actor=actor or demo.reviewer, project=project, insurer=demo.insurer, type=type,
                          premium=Decimal(premium), cover=Decimal("8000000.00"), start_date=start,
                          end_date=date(start.year + 1, 3, 31), insured=insured,
                          document=pdf_file("保单.pdf") if document else None)
 
 
 def _evaluated(demo, project, year, amount, reason=""):
-    audit = audit_save(by=demo.auditor, project=project, year=year, audited_input=Decimal(amount), reason=reason)
+    audit = audit_save(actor=demo.auditor, project=project, year=year, audited_input=Decimal(amount), reason=reason)
     return with_opinion(audit)
 
 
@@ -64,10 +64,10 @@ def test_i10_worked_example_6_recovery_netted_from_the_next_payment_to_the_fen(d
     p25 = make_project(demo, amounts=("8000000.00",), title="2025 年项目")
     release(p25, 1, "8000000.00", on=at(2025, 9, 1))
     _evaluated(demo, p25, 2025, "8000000.00")
-    grant_compute(year=2025, by=demo.reviewer)
-    v1 = figure_approve(figure=_grant(demo.ent1, 2025), by=demo.reviewer)
+    grant_compute(year=2025, actor=demo.reviewer)
+    v1 = figure_approve(figure=_grant(demo.ent1, 2025), actor=demo.reviewer)
     assert v1.amount == Decimal("2400000.00")
-    v1 = figure_pay(figure=v1, by=demo.finance, amount=Decimal("2400000.00"), paid_on=date(2026, 1, 10),
+    v1 = figure_pay(figure=v1, actor=demo.finance, amount=Decimal("2400000.00"), paid_on=date(2026, 1, 10),
                     voucher="萧财拨〔2026〕1号")
     assert (v1.state, v1.paid_amount) == ("paid", Decimal("2400000.00"))
 
@@ -76,34 +76,34 @@ def test_i10_worked_example_6_recovery_netted_from_the_next_payment_to_the_fen(d
     type(milestone).objects.filter(pk=milestone.pk).update(decided_at=at(2025, 12, 20))
     milestone = type(milestone).objects.get(pk=milestone.pk)
     policy = _policy(demo, p25)
-    claim = claim_create(by=demo.reviewer, policy=policy, milestone=milestone, assessed_loss=Decimal("1200000.00"),
+    claim = claim_create(actor=demo.reviewer, policy=policy, milestone=milestone, assessed_loss=Decimal("1200000.00"),
                          paid_amount=Decimal("1000000.00"), paid_on=date(2026, 1, 15))
     assert claim.loss_year == 2025
-    grant_compute(year=2025, by=demo.reviewer)
+    grant_compute(year=2025, actor=demo.reviewer)
     v2 = _grant(demo.ent1, 2025)
     assert (v2.version, v2.amount, v2.recovery, v2.state) == (2, Decimal("2100000.00"), Decimal("300000.00"),
                                                                "computed")
     assert v2.trace["previously_paid"] == "2400000.00"
     assert v1.__class__.objects.get(pk=v1.pk).state == "paid"  # a paid version is never changed
-    v2 = figure_approve(figure=v2, by=demo.reviewer)
+    v2 = figure_approve(figure=v2, actor=demo.reviewer)
     assert v2.recovery_outstanding == Decimal("300000.00")
     with pytest.raises(DomainError) as err:  # a version below what was paid is not paid: it is recovered
-        figure_pay(figure=v2, by=demo.finance, amount=Decimal("0.00"), paid_on=date(2026, 2, 1), voucher="x")
+        figure_pay(figure=v2, actor=demo.finance, amount=Decimal("0.00"), paid_on=date(2026, 2, 1), voucher="x")
     assert (err.value.code, err.value.rule) == ("recovery_pending", "I10")
     # the claim paid in 2026 does not touch 2026
     p26 = make_project(demo, amounts=("3000000.00",), title="2026 年项目")
     release(p26, 1, "3000000.00", on=at(2026, 6, 1))
     _evaluated(demo, p26, 2026, "3000000.00")
-    grant_compute(year=2026, by=demo.reviewer)
-    g26 = figure_approve(figure=_grant(demo.ent1, 2026), by=demo.reviewer)
+    grant_compute(year=2026, actor=demo.reviewer)
+    g26 = figure_approve(figure=_grant(demo.ent1, 2026), actor=demo.reviewer)
     assert g26.amount == Decimal("900000.00")
     plan = figure_settlement(g26)
     assert (plan.due, plan.netted, plan.cash) == (Decimal("900000.00"), Decimal("300000.00"), Decimal("600000.00"))
     with pytest.raises(DomainError) as err:  # paying the whole 900,000 would pay the recovery twice
-        figure_pay(figure=g26, by=demo.finance, amount=Decimal("900000.00"), paid_on=date(2027, 1, 20),
+        figure_pay(figure=g26, actor=demo.finance, amount=Decimal("900000.00"), paid_on=date(2027, 1, 20),
                    voucher="萧财拨〔2027〕2号")
     assert err.value.code == "amount_mismatch" and "amount" in err.value.fields
-    g26 = figure_pay(figure=g26, by=demo.finance, amount=Decimal("600000.00"), paid_on=date(2027, 1, 20),
+    g26 = figure_pay(figure=g26, actor=demo.finance, amount=Decimal("600000.00"), paid_on=date(2027, 1, 20),
                      voucher="萧财拨〔2027〕2号")
     assert (g26.state, g26.paid_amount, g26.netted) == ("paid", Decimal("600000.00"), Decimal("300000.00"))
     assert g26.netted_from == [{"kind": "grant", "id": v2.pk, "year": 2025, "version": 2, "amount": "300000.00"}]
@@ -126,13 +126,13 @@ def _paid_then_recovered(demo, p) -> GrantComputation:
     answers the approved version 2 (2,100,000, recovery 300,000)."""
     release(p, 1, "8000000.00", on=at(2025, 9, 1))
     _evaluated(demo, p, 2025, "8000000.00")
-    grant_compute(year=2025, by=demo.reviewer)
-    v1 = figure_approve(figure=_grant(demo.ent1, 2025), by=demo.reviewer)
-    figure_pay(figure=v1, by=demo.finance, amount=Decimal("2400000.00"), paid_on=date(2026, 1, 10), voucher="v1")
-    claim_create(by=demo.reviewer, policy=_policy(demo, p), assessed_loss=Decimal("1000000.00"),
+    grant_compute(year=2025, actor=demo.reviewer)
+    v1 = figure_approve(figure=_grant(demo.ent1, 2025), actor=demo.reviewer)
+    figure_pay(figure=v1, actor=demo.finance, amount=Decimal("2400000.00"), paid_on=date(2026, 1, 10), voucher="v1")
+    claim_create(actor=demo.reviewer, policy=_policy(demo, p), assessed_loss=Decimal("1000000.00"),
                  paid_amount=Decimal("1000000.00"), paid_on=date(2026, 1, 15), loss_year=2025)
-    grant_compute(year=2025, by=demo.reviewer)
-    return figure_approve(figure=_grant(demo.ent1, 2025), by=demo.reviewer)
+    grant_compute(year=2025, actor=demo.reviewer)
+    return figure_approve(figure=_grant(demo.ent1, 2025), actor=demo.reviewer)
 
 
 def test_i10_recovery_larger_than_the_next_payment_is_netted_in_part_and_kept(demo, ledger_ok):
@@ -140,9 +140,9 @@ def test_i10_recovery_larger_than_the_next_payment_is_netted_in_part_and_kept(de
     v2 = _paid_then_recovered(demo, p)
     # the next payment is a premium subsidy of 80,000 (another kind): 80,000 of the 300,000 is netted
     _policy(demo, p, "100000.00", start=date(2026, 4, 1))
-    premium_compute(year=2026, by=demo.reviewer)
-    prem = figure_approve(figure=PremiumSubsidy.objects.get(year=2026), by=demo.reviewer)
-    prem = figure_pay(figure=prem, by=demo.finance, amount=Decimal("0.00"), paid_on=date(2026, 5, 1), voucher="")
+    premium_compute(year=2026, actor=demo.reviewer)
+    prem = figure_approve(figure=PremiumSubsidy.objects.get(year=2026), actor=demo.reviewer)
+    prem = figure_pay(figure=prem, actor=demo.finance, amount=Decimal("0.00"), paid_on=date(2026, 5, 1), voucher="")
     assert (prem.netted, prem.paid_amount) == (Decimal("80000.00"), Decimal("0.00"))
     v2 = type(v2).objects.get(pk=v2.pk)
     assert (v2.state, v2.recovered, v2.recovery_outstanding) == ("approved", Decimal("80000.00"),
@@ -154,13 +154,13 @@ def test_i10_claim_paid_to_the_platform_does_not_reduce_the_grant(demo, ledger_o
     release(p, 1, "8000000.00", on=at(2025, 9, 1))
     _evaluated(demo, p, 2025, "8000000.00")
     platform_policy = _policy(demo, p, insured="platform")
-    claim_create(by=demo.reviewer, policy=platform_policy, assessed_loss=Decimal("1000000.00"),
+    claim_create(actor=demo.reviewer, policy=platform_policy, assessed_loss=Decimal("1000000.00"),
                  paid_amount=Decimal("1000000.00"), paid_on=date(2025, 11, 1))
-    grant_compute(year=2025, by=demo.reviewer)
+    grant_compute(year=2025, actor=demo.reviewer)
     assert _grant(demo.ent1, 2025).amount == Decimal("2400000.00")
-    claim_create(by=demo.reviewer, policy=_policy(demo, p), assessed_loss=Decimal("1000000.00"),
+    claim_create(actor=demo.reviewer, policy=_policy(demo, p), assessed_loss=Decimal("1000000.00"),
                  paid_amount=Decimal("1000000.00"), paid_on=date(2025, 11, 1))
-    grant_compute(year=2025, by=demo.reviewer)
+    grant_compute(year=2025, actor=demo.reviewer)
     assert _grant(demo.ent1, 2025).amount == Decimal("2100000.00")
 
 
@@ -171,13 +171,13 @@ def test_i10_claim_counts_in_its_loss_year_not_the_year_paid(demo, ledger_ok):
     _evaluated(demo, p, 2025, "1000000.00")
     _evaluated(demo, p, 2026, "1000000.00")
     policy = _policy(demo, p)
-    default = claim_create(by=demo.reviewer, policy=policy, assessed_loss=Decimal("100000.00"),
+    default = claim_create(actor=demo.reviewer, policy=policy, assessed_loss=Decimal("100000.00"),
                            paid_amount=Decimal("100000.00"), paid_on=date(2026, 1, 15))
     assert default.loss_year == 2026  # no milestone decision: the year of the payment
-    claim_create(by=demo.reviewer, policy=policy, assessed_loss=Decimal("200000.00"),
+    claim_create(actor=demo.reviewer, policy=policy, assessed_loss=Decimal("200000.00"),
                  paid_amount=Decimal("200000.00"), paid_on=date(2026, 1, 20), loss_year=2025)
-    grant_compute(year=2025, by=demo.reviewer)
-    grant_compute(year=2026, by=demo.reviewer)
+    grant_compute(year=2025, actor=demo.reviewer)
+    grant_compute(year=2026, actor=demo.reviewer)
     assert _grant(demo.ent1, 2025).amount == Decimal("240000.00")  # 30 % × (1,000,000 − 200,000)
     assert _grant(demo.ent1, 2026).amount == Decimal("270000.00")  # 30 % × (1,000,000 − 100,000)
 
@@ -186,7 +186,7 @@ def test_i10_loss_year_before_the_project_started_is_refused_and_nothing_changes
     p = make_project(demo)  # started 2025-04-01
     policy = _policy(demo, p)
     with pytest.raises(DomainError) as err:
-        claim_create(by=demo.reviewer, policy=policy, assessed_loss=Decimal("1.00"), loss_year=2024)
+        claim_create(actor=demo.reviewer, policy=policy, assessed_loss=Decimal("1.00"), loss_year=2024)
     assert (err.value.code, err.value.rule, list(err.value.fields)) == ("loss_year_before_project", "I10",
                                                                         ["loss_year"])
     r = _client(demo.enterprise).post("/api/v1/insurance/claims/", {
@@ -216,13 +216,13 @@ def test_i10_api_figures_carry_recovery_and_paid_amount(demo, ledger_ok):
     p = make_project(demo, amounts=("8000000.00",))
     release(p, 1, "8000000.00", on=at(2025, 9, 1))
     _evaluated(demo, p, 2025, "8000000.00")
-    grant_compute(year=2025, by=demo.reviewer)
-    v1 = figure_approve(figure=_grant(demo.ent1, 2025), by=demo.reviewer)
+    grant_compute(year=2025, actor=demo.reviewer)
+    v1 = figure_approve(figure=_grant(demo.ent1, 2025), actor=demo.reviewer)
     fin = _client(demo.finance)
     r = fin.post(f"/api/v1/subsidies/grants/{v1.pk}/pay/", {"amount": "2400000.00", "paid_on": "2026-01-10",
                                                             "voucher": "萧财拨〔2026〕1号"}, format="json")
     assert r.status_code == 200 and r.json()["paid_amount"] == "2400000.00" and r.json()["recovery"] == "0.00"
-    claim_create(by=demo.reviewer, policy=_policy(demo, p), assessed_loss=Decimal("1000000.00"),
+    claim_create(actor=demo.reviewer, policy=_policy(demo, p), assessed_loss=Decimal("1000000.00"),
                  paid_amount=Decimal("1000000.00"), paid_on=date(2026, 1, 15), loss_year=2025)
     rev = _client(demo.reviewer)
     assert rev.post("/api/v1/subsidies/grants/compute/", {"year": 2025}, format="json").json()["created"] == 1
@@ -244,31 +244,31 @@ def test_i11_draft_project_premium_is_not_subsidised(demo):
     _policy(demo, draft, "700000.00")
     rejected = make_project(demo, demo.ent2, state="rejected")
     _policy(demo, rejected, "700000.00")
-    premium_compute(year=2025, by=demo.reviewer)
+    premium_compute(year=2025, actor=demo.reviewer)
     assert not PremiumSubsidy.objects.exists()
     for state in ("approved", "completed", "terminated"):
         Project.objects.filter(pk=draft.pk).update(state=state)
-        premium_compute(year=2025, by=demo.reviewer)
+        premium_compute(year=2025, actor=demo.reviewer)
         assert PremiumSubsidy.objects.filter(enterprise=demo.ent1).latest("version").amount == Decimal("500000.00")
 
 
 def test_i11_policy_without_document_is_listed_not_subsidised_until_filed(demo):
     p = make_project(demo)
     policy = _policy(demo, p, "300000.00", document=False)
-    premium_compute(year=2025, by=demo.reviewer)
+    premium_compute(year=2025, actor=demo.reviewer)
     v1 = PremiumSubsidy.objects.get()
     assert v1.amount == Decimal("0.00")
     assert [(r["policy"], r["reason"], r["rule"]) for r in v1.trace["excluded_policies"]] == [
         (policy.pk, "no_document", "I11")]
-    policy_attach_document(by=demo.enterprise, policy=policy, document=pdf_file("保单.pdf"))
-    premium_compute(year=2025, by=demo.reviewer)
+    policy_attach_document(actor=demo.enterprise, policy=policy, document=pdf_file("保单.pdf"))
+    premium_compute(year=2025, actor=demo.reviewer)
     assert PremiumSubsidy.objects.latest("version").amount == Decimal("240000.00")
 
 
 def test_i11_policy_bought_after_the_cooperation_started_is_flagged_for_the_reviewer(demo, client):
     p = make_project(demo)  # started 2025-04-01
     late = _policy(demo, p, "100000.00", start=date(2025, 6, 1))
-    premium_compute(year=2025, by=demo.reviewer)
+    premium_compute(year=2025, actor=demo.reviewer)
     fig = PremiumSubsidy.objects.get()
     assert fig.amount == Decimal("80000.00")  # recorded and subsidised, but flagged
     assert fig.trace["after_start"] == [late.pk] and fig.trace["premiums"][0]["after_start"] is True
@@ -285,10 +285,10 @@ def test_i12_worked_example_7_per_premium_333750(demo):
     p = make_project(demo)
     _policy(demo, p, "300000.00")
     b = _policy(demo, p, "312500.00")
-    other_subsidy_create(by=demo.reviewer, enterprise=demo.ent1, policy_name="临安区科创保险保费补助", issuer="临安区",
+    other_subsidy_create(actor=demo.reviewer, enterprise=demo.ent1, policy_name="临安区科创保险保费补助", issuer="临安区",
                          type="rd_loss", year=2025, amount=Decimal("156250.00"), premium_covered=Decimal("312500.00"),
                          policy=b)
-    premium_compute(year=2025, by=demo.reviewer)
+    premium_compute(year=2025, actor=demo.reviewer)
     fig = PremiumSubsidy.objects.get()
     assert fig.amount == Decimal("333750.00") and not fig.capped
     rows = [tuple(Decimal(r[k]) for k in ("premium", "alone", "others_total", "best_single", "due"))
@@ -303,9 +303,9 @@ def test_i12_another_districts_payment_on_a_different_premium_never_reduces_ours
     _policy(demo, ours, "300000.00")
     elsewhere = make_project(demo, state="draft")  # not in the scheme: not ours to subsidise
     theirs = _policy(demo, elsewhere, "500000.00")
-    other_subsidy_create(by=demo.reviewer, enterprise=demo.ent1, policy_name="余杭区科技保险补助", issuer="余杭区",
+    other_subsidy_create(actor=demo.reviewer, enterprise=demo.ent1, policy_name="余杭区科技保险补助", issuer="余杭区",
                          type="rd_loss", year=2025, amount=Decimal("250000.00"), policy=theirs)
-    premium_compute(year=2025, by=demo.reviewer)
+    premium_compute(year=2025, actor=demo.reviewer)
     fig = PremiumSubsidy.objects.get()
     assert fig.amount == Decimal("240000.00")
     assert [o["amount"] for o in fig.trace["unattached_others"]] == ["250000.00"]
@@ -315,7 +315,7 @@ def test_i12_another_subsidy_dated_outside_its_premiums_year_is_refused_naming_y
     """Recorded on a 2025 premium but dated 2026, it would reduce no premium in 2025 and none in 2026."""
     b = _policy(demo, make_project(demo), "312500.00")
     with pytest.raises(DomainError) as err:
-        other_subsidy_create(by=demo.reviewer, enterprise=demo.ent1, policy_name="临安区科创保险保费补助",
+        other_subsidy_create(actor=demo.reviewer, enterprise=demo.ent1, policy_name="临安区科创保险保费补助",
                              issuer="临安区", type="rd_loss", year=2026, amount=Decimal("156250.00"), policy=b)
     assert (err.value.rule, list(err.value.fields)) == ("I12", ["year"])
     assert not b.other_subsidies.exists()
@@ -329,8 +329,8 @@ def test_i18_project_year_enters_the_grant_only_with_audit_and_acceptance_opinio
     release(p1, 1, "1000000.00", on=at(2025, 7, 1))
     release(p2, 1, "2000000.00", on=at(2025, 8, 1))
     a1 = _evaluated(demo, p1, 2025, "1000000.00")
-    a2 = audit_save(by=demo.auditor, project=p2, year=2025, audited_input=Decimal("2000000.00"))
-    grant_compute(year=2025, by=demo.reviewer)
+    a2 = audit_save(actor=demo.auditor, project=p2, year=2025, audited_input=Decimal("2000000.00"))
+    grant_compute(year=2025, actor=demo.reviewer)
     v1 = _grant(demo.ent1, 2025)
     assert v1.amount == Decimal("300000.00")
     (row,) = v1.trace["projects"]
@@ -338,7 +338,7 @@ def test_i18_project_year_enters_the_grant_only_with_audit_and_acceptance_opinio
     assert [(e["project"], e["audit"], e["opinion_on"], e["reason"], e["rule"]) for e in v1.trace["excluded"]] == [
         (p2.pk, a2.pk, None, "opinion_missing", "I18")]
     with_opinion(a2)
-    grant_compute(year=2025, by=demo.reviewer)
+    grant_compute(year=2025, actor=demo.reviewer)
     assert _grant(demo.ent1, 2025).amount == Decimal("900000.00")
 
 
@@ -349,7 +349,7 @@ def _approved_grant(demo, ent=None):
     p = make_project(demo, ent, amounts=("1000000.00",))
     release(p, 1, "1000000.00", on=at(2025, 7, 1))
     _evaluated(demo, p, 2025, "1000000.00")
-    grant_compute(year=2025, by=demo.reviewer)
+    grant_compute(year=2025, actor=demo.reviewer)
     return _grant(ent, 2025)
 
 
@@ -358,18 +358,18 @@ def test_r17_blacklisted_enterprise_cannot_have_a_figure_approved(demo, ledger_o
     organization_blacklist(organization=demo.ent2, actor=demo.reviewer, reason="提供虚假材料",
                            evidence=pdf_file("证据.pdf"))
     with pytest.raises(DomainError) as err:
-        figure_approve(figure=fig, by=demo.reviewer)
+        figure_approve(figure=fig, actor=demo.reviewer)
     assert err.value.rule == "R17"
     fig = type(fig).objects.get(pk=fig.pk)
     assert fig.state == "computed"
 
 
 def test_r17_blacklisted_enterprise_is_not_paid_an_approved_figure(demo, ledger_ok):
-    fig = figure_approve(figure=_approved_grant(demo), by=demo.reviewer)
+    fig = figure_approve(figure=_approved_grant(demo), actor=demo.reviewer)
     organization_blacklist(organization=demo.ent2, actor=demo.reviewer, reason="提供虚假材料",
                            evidence=pdf_file("证据.pdf"))
     with pytest.raises(DomainError) as err:
-        figure_pay(figure=fig, by=demo.finance, amount=fig.amount, paid_on=date(2026, 1, 10), voucher="v")
+        figure_pay(figure=fig, actor=demo.finance, amount=fig.amount, paid_on=date(2026, 1, 10), voucher="v")
     assert err.value.rule == "R17"
     r = _client(demo.finance).post(f"/api/v1/subsidies/grants/{fig.pk}/pay/", {
         "amount": str(fig.amount), "paid_on": "2026-01-10", "voucher": "v"}, format="json")
@@ -382,7 +382,7 @@ def test_r17_blacklisted_enterprise_is_not_paid_an_approved_figure(demo, ledger_
 
 def test_r12_insured_project_is_not_accepted_without_its_policy_document(demo):
     project = project_at(demo, "signed")
-    policy = _policy(demo, project, document=False, by=demo.enterprise)
+    policy = _policy(demo, project, document=False, actor=demo.enterprise)
     with pytest.raises(DomainError) as err:
         project_accept(project=project, actor=demo.reviewer)
     assert (err.value.code, err.value.rule, list(err.value.fields)) == ("policy_document_missing", "R12",
@@ -391,7 +391,7 @@ def test_r12_insured_project_is_not_accepted_without_its_policy_document(demo):
     r = _client(demo.reviewer).post(f"/api/v1/projects/{project.pk}/accept/", {}, format="json")
     assert r.status_code == 400 and r.json()["rule"] == "R12" and "document" in r.json()["fields"]
     assert Project.objects.get(pk=project.pk).state == "signed"
-    policy_attach_document(by=demo.enterprise, policy=policy, document=pdf_file("保单.pdf"))
+    policy_attach_document(actor=demo.enterprise, policy=policy, document=pdf_file("保单.pdf"))
     assert project_accept(project=project, actor=demo.reviewer).state == "accepted"
 
 
@@ -459,8 +459,8 @@ def recovery(demo):
     v2 = _paid_then_recovered(demo, p)
     release(p, 2, "3000000.00", on=at(2026, 6, 1))
     _evaluated(demo, p, 2026, "3000000.00")
-    grant_compute(year=2026, by=demo.reviewer)
-    g26 = figure_approve(figure=_grant(demo.ent1, 2026), by=demo.reviewer)
+    grant_compute(year=2026, actor=demo.reviewer)
+    g26 = figure_approve(figure=_grant(demo.ent1, 2026), actor=demo.reviewer)
     return v2, g26
 
 

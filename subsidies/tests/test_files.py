@@ -51,10 +51,10 @@ def _policy_post(project, demo, document):
 def files_of_a(demo):
     """Enterprise A's policy with its document and its audited year with the report."""
     p = make_project(demo, demo.ent1)
-    policy = policy_create(by=demo.enterprise, project=p, insurer=demo.insurer, type="rd_loss",
+    policy = policy_create(actor=demo.enterprise, project=p, insurer=demo.insurer, type="rd_loss",
                            premium=Decimal("100000.00"), cover=Decimal("1000000.00"), start_date=date(2025, 5, 1),
                            end_date=date(2026, 4, 30), document=pdf())
-    audit = audit_save(by=demo.auditor, project=p, year=2025, audited_input=Decimal("1000000.00"), reason="审计",
+    audit = audit_save(actor=demo.auditor, project=p, year=2025, audited_input=Decimal("1000000.00"), reason="审计",
                        report=SimpleUploadedFile("审计报告.png", PNG, content_type="image/png"))
     return policy, audit
 
@@ -67,7 +67,7 @@ def test_policy_document_that_is_not_pdf_or_image_is_refused_naming_r12(client, 
     assert r.status_code == 200 and "R12" in r.content.decode()
     assert not InsurancePolicy.objects.exists()
     with pytest.raises(DomainError) as exc:  # the service refuses it too, whoever calls it
-        policy_create(by=demo.enterprise, project=p, insurer=demo.insurer, type="rd_loss",
+        policy_create(actor=demo.enterprise, project=p, insurer=demo.insurer, type="rd_loss",
                       premium=Decimal("1.00"), cover=Decimal("1.00"), start_date=date(2025, 5, 1),
                       end_date=date(2025, 6, 1), document=SimpleUploadedFile("x.pdf", b"<html>"))
     assert exc.value.rule == "R12" and exc.value.code == "file_type"
@@ -82,14 +82,14 @@ def test_audit_report_over_20_mb_is_refused_r12(client, demo):
     assert not AnnualAudit.objects.exists()
     big.seek(0)
     with pytest.raises(DomainError) as exc:
-        audit_save(by=demo.auditor, project=p, year=2025, audited_input=Decimal("0.00"), report=big)
+        audit_save(actor=demo.auditor, project=p, year=2025, audited_input=Decimal("0.00"), report=big)
     assert exc.value.rule == "R12" and exc.value.code == "file_too_large"
 
 
 def test_file_of_exactly_20_mb_is_accepted_r12(demo):
     p = make_project(demo, demo.ent1)
     exact = SimpleUploadedFile("审计报告.pdf", PDF + b"0" * (MAX_BYTES - len(PDF)))
-    audit = audit_save(by=demo.auditor, project=p, year=2025, audited_input=Decimal("0.00"), report=exact)
+    audit = audit_save(actor=demo.auditor, project=p, year=2025, audited_input=Decimal("0.00"), report=exact)
     assert audit.report.size == MAX_BYTES
 
 
@@ -151,7 +151,7 @@ def test_enterprise_b_gets_404_for_enterprise_a_policy_document_and_audit_report
 
 def test_without_a_file_the_api_gives_null_and_the_download_is_404(client, demo):
     p = make_project(demo, demo.ent1)
-    policy = policy_create(by=demo.enterprise, project=p, insurer=demo.insurer, type="rd_loss",
+    policy = policy_create(actor=demo.enterprise, project=p, insurer=demo.insurer, type="rd_loss",
                            premium=Decimal("1.00"), cover=Decimal("1.00"), start_date=date(2025, 5, 1),
                            end_date=date(2025, 6, 1))
     assert api_for(demo.enterprise).get(f"/api/v1/insurance/policies/{policy.pk}/").json()["document"] is None

@@ -53,16 +53,16 @@ def test_property_grant_compute_per_enterprise_within_cap_and_exact_r11_i4(demo,
         for org, projects in zip(orgs, enterprises, strict=False):
             for spec in projects:
                 project = make_project(demo, org)
-                with_opinion(audit_save(by=demo.auditor, project=project, year=YEAR, audited_input=spec["input"],
+                with_opinion(audit_save(actor=demo.auditor, project=project, year=YEAR, audited_input=spec["input"],
                            reason="审计确认的实际投入"))
                 if spec["claims"]:
-                    policy = policy_create(by=demo.reviewer, project=project, insurer=demo.insurer, type="rd_loss",
+                    policy = policy_create(actor=demo.reviewer, project=project, insurer=demo.insurer, type="rd_loss",
                                            premium=Decimal("10000.00"), cover=Decimal("50000000.00"),
                                            start_date=date(YEAR, 1, 1), end_date=date(YEAR, 12, 31))
                     for paid in spec["claims"]:
-                        claim_create(by=demo.reviewer, policy=policy, assessed_loss=paid, paid_amount=paid,
+                        claim_create(actor=demo.reviewer, policy=policy, assessed_loss=paid, paid_amount=paid,
                                      paid_on=date(YEAR, 11, 1))
-        grant_compute(year=YEAR, by=demo.reviewer)
+        grant_compute(year=YEAR, actor=demo.reviewer)
         figures = {g.enterprise_id: g for g in GrantComputation.objects.filter(year=YEAR)}
         assert set(figures) == {org.pk for org in orgs[:len(enterprises)]}
         for org, projects in zip(orgs, enterprises, strict=False):

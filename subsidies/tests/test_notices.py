@@ -26,11 +26,11 @@ def _notified(verb: str) -> list[int]:
 
 
 def _audited(demo, project, amount="3000000.00"):
-    return with_opinion(audit_save(by=demo.auditor, project=project, year=2025, audited_input=Decimal(amount)))
+    return with_opinion(audit_save(actor=demo.auditor, project=project, year=2025, audited_input=Decimal(amount)))
 
 
 def _policy(demo, project):
-    return policy_create(by=demo.reviewer, project=project, insurer=demo.insurer, type="rd_loss",
+    return policy_create(actor=demo.reviewer, project=project, insurer=demo.insurer, type="rd_loss",
                          premium=Decimal("100000.00"), cover=Decimal("5000000.00"), start_date=date(2025, 4, 1),
                          end_date=date(2026, 3, 31))
 
@@ -39,24 +39,24 @@ def test_grant_computation_tells_the_reviewers_once_per_run_that_made_new_figure
     p = make_project(demo)
     release(p, 1, "3000000.00", on=at(2025, 7, 1))
     _audited(demo, p)
-    grant_compute(year=2025, by=demo.reviewer)
+    grant_compute(year=2025, actor=demo.reviewer)
     assert sorted(_notified("subsidy_to_approve")) == sorted(_reviewers())
     notice = Notification.objects.get(verb="subsidy_to_approve", user=demo.reviewer)
     assert "2025" in notice.text and "1 项" in notice.text and "R11" in notice.text
     assert notice.url == "/subsidies/?year=2025"
     assert not Notification.objects.filter(verb="subsidy_to_approve").exclude(user__in=_reviewers()).exists()
-    grant_compute(year=2025, by=demo.reviewer)  # same result: nothing new waits
+    grant_compute(year=2025, actor=demo.reviewer)  # same result: nothing new waits
     assert len(_notified("subsidy_to_approve")) == len(_reviewers())
 
 
 def test_premium_computation_tells_the_reviewers_and_nobody_else(demo):
     _policy(demo, make_project(demo))
     _policy(demo, make_project(demo, enterprise=demo.ent2))
-    premium_compute(year=2025, by=demo.reviewer)
+    premium_compute(year=2025, actor=demo.reviewer)
     assert sorted(_notified("subsidy_to_approve")) == sorted(_reviewers())
     notice = Notification.objects.get(verb="subsidy_to_approve", user=demo.reviewer)
     assert "2 项" in notice.text and "R9" in notice.text
-    premium_compute(year=2025, by=demo.reviewer)
+    premium_compute(year=2025, actor=demo.reviewer)
     assert len(_notified("subsidy_to_approve")) == len(_reviewers())
 
 

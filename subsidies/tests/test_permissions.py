@@ -71,16 +71,16 @@ def world(demo) -> dict[str, Owned]:
     for key, staff in (("ent1", "enterprise"), ("ent2", "enterprise2")):
         org = getattr(demo, key)
         project = make_project(demo, org)
-        policy = services.policy_create(by=demo.reviewer, project=project, insurer=demo.insurer, type="rd_loss",
+        policy = services.policy_create(actor=demo.reviewer, project=project, insurer=demo.insurer, type="rd_loss",
                                         premium=Decimal("100000.00"), cover=Decimal("1000000.00"),
                                         start_date=date(2025, 4, 1), end_date=date(2026, 3, 31))
-        audit = with_opinion(services.audit_save(by=demo.auditor, project=project, year=2025,
+        audit = with_opinion(services.audit_save(actor=demo.auditor, project=project, year=2025,
                                     audited_input=Decimal("1000000.00"), reason="线下支付的研发费用"))
         out[key] = (org, staff, project, policy, audit)
-    services.grant_compute(year=2025, by=demo.reviewer)
-    services.premium_compute(year=2025, by=demo.reviewer)
+    services.grant_compute(year=2025, actor=demo.reviewer)
+    services.premium_compute(year=2025, actor=demo.reviewer)
     for key, (org, staff, project, policy, audit) in list(out.items()):
-        premium = services.figure_approve(figure=PremiumSubsidy.objects.get(enterprise=org), by=demo.reviewer)
+        premium = services.figure_approve(figure=PremiumSubsidy.objects.get(enterprise=org), actor=demo.reviewer)
         out[key] = Owned(org, staff, project, policy, audit, GrantComputation.objects.get(enterprise=org), premium)
     return out
 
@@ -112,18 +112,18 @@ DECIDE = {
 
 SERVICES = {
     "record_policy": lambda u, o, demo: services.policy_create(
-        by=u, project=o.project, insurer=demo.insurer, type="transformation", premium=Decimal("1000.00"),
+        actor=u, project=o.project, insurer=demo.insurer, type="transformation", premium=Decimal("1000.00"),
         cover=Decimal("2000.00"), start_date=date(2025, 5, 1), end_date=date(2026, 4, 30)),
-    "record_claim": lambda u, o, demo: services.claim_create(by=u, policy=o.policy, assessed_loss=Decimal("10.00")),
+    "record_claim": lambda u, o, demo: services.claim_create(actor=u, policy=o.policy, assessed_loss=Decimal("10.00")),
     "record_other_subsidy": lambda u, o, demo: services.other_subsidy_create(
-        by=u, enterprise=o.org, policy_name="余杭区科技保险补助", issuer="余杭区", type="rd_loss", year=2025,
+        actor=u, enterprise=o.org, policy_name="余杭区科技保险补助", issuer="余杭区", type="rd_loss", year=2025,
         amount=Decimal("100.00")),
     "record_audit": lambda u, o, demo: services.audit_save(
-        by=u, project=o.project, year=2025, audited_input=Decimal("900000.00"), reason="复核调整"),
-    "give_opinion": lambda u, o, demo: services.audit_opinion(by=u, audit=o.audit, opinion="同意"),
-    "compute": lambda u, o, demo: services.grant_compute(year=2025, by=u),
-    "approve": lambda u, o, demo: services.figure_approve(figure=o.grant, by=u),
-    "pay": lambda u, o, demo: services.figure_pay(figure=o.premium, by=u, amount=o.premium.due,
+        actor=u, project=o.project, year=2025, audited_input=Decimal("900000.00"), reason="复核调整"),
+    "give_opinion": lambda u, o, demo: services.audit_opinion(actor=u, audit=o.audit, opinion="同意"),
+    "compute": lambda u, o, demo: services.grant_compute(year=2025, actor=u),
+    "approve": lambda u, o, demo: services.figure_approve(figure=o.grant, actor=u),
+    "pay": lambda u, o, demo: services.figure_pay(figure=o.premium, actor=u, amount=o.premium.due,
                                                   paid_on=date(2026, 2, 1), voucher="财付2026-01"),
     "manage_blacklist": lambda u, o, demo: organization_blacklist(organization=o.org, actor=u, reason="虚报研发投入",
                                                                   evidence=pdf_file("证据.pdf")),

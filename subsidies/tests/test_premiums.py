@@ -28,7 +28,7 @@ GRATE, GCAP = Decimal("0.3000"), Decimal("3000000.00")
 
 
 def _policy(demo, project, premium, type="rd_loss", start=date(2025, 4, 1), insured="enterprise", document=True):
-    return policy_create(by=demo.enterprise if project.enterprise == demo.ent1 else demo.reviewer,
+    return policy_create(actor=demo.enterprise if project.enterprise == demo.ent1 else demo.reviewer,
                          project=project, insurer=demo.insurer, type=type, premium=Decimal(premium),
                          cover=Decimal("8000000.00"), start_date=start, end_date=date(start.year + 1, 3, 31),
                          insured=insured, document=pdf_file("保单.pdf") if document else None)
@@ -39,13 +39,13 @@ def test_worked_example_4_premium_700000_capped_then_reduced_by_other_policy(dem
     """domain.md example 4: 700,000 → 560,000 → cap 500,000; another policy paid 350,000 → we pay 150,000."""
     p = make_project(demo)
     policy = _policy(demo, p, "700000.00")
-    premium_compute(year=2025, by=demo.reviewer)
+    premium_compute(year=2025, actor=demo.reviewer)
     v1 = PremiumSubsidy.objects.get(enterprise=demo.ent1, year=2025)
     assert (v1.amount, v1.uncapped_amount, v1.capped) == (Decimal("500000.00"), Decimal("560000.00"), True)
-    other_subsidy_create(by=demo.reviewer, enterprise=demo.ent1, policy_name="临安区科创保险保费补助",
+    other_subsidy_create(actor=demo.reviewer, enterprise=demo.ent1, policy_name="临安区科创保险保费补助",
                          issuer="临安区", type="rd_loss", year=2025, amount=Decimal("350000.00"),
                          premium_covered=Decimal("700000.00"), policy=policy)
-    premium_compute(year=2025, by=demo.reviewer)
+    premium_compute(year=2025, actor=demo.reviewer)
     v2 = PremiumSubsidy.objects.get(enterprise=demo.ent1, year=2025, version=2)
     assert v2.amount == Decimal("150000.00")
     t = v2.trace["premiums"][0]
@@ -59,7 +59,7 @@ def test_premium_cap_is_per_enterprise_per_year_i6(demo):
     _policy(demo, p1, "400000.00")
     _policy(demo, p2, "300000.00", type="transformation")
     _policy(demo, p2, "300000.00", start=date(2026, 4, 1))  # another year
-    premium_compute(year=2025, by=demo.reviewer)
+    premium_compute(year=2025, actor=demo.reviewer)
     s = PremiumSubsidy.objects.get(year=2025)
     assert (s.amount, s.uncapped_amount, s.capped) == (Decimal("500000.00"), Decimal("560000.00"), True)
     assert s.trace["year_cap_applied"] is True
@@ -69,9 +69,9 @@ def test_premium_cap_is_per_enterprise_per_year_i6(demo):
 def test_other_type_subsidy_does_not_reduce_ours_r20(demo):
     p = make_project(demo)
     _policy(demo, p, "100000.00")
-    other_subsidy_create(by=demo.reviewer, enterprise=demo.ent1, policy_name="余杭区成果转化险补助",
+    other_subsidy_create(actor=demo.reviewer, enterprise=demo.ent1, policy_name="余杭区成果转化险补助",
                          issuer="余杭区", type="transformation", year=2025, amount=Decimal("50000.00"))
-    premium_compute(year=2025, by=demo.reviewer)
+    premium_compute(year=2025, actor=demo.reviewer)
     assert PremiumSubsidy.objects.get().amount == Decimal("80000.00")
 
 
@@ -79,7 +79,7 @@ def test_other_type_subsidy_does_not_reduce_ours_r20(demo):
 def test_platform_insured_policy_gets_no_enterprise_premium_subsidy(demo):
     p = make_project(demo)
     _policy(demo, p, "100000.00", insured="platform")
-    premium_compute(year=2025, by=demo.reviewer)
+    premium_compute(year=2025, actor=demo.reviewer)
     assert not PremiumSubsidy.objects.exists()
 
 
@@ -87,14 +87,14 @@ def test_platform_insured_policy_gets_no_enterprise_premium_subsidy(demo):
 def test_premium_approve_and_pay(demo):
     p = make_project(demo)
     _policy(demo, p, "123456.78")
-    premium_compute(year=2025, by=demo.reviewer)
+    premium_compute(year=2025, actor=demo.reviewer)
     s = PremiumSubsidy.objects.get()
     assert s.amount == Decimal("98765.42")  # 0.8 × 123,456.78 = 98,765.424 → half-up at the fen
-    figure_approve(figure=s, by=demo.reviewer)
-    s = figure_pay(figure=s, by=demo.finance, amount=Decimal("98765.42"), paid_on=date(2026, 1, 10),
+    figure_approve(figure=s, actor=demo.reviewer)
+    s = figure_pay(figure=s, actor=demo.finance, amount=Decimal("98765.42"), paid_on=date(2026, 1, 10),
                    voucher="财付2026-001")
     assert (s.state, s.paid_amount, s.voucher) == ("paid", Decimal("98765.42"), "财付2026-001")
-    premium_compute(year=2025, by=demo.reviewer)  # unchanged inputs: nothing new
+    premium_compute(year=2025, actor=demo.reviewer)  # unchanged inputs: nothing new
     assert PremiumSubsidy.objects.count() == 1
 
 
@@ -105,7 +105,7 @@ def test_premium_compute_ignores_blacklisted_enterprise_r17(demo):
     p = make_project(demo, demo.ent2)
     _policy(demo, p, "100000.00")
     organization_blacklist(organization=demo.ent2, actor=demo.reviewer, reason="提供虚假材料", evidence=pdf_file("证据.pdf"))
-    r = premium_compute(year=2025, by=demo.reviewer)
+    r = premium_compute(year=2025, actor=demo.reviewer)
     assert not PremiumSubsidy.objects.exists()
     assert r.excluded[0]["enterprise"] == demo.ent2.pk
 
@@ -202,10 +202,10 @@ def test_other_subsidy_is_for_an_enterprise_and_amounts_are_not_rounded_r20_i4(d
 
     common = {"policy_name": "临安区科创保险保费补助", "issuer": "临安区", "type": "rd_loss", "year": 2025}
     with pytest.raises(DomainError) as err:
-        other_subsidy_create(by=demo.reviewer, enterprise=demo.plat1, amount=Decimal("1000.00"), **common)
+        other_subsidy_create(actor=demo.reviewer, enterprise=demo.plat1, amount=Decimal("1000.00"), **common)
     assert (err.value.code, err.value.rule) == ("not_an_enterprise", "R20")
     with pytest.raises(DomainError) as err:  # money() would have made it 1,000.01 without a word
-        other_subsidy_create(by=demo.reviewer, enterprise=demo.ent1, amount="1000.005", **common)
+        other_subsidy_create(actor=demo.reviewer, enterprise=demo.ent1, amount="1000.005", **common)
     assert err.value.rule == "I4"
     with pytest.raises(DomainError) as err:
         _policy(demo, make_project(demo), "700000.004")

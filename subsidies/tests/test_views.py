@@ -24,14 +24,14 @@ def year_2025(demo):
     p2 = make_project(demo, demo.ent1, amounts=("5000000.00",), title="视觉检测系统")
     p3 = make_project(demo, demo.ent2, amounts=("3000000.00",), title="石墨烯涂层")
     for p, amount in ((p1, "8000000.00"), (p2, "5000000.00"), (p3, "3000000.00")):
-        with_opinion(audit_save(by=demo.auditor, project=p, year=2025, audited_input=Decimal(amount), reason="审计"))
-    policy = policy_create(by=demo.enterprise, project=p1, insurer=demo.insurer, type="rd_loss",
+        with_opinion(audit_save(actor=demo.auditor, project=p, year=2025, audited_input=Decimal(amount), reason="审计"))
+    policy = policy_create(actor=demo.enterprise, project=p1, insurer=demo.insurer, type="rd_loss",
                            premium=Decimal("700000.00"), cover=Decimal("5000000.00"), start_date=date(2025, 4, 1),
                            end_date=date(2026, 3, 31), document=pdf_file("保单.pdf"))
-    claim_create(by=demo.enterprise, policy=policy, assessed_loss=Decimal("1000000.00"),
+    claim_create(actor=demo.enterprise, policy=policy, assessed_loss=Decimal("1000000.00"),
                  paid_amount=Decimal("1000000.00"), paid_on=date(2025, 11, 1))
-    grant_compute(year=2025, by=demo.reviewer)
-    premium_compute(year=2025, by=demo.reviewer)
+    grant_compute(year=2025, actor=demo.reviewer)
+    premium_compute(year=2025, actor=demo.reviewer)
     return p1, p2, p3
 
 
@@ -174,6 +174,6 @@ def test_auditor_sees_projects_awaiting_audit_with_ledger_figure(client, demo, l
     client.force_login(demo.auditor)
     html = client.get("/subsidies/audits/?year=2025").content.decode()
     assert "待审计的项目" in html and "¥3,000,000.00" in html
-    audit_save(by=demo.auditor, project=p, year=2025, audited_input=Decimal("3000000.00"))
+    audit_save(actor=demo.auditor, project=p, year=2025, audited_input=Decimal("3000000.00"))
     html = client.get("/subsidies/audits/?year=2025").content.decode()
     assert "登记审计</a>" not in html
