@@ -10,8 +10,8 @@ import pytest
 from django.test import Client
 
 from core.choices import Role
+from core.tests.factories import make_user
 from projects.tests.factories import project_at
-from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db
 
