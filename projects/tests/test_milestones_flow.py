@@ -16,9 +16,8 @@ from projects import milestones as ms
 from projects.choices import MilestoneState as M
 from projects.choices import ProjectState
 from projects.models import Attachment, Project
-from projects.tests.factories import tranche_project
+from projects.tests.factories import PNG_BYTES, tranche_project
 from projects.tests.steps import (
-    PNG,
     bank_ref,
     forfeit,
     fresh,
@@ -151,7 +150,7 @@ def test_receipt_must_be_pdf_or_image_and_from_the_enterprise(demo, ledger_ok):
         ms.milestone_upload_receipt(milestone=m, actor=demo.enterprise2, file=pdf())
     from django.core.files.uploadedfile import SimpleUploadedFile as F
 
-    att = ms.milestone_upload_receipt(milestone=m, actor=demo.enterprise, file=F("回单.png", PNG, "image/png"))
+    att = ms.milestone_upload_receipt(milestone=m, actor=demo.enterprise, file=F("回单.png", PNG_BYTES, "image/png"))
     assert att.kind == "receipt" and att.content_type == "image/png"
     assert Attachment.objects.filter(milestone=m, kind="receipt").count() == 1
 
