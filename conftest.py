@@ -66,7 +66,7 @@ def browser_type_launch_args(browser_type_launch_args):
 
 @pytest.fixture
 def scheme(db):
-    from tests.factories import scheme_2025
+    from core.tests.factories import scheme_2025
 
     return scheme_2025()
 
@@ -74,7 +74,7 @@ def scheme(db):
 @pytest.fixture
 def demo(db, scheme):
     """Organisations and one user per role, as in seed_demo, with a funded pool."""
-    from tests.factories import build_demo
+    from core.tests.factories import build_demo
 
     return build_demo()
 

@@ -55,9 +55,9 @@ def _setup_django(url: str, redis: str) -> None:
 
 
 def _seed(custodians: int) -> None:
+    from core.tests.factories import build_demo, scheme_2025
     from escrow import accounts as codes
     from escrow.services import post_entry
-    from tests.factories import build_demo, scheme_2025
 
     scheme_2025()
     demo = build_demo()

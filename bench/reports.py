@@ -74,10 +74,10 @@ def seed(n_projects: int) -> int:
     """Create the synthetic scheme once; a second run reuses it."""
     from core.choices import OrgKind
     from core.models import Organization
+    from core.tests.factories import build_demo
     from demo import people as demo_data
     from projects.models import Project
-    from reports.tests.builders import make_project
-    from tests.factories import build_demo
+    from reports.tests.factories import make_project
 
     existing = Project.objects.count()
     if existing >= n_projects:

@@ -16,7 +16,7 @@ from escrow.invariants import assert_ledger_invariants
 from escrow.models import MoneyOperation
 from projects import milestones as ms
 from projects.choices import MilestoneState as M
-from projects.tests.milestone_steps import fresh, reported_milestone
+from projects.tests.steps import fresh, reported_milestone
 
 CLIENTS = 8
 

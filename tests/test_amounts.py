@@ -45,7 +45,7 @@ def test_every_amount_field_of_the_proposal_form_says_what_it_accepts(demo, clie
 
 
 def test_a_refused_submission_names_each_thing_to_change_after_its_header(demo, client):
-    from tests.factories import scheme_in_force
+    from core.tests.factories import scheme_in_force
 
     scheme_in_force()
     client.force_login(demo.enterprise)
@@ -61,7 +61,7 @@ def test_a_refused_submission_names_each_thing_to_change_after_its_header(demo, 
 
 def test_payment_instructions_show_one_amount_when_the_minimum_is_the_whole_tranche(demo, client):
     from projects import milestones as ms
-    from projects.tests.milestone_factory import approved_project
+    from projects.tests.factories import tranche_project as approved_project
 
     whole = approved_project(demo, tranches=[("1000000.00", "1000000.00")], title="保证金即全额的项目")
     ms.project_open_escrow(project=whole, actor=demo.reviewer)
@@ -78,7 +78,7 @@ def test_a_loan_of_300_wan_is_three_million(demo):
     from rest_framework.test import APIClient
 
     from projects.loans.models import GuaranteeLoan
-    from projects.tests.milestone_factory import approved_project
+    from projects.tests.factories import tranche_project as approved_project
 
     project = approved_project(demo, tranches=[("1500000.00", "150000.00")], budget="1500000.00")
     api = APIClient()

@@ -37,7 +37,7 @@ def upload(client, project_id: int, kind: str, name: str, content: bytes = PDF):
 
 
 def test_r10_api_only_journey_from_filing_to_release(demo, ledger_ok):
-    from tests.factories import scheme_in_force
+    from core.tests.factories import scheme_in_force
 
     scheme_in_force()  # I16: filed under the version in force today
     enterprise, platform, reviewer = signed_in("enterprise"), signed_in("platform"), signed_in("reviewer")

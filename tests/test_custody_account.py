@@ -3,11 +3,11 @@ import pytest
 from django.test import Client
 
 from projects import milestones as ms
-from projects.tests.milestone_factory import approved_project
+from projects.tests.factories import tranche_project
 
 
 def _instructions_html(demo) -> str:
-    p = approved_project(demo, tranches=[("1200000.00", "120000.00")])
+    p = tranche_project(demo, tranches=[("1200000.00", "120000.00")])
     ms.project_open_escrow(project=p, actor=demo.reviewer)
     page = Client()
     page.force_login(demo.enterprise)

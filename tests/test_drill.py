@@ -13,7 +13,7 @@ from django.db import connection
 from core.models import BlacklistEntry
 from escrow.models import JournalEntry
 from escrow.services.seal import chains_seal
-from escrow.tests.utils import deposit
+from escrow.tests.factories import deposit
 
 ROOT = Path(__file__).resolve().parent.parent
 DRILL = ROOT / "bin" / "drill"

@@ -230,9 +230,9 @@ def test_login_page_stays_chinese_without_the_switch(client):
 @pytest.mark.django_db
 @pytest.mark.parametrize("role", ["enterprise", "platform", "reviewer", "custodian", "poolmanager", "auditor"])
 def test_dashboard_in_english(client, demo, role):
-    from projects.tests.milestone_factory import approved_project
+    from projects.tests.factories import tranche_project
 
-    approved_project(demo, tranches=[("600000.00", "60000.00"), ("400000.00", "40000.00")])
+    tranche_project(demo, tranches=[("600000.00", "60000.00"), ("400000.00", "40000.00")])
     _english(client, getattr(demo, role))
     html = _page(client, reverse("home"))
     assert 'class="mainnav"' in html
@@ -242,9 +242,9 @@ def test_dashboard_in_english(client, demo, role):
 @pytest.mark.django_db
 @pytest.mark.parametrize("role", ["enterprise", "reviewer"])
 def test_project_pages_in_english(client, demo, role):
-    from projects.tests.milestone_factory import approved_project
+    from projects.tests.factories import tranche_project
 
-    project = approved_project(demo, tranches=[("600000.00", "60000.00"), ("400000.00", "40000.00")])
+    project = tranche_project(demo, tranches=[("600000.00", "60000.00"), ("400000.00", "40000.00")])
     _english(client, getattr(demo, role))
     for url in (reverse("projects:list"), reverse("projects:detail", args=[project.pk])):
         html = _page(client, url)
@@ -272,9 +272,9 @@ SWEEP_URLS = ["/", "/cases/", "/notifications/", "/projects/", "/projects/new/",
 def test_every_page_a_role_sees_is_english_throughout(client, demo, role):
     """Not only the chrome: no Chinese anywhere in the text of the pages a role can open, once the
     stored data (names, titles, memos) is taken out. Pages the role may not open are skipped."""
-    from projects.tests.milestone_factory import approved_project
+    from projects.tests.factories import tranche_project
 
-    project = approved_project(demo, tranches=[("600000.00", "60000.00"), ("400000.00", "40000.00")])
+    project = tranche_project(demo, tranches=[("600000.00", "60000.00"), ("400000.00", "40000.00")])
     _english(client, getattr(demo, role))
     data = _all_data_strings()
     seen, left = 0, []

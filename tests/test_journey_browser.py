@@ -150,11 +150,11 @@ def run_milestone(page, base: str, seq: int, amount: str, deposit: str, *, secon
 def test_one_project_from_filing_to_close_through_every_role(demo, live_server, page):
     from django.utils import timezone
 
+    from core.tests.factories import scheme_in_force
     from escrow import accounts
     from escrow.invariants import assert_ledger_invariants
     from escrow.selectors import account_balance
     from projects.models import Project
-    from tests.factories import scheme_in_force
 
     page.set_default_timeout(20000)
     base = live_server.url

@@ -6,7 +6,7 @@ import pytest
 from escrow import accounts as codes
 from escrow.selectors import custody_project_ids, platform_receipts, pool_moves, project_postings
 from subsidies.selectors import ledger_inputs
-from subsidies.tests.helpers import at, make_project, release
+from subsidies.tests.factories import at, make_project, release
 
 pytestmark = pytest.mark.django_db
 

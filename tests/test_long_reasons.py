@@ -22,9 +22,8 @@ from projects import services
 from projects.loans import services as loans
 from projects.models import ExpertAssignment, Project
 from projects.tests.factories import approved_project as filed_and_approved
-from projects.tests.factories import pdf_file, project_at
-from projects.tests.milestone_factory import approved_project
-from projects.tests.milestone_steps import forfeit, fresh, pay_deposit, report
+from projects.tests.factories import pdf_file, project_at, tranche_project
+from projects.tests.steps import forfeit, fresh, pay_deposit, report
 from subsidies.models import AnnualAudit
 from subsidies.services import audit_opinion, audit_save
 
@@ -102,7 +101,7 @@ def test_loan_actions_take_a_2000_character_reason(demo):
 
 
 def test_milestone_decisions_take_a_2000_character_reason(demo):
-    p = approved_project(demo, tranches=[("1200000.00", "120000.00"), ("1800000.00", "180000.00")])
+    p = tranche_project(demo, tranches=[("1200000.00", "120000.00"), ("1800000.00", "180000.00")])
     ms.project_open_escrow(project=p, actor=demo.reviewer, reason=LONG)
     said(p, "open_escrow")
     m1, m2 = p.milestones.order_by("seq")
@@ -133,7 +132,7 @@ def test_milestone_decisions_take_a_2000_character_reason(demo):
 
 def test_milestone_overdue_extension_and_termination_take_a_2000_character_reason(demo):
     with time_machine.travel(date(2025, 4, 1), tick=False):
-        p = approved_project(demo, tranches=[("1200000.00", "120000.00"), ("1800000.00", "180000.00")],
+        p = tranche_project(demo, tranches=[("1200000.00", "120000.00"), ("1800000.00", "180000.00")],
                              start=date(2025, 4, 1), months=6)
         ms.project_open_escrow(project=p, actor=demo.reviewer)
         m = p.milestones.get(seq=1)
@@ -153,13 +152,13 @@ def test_milestone_overdue_extension_and_termination_take_a_2000_character_reaso
 
 
 def test_closing_a_project_takes_a_2000_character_reason(demo):
-    p = approved_project(demo, tranches=[("1200000.00", "1200000.00")])
+    p = tranche_project(demo, tranches=[("1200000.00", "1200000.00")])
     ms.project_open_escrow(project=p, actor=demo.reviewer)
     m = p.milestones.get()
     pay_deposit(demo, m, "1200000.00")
     report(demo, m)
     ms.milestone_review_met(milestone=fresh(m), actor=demo.reviewer, reason=LONG)
-    from projects.tests.milestone_steps import release
+    from projects.tests.steps import release
 
     release(demo, m)
     ms.project_close(project=Project.objects.get(pk=p.pk), actor=demo.reviewer, reason=LONG)

@@ -20,10 +20,10 @@ def row(page, seq: int):
 def test_milestone_release_with_second_custodian_in_chromium(live_server, page, demo, tmp_path, ledger_ok):
     from projects import milestones as ms
     from projects.models import Milestone
-    from projects.tests.milestone_factory import approved_project
-    from projects.tests.milestone_steps import PDF
+    from projects.tests.factories import PDF_BYTES as PDF
+    from projects.tests.factories import tranche_project
 
-    project = approved_project(demo, tranches=[("1500000.00", "150000.00"), ("1500000.00", "150000.00")],
+    project = tranche_project(demo, tranches=[("1500000.00", "150000.00"), ("1500000.00", "150000.00")],
                                budget="1500000.00", title="智能视觉检测样机研发")
     ms.project_open_escrow(project=project, actor=demo.reviewer)
     receipt = tmp_path / "bank-receipt.pdf"

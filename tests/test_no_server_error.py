@@ -16,8 +16,7 @@ from escrow.models import PoolTranche
 from projects import milestones as ms
 from projects.choices import ProjectState
 from projects.models import Project
-from projects.tests.factories import project_at
-from projects.tests.milestone_factory import approved_project
+from projects.tests.factories import project_at, tranche_project
 
 pytestmark = pytest.mark.django_db
 
@@ -48,13 +47,13 @@ def test_long_reason_is_kept_whole_by_every_project_action_that_takes_one(demo, 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("reason", LONG_REASONS)
 def test_long_reason_is_kept_whole_by_milestone_actions_and_termination(demo, reason, ledger_ok):
-    from projects.tests.milestone_steps import reported_milestone
+    from projects.tests.steps import reported_milestone
 
     m = reported_milestone(demo)
     r = api(demo.reviewer).post(f"/api/v1/milestones/{m.pk}/review_not_met/", {"reason": reason}, format="json")
     assert r.status_code == 200, r.content[:300]
     assert Notification.objects.filter(text__contains=reason).exists()  # the notice quotes the reason whole
-    p = approved_project(demo, tranches=[("1500000.00", "150000.00")], budget="1500000.00")
+    p = tranche_project(demo, tranches=[("1500000.00", "150000.00")], budget="1500000.00")
     ms.project_open_escrow(project=p, actor=demo.reviewer)
     r = api(demo.reviewer).post(f"/api/v1/projects/{p.pk}/terminate/", {"reason": reason}, format="json")
     assert r.status_code == 200, r.content[:300]
@@ -143,7 +142,7 @@ def test_pool_top_up_beyond_the_digit_limit_is_a_400_and_the_limit_itself_fits(d
 
 @pytest.mark.parametrize("notes", ["{bad json", 5, [1, 2], {"目标": 3}, "[" * 3000])
 def test_report_completion_target_notes_of_the_wrong_shape_is_a_400_naming_it(demo, notes):
-    p = approved_project(demo, tranches=[("1500000.00", "150000.00")], budget="1500000.00")
+    p = tranche_project(demo, tranches=[("1500000.00", "150000.00")], budget="1500000.00")
     ms.project_open_escrow(project=p, actor=demo.reviewer)
     m = p.milestones.get()
     r = api(demo.platform).post(f"/api/v1/milestones/{m.pk}/report_completion/",
@@ -241,7 +240,7 @@ def test_loan_amount_and_breach_repayment_are_text_read_by_the_money_parser(demo
     """The loan's amount (R10) and a breach's repaid amount (I15, I2) are money like every other: text only."""
     from projects.loans.models import GuaranteeLoan
 
-    project = approved_project(demo, tranches=[("1500000.00", "150000.00")], budget="1500000.00")
+    project = tranche_project(demo, tranches=[("1500000.00", "150000.00")], budget="1500000.00")
     loan = {"lender": "银行", "guarantor": "担保公司", "amount": amount, "rate": "3.85", "term_months": 12,
             "purpose": "研发"}
     r = api(demo.enterprise).post(f"/api/v1/projects/{project.pk}/loans/", loan, format="json")
@@ -258,7 +257,7 @@ def test_loan_rate_of_any_shape_is_a_400_naming_rate(demo, rate):
     """The rate is read by the service (range first, then two decimals): quantizing 1e100 used to be a 500."""
     from projects.loans.models import GuaranteeLoan
 
-    project = approved_project(demo, tranches=[("1500000.00", "150000.00")], budget="1500000.00")
+    project = tranche_project(demo, tranches=[("1500000.00", "150000.00")], budget="1500000.00")
     loan = {"lender": "银行", "guarantor": "担保公司", "amount": "3000000.00", "rate": rate, "term_months": 12,
             "purpose": "研发"}
     r = api(demo.enterprise).post(f"/api/v1/projects/{project.pk}/loans/", loan, format="json")
@@ -267,7 +266,7 @@ def test_loan_rate_of_any_shape_is_a_400_naming_rate(demo, rate):
 
 
 def test_extend_page_with_a_day_that_does_not_exist_is_refused_not_a_500(demo, client):
-    project = approved_project(demo, tranches=[("1500000.00", "150000.00")], budget="1500000.00")
+    project = tranche_project(demo, tranches=[("1500000.00", "150000.00")], budget="1500000.00")
     m = project.milestones.order_by("seq").first()
     client.force_login(demo.reviewer)
     r = client.post(reverse("milestones:action", args=[m.pk, "extend"]),

@@ -10,8 +10,8 @@ import pytest
 from django.test import Client
 
 from core.choices import Role
+from core.tests.factories import make_user
 from projects.tests.factories import project_at
-from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -67,7 +67,7 @@ def test_a_milestone_notice_written_in_english_reads_in_each_readers_language(de
     from django.utils import translation
 
     from projects import milestones as ms
-    from projects.tests.milestone_steps import reported_milestone
+    from projects.tests.steps import reported_milestone
 
     english_colleague = make_user("enterprise_en", demo.ent1, Role.ENTERPRISE)
     with translation.override("en"):

@@ -13,7 +13,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture(autouse=True)
 def _scheme_in_force(db):
-    from tests.factories import scheme_in_force
+    from core.tests.factories import scheme_in_force
 
     scheme_in_force()
 

@@ -38,8 +38,8 @@ def send_twice(page, form: str, button: str) -> list[str]:
 
 
 def test_double_click_on_submit_makes_one_proposal(demo, live_server, page):
+    from core.tests.factories import scheme_in_force
     from projects.models import Project
-    from tests.factories import scheme_in_force
 
     page.set_default_timeout(20000)
     scheme_in_force()

@@ -43,9 +43,9 @@ def api_schema(db):
 def test_no_server_error_for_any_generated_request(demo, api_schema, role):
     from rest_framework.authtoken.models import Token
 
-    from projects.tests.milestone_factory import approved_project
+    from projects.tests.factories import tranche_project
 
-    approved_project(demo, tranches=[("1500000.00", "150000.00")], budget="1500000.00")  # ids 1.. exist
+    tranche_project(demo, tranches=[("1500000.00", "150000.00")], budget="1500000.00")  # ids 1.. exist
     token = Token.objects.get_or_create(user=getattr(demo, role))[0].key
     failures: list[str] = []
 

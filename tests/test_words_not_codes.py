@@ -18,7 +18,7 @@ EXPLAINED = re.compile(r'<abbr class="rule-ref" title="[^"]*[RI]\d{1,2} [^"]+">[
 
 @pytest.fixture(autouse=True)
 def _scheme_in_force(db):
-    from tests.factories import scheme_in_force
+    from core.tests.factories import scheme_in_force
 
     scheme_in_force()
 

@@ -6,7 +6,7 @@ from rest_framework.test import APIClient
 
 from core import uscc
 from core.models import Organization, SchemeVersion
-from tests.factories import OrganizationFactory
+from core.tests.factories import OrganizationFactory
 
 API = "/api/v1/"
 

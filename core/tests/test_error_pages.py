@@ -16,7 +16,7 @@ def test_403_page_names_the_reason_and_leads_back(client, demo):
 
 
 def test_404_page_is_the_same_for_missing_and_for_another_organisations_project(client, demo):
-    from tests.factories import make_project
+    from projects.tests.factories import make_project
 
     theirs = make_project(demo, enterprise=demo.ent2, platform=demo.plat2, title="他人的项目")
     client.force_login(demo.enterprise)

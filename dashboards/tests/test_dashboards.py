@@ -6,7 +6,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from .builders import bulk_projects
+from .factories import bulk_projects
 
 ROLE_USERS = ["enterprise", "platform", "reviewer", "custodian", "poolmanager", "auditor", "finance"]
 SECTION = {"enterprise": "enterprise", "platform": "platform", "reviewer": "reviewer", "custodian": "custodian",

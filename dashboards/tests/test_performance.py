@@ -15,7 +15,7 @@ from escrow import accounts as codes
 from escrow.choices import OperationKind
 from escrow.services.operations import operation_request
 from projects.models import Milestone
-from tests.factories import make_project
+from projects.tests.factories import make_project
 
 
 def _move(demo, project, seq, kind, amount, to_platform, key):
@@ -110,7 +110,7 @@ def test_platform_performance_is_for_the_bureau_and_auditors_only(client, demo, 
 
 @pytest.mark.django_db
 def test_platform_performance_query_count_does_not_grow_with_projects(client, demo, django_assert_max_num_queries):
-    from .builders import bulk_projects
+    from .factories import bulk_projects
 
     client.force_login(demo.reviewer)
     bulk_projects(demo, 1000)

@@ -7,7 +7,7 @@ from django.urls import reverse
 from core.exceptions import DomainError, PermissionDeniedError
 from core.models import AuditEvent
 from dashboards.services import project_publish_case, project_withdraw_case
-from tests.factories import make_project
+from projects.tests.factories import make_project
 
 
 @pytest.fixture

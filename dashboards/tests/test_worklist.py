@@ -28,7 +28,7 @@ def home(client, user) -> str:
 
 def test_expert_home_lists_the_reviews_to_score_instead_of_saying_no_role(client, demo):
     from projects.models import ExpertAssignment
-    from tests.factories import make_project
+    from projects.tests.factories import make_project
 
     project = make_project(demo, title="待评审的项目", state="under_review")
     ExpertAssignment.objects.create(project=project, expert=demo.expert1, round=project.review_round)
@@ -41,7 +41,7 @@ def test_expert_home_lists_the_reviews_to_score_instead_of_saying_no_role(client
 
 
 def test_a_user_without_a_role_is_told_so_and_sees_no_work_list(client, demo):
-    from tests.factories import make_user
+    from core.tests.factories import make_user
 
     html = home(client, make_user("nobody", None))
     assert "尚无业务角色" in html and 'id="worklist"' not in html
@@ -49,8 +49,8 @@ def test_a_user_without_a_role_is_told_so_and_sees_no_work_list(client, demo):
 
 def test_custodian_sees_a_receipt_to_confirm_until_the_deposit_is_confirmed(client, demo):
     from projects import milestones as ms
-    from projects.tests.milestone_factory import approved_project
-    from projects.tests.milestone_steps import bank_ref, fresh, pdf
+    from projects.tests.factories import tranche_project as approved_project
+    from projects.tests.steps import bank_ref, fresh, pdf
 
     project = approved_project(demo, tranches=[("1200000.00", "120000.00")], title="回单待核对的项目")
     ms.project_open_escrow(project=project, actor=demo.reviewer)
@@ -82,7 +82,7 @@ def test_platform_sees_proposals_to_sign_and_the_enterprise_its_drafts_oldest_fi
     from django.utils import timezone
 
     from projects.models import Project
-    from tests.factories import make_project
+    from projects.tests.factories import make_project
 
     newer = make_project(demo, title="新提交的申报", state="submitted")
     older = make_project(demo, title="早提交的申报", state="submitted")
@@ -113,7 +113,7 @@ def test_finance_sees_approved_figures_to_pay_and_the_reviewer_computed_ones_to_
 
 
 def test_pool_manager_sees_the_waitlist(client, demo):
-    from tests.factories import make_project
+    from projects.tests.factories import make_project
 
     make_project(demo, title="排队中的项目", state="waitlisted")
     assert any("择优排队待垫付 排队中的项目" in r for r in rows(home(client, demo.poolmanager)))

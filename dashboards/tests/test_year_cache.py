@@ -9,7 +9,7 @@ from django.utils import timezone
 from dashboards.selectors import year_at_a_glance
 from escrow import accounts as codes
 from escrow.services.ledger import post_entry
-from tests.factories import make_project
+from projects.tests.factories import make_project
 
 
 def _refunds(year: int) -> Decimal:

@@ -7,12 +7,12 @@ from django.db.models import F
 from escrow import accounts as codes
 from projects.milestones.selectors import with_custody_balance
 from projects.models import Milestone
-from projects.tests.milestone_factory import approved_project
+from projects.tests.factories import tranche_project
 
 
 @pytest.mark.django_db
 def test_the_custody_code_built_in_sql_is_the_one_built_in_python(demo):
-    project = approved_project(demo, tranches=[("1000000.00", "100000.00"), ("500000.00", "50000.00")])
+    project = tranche_project(demo, tranches=[("1000000.00", "100000.00"), ("500000.00", "50000.00")])
     rows = Milestone.objects.filter(project=project).annotate(
         code=codes.custody_expression(F("project_id"), F("seq"))).order_by("seq")
     assert [m.code for m in rows] == [codes.custody(project.pk, 1), codes.custody(project.pk, 2)]

@@ -10,9 +10,9 @@ from core.models import IdempotencyRecord
 from escrow import accounts as codes
 from escrow.choices import OperationState
 from escrow.models import Account, MoneyOperation, PoolTranche
-from tests.factories import make_project
+from projects.tests.factories import make_project
 
-from .utils import balance, deposit, request_release
+from .factories import balance, deposit, request_release
 
 pytestmark = pytest.mark.django_db
 

@@ -10,8 +10,8 @@ from core.models import IdempotencyRecord
 from escrow import accounts as codes
 from escrow.models import PoolTranche
 
+from .factories import balance
 from .test_ledger_postgres import run_threads
-from .utils import balance
 
 pytestmark = pytest.mark.postgres
 

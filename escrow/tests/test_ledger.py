@@ -14,7 +14,7 @@ from escrow.models import Account, JournalEntry, MoneyOperation, Posting
 from escrow.services import operation_confirm, operation_execute, operation_request, post_entry
 from escrow.services.operations import register_completion_hook
 
-from .utils import balance, deposit, request_release
+from .factories import balance, deposit, request_release
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("ledger_path")]
 

@@ -21,7 +21,7 @@ from escrow.models import JournalEntry, MoneyOperation, Posting
 from escrow.services import operation_execute, post_entry
 from escrow.tasks import execute_operation, sweep_operations
 
-from .utils import balance, deposit, request_release
+from .factories import balance, deposit, request_release
 
 pytestmark = [pytest.mark.postgres, pytest.mark.usefixtures("ledger_path")]
 

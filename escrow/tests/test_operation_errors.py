@@ -17,7 +17,7 @@ from escrow.models import MoneyOperation, Posting
 from escrow.services import operation_execute, operation_redispatch
 from escrow.services.operations import operations_stuck, register_completion_hook
 
-from .utils import balance, deposit, request_release
+from .factories import balance, deposit, request_release
 
 pytestmark = pytest.mark.django_db
 

@@ -16,9 +16,9 @@ from escrow.models import Account, BankStatement, BankStatementLine, MoneyOperat
 from escrow.selectors import pool_days, pool_history, pool_recent
 from escrow.services import operation_request
 from escrow.services.reconciliation import parse_statement
-from tests.factories import make_project
+from projects.tests.factories import make_project
 
-from .utils import deposit, request_release
+from .factories import deposit, request_release
 
 pytestmark = pytest.mark.django_db
 

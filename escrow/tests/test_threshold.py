@@ -7,7 +7,7 @@ from core.exceptions import DomainError
 from core.models import SchemeVersion
 from escrow.choices import OperationState
 
-from .utils import deposit, request_release
+from .factories import deposit, request_release
 
 pytestmark = pytest.mark.django_db
 

@@ -22,7 +22,7 @@ from escrow.services import post_entry
 from escrow.services.seal import LEDGER, chain_heads, chain_violations, chains_seal, ledger_seal
 from escrow.tasks import ledger_seal as ledger_seal_task
 
-from .utils import deposit, tamper
+from .factories import deposit, tamper
 
 pytestmark = pytest.mark.django_db
 

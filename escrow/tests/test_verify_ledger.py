@@ -9,7 +9,7 @@ from django.core.management import execute_from_command_line
 from escrow import accounts as codes
 from escrow.models import Account
 
-from .utils import deposit
+from .factories import deposit
 
 pytestmark = pytest.mark.django_db
 

@@ -11,7 +11,7 @@ from escrow.choices import OperationState
 from escrow.models import JournalEntry, MoneyOperation
 from escrow.tasks import execute_operation
 
-from .utils import balance, deposit, request_release
+from .factories import balance, deposit, request_release
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres]
 

@@ -7,10 +7,10 @@ from urllib.parse import quote
 import pytest
 from rest_framework.test import APIClient
 
+from core.tests.factories import make_user, scheme_in_force
 from projects.choices import ProjectState
 from projects.models import Project
 from projects.tests.factories import pdf_file, project_at
-from tests.factories import make_user, scheme_in_force
 
 pytestmark = pytest.mark.django_db
 

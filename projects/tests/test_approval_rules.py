@@ -15,6 +15,7 @@ from core.choices import ExpertCategory, Role
 from core.exceptions import DomainError
 from core.models import AuditEvent, Notification, Organization, SchemeVersion
 from core.services import organization_blacklist
+from core.tests.factories import make_user, scheme_in_force
 from demo import people as demo_data
 from escrow import accounts
 from escrow.selectors import account_balance, pool_summary
@@ -22,7 +23,6 @@ from projects import services
 from projects.choices import ProjectState
 from projects.models import ConflictDeclaration, ExpertAssignment, Project
 from projects.tests.factories import milestone_rows, pdf_file, project_at, proposal_values, score_all
-from tests.factories import make_user, scheme_in_force
 
 pytestmark = pytest.mark.django_db
 A = ExpertAssignment.Status
@@ -257,7 +257,7 @@ def test_i17_replacement_after_a_conflict_keeps_the_panel_balanced(demo):
 @pytest.mark.django_db(transaction=True)  # the deposit's money operation runs on commit
 def test_i17_milestone_acceptance_draws_a_technical_expert(demo, ledger_ok):
     from projects import milestones
-    from projects.tests.milestone_steps import reported_milestone
+    from projects.tests.steps import reported_milestone
 
     milestone = reported_milestone(demo)
     ConflictDeclaration.objects.create(expert=demo.expert1, organization=milestone.project.enterprise)

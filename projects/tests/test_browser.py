@@ -6,10 +6,10 @@ import re
 
 import pytest
 
+from core.tests.factories import scheme_in_force
 from demo.management.commands.screenshots import login  # noqa: E402  (one sign-in, as the screenshots use)
 from projects.models import ExpertAssignment, Project
 from projects.tests.factories import PDF_BYTES
-from tests.factories import scheme_in_force
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls below are ordinary sync code.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")

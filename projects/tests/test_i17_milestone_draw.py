@@ -15,7 +15,7 @@ from projects import milestones as ms
 from projects.choices import MilestoneState as M
 from projects.choices import ProjectState
 from projects.models import ConflictDeclaration, ExpertAssignment, Project
-from projects.tests.milestone_steps import fresh, reported_milestone
+from projects.tests.steps import fresh, reported_milestone
 from projects.tests.test_approval_rules import example_8
 
 # the deposit's money operation runs on commit

@@ -11,8 +11,8 @@ from escrow.invariants import ledger_violations
 from projects import milestones as ms
 from projects.choices import MilestoneState as M
 from projects.models import Milestone, Project
-from projects.tests.milestone_factory import approved_project
-from projects.tests.milestone_steps import forfeit, fresh, full_cycle, pay_deposit, report
+from projects.tests.factories import tranche_project
+from projects.tests.steps import forfeit, fresh, full_cycle, pay_deposit, report
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -20,7 +20,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def _released_and_forfeited(demo):
     """Milestone 1 released; milestone 2 paid in above its deposit, not met, forfeited (D to the platform,
     the rest refunded: R8, I3)."""
-    p = approved_project(demo, tranches=[("1000000.00", "100000.00"), ("2000000.00", "200000.00")],
+    p = tranche_project(demo, tranches=[("1000000.00", "100000.00"), ("2000000.00", "200000.00")],
                          budget="1000000.00")
     ms.project_open_escrow(project=p, actor=demo.reviewer)
     m1, m2 = p.milestones.order_by("seq")
@@ -74,7 +74,7 @@ def test_a_reversed_receipt_is_consistent_once_the_row_is_corrected(demo, ledger
     from escrow.models import JournalEntry, MoneyOperation
     from escrow.services import reverse_entry
 
-    p = approved_project(demo, tranches=[("1000000.00", "100000.00")], budget="1000000.00")
+    p = tranche_project(demo, tranches=[("1000000.00", "100000.00")], budget="1000000.00")
     ms.project_open_escrow(project=p, actor=demo.reviewer)
     m = p.milestones.get()
     pay_deposit(demo, m, "100000.00")

@@ -16,7 +16,7 @@ from projects.choices import MilestoneState as M
 from projects.milestones import review
 from projects.milestones.timeline import build_timeline
 from projects.models import Milestone
-from projects.tests.milestone_steps import fresh, met_by_a_custodian_reviewer
+from projects.tests.steps import fresh, met_by_a_custodian_reviewer
 
 pytestmark = pytest.mark.django_db(transaction=True)  # a deposit's money operation runs on commit
 

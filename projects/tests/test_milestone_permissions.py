@@ -6,14 +6,14 @@ from django.test import Client
 
 from core.choices import Role
 from core.exceptions import PermissionDeniedError
+from core.tests.factories import make_user
 from projects import milestones as ms
 from projects.choices import MilestoneState as M
 from projects.milestones import permissions as perms
 from projects.milestones.registry import MILESTONE
 from projects.milestones.views import panel_context
 from projects.registry import PROJECT
-from projects.tests.milestone_steps import fresh, met_by_a_custodian_reviewer, reported_milestone
-from tests.factories import make_user
+from projects.tests.steps import fresh, met_by_a_custodian_reviewer, reported_milestone
 
 pytestmark = pytest.mark.django_db(transaction=True)  # a deposit's money operation runs on commit
 

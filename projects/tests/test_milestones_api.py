@@ -10,8 +10,8 @@ from rest_framework.test import APIClient
 from escrow.models import MoneyOperation
 from projects import milestones as ms
 from projects.choices import MilestoneState as M
-from projects.tests.milestone_factory import approved_project
-from projects.tests.milestone_steps import evidence, fresh, pdf, reported_milestone
+from projects.tests.factories import tranche_project
+from projects.tests.steps import evidence, fresh, pdf, reported_milestone
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -27,7 +27,7 @@ def url(m, action=None):
 
 
 def test_api_walks_a_milestone_from_deposit_to_release(demo, ledger_ok):
-    p = approved_project(demo, tranches=[("1500000.00", "150000.00")], budget="1500000.00")
+    p = tranche_project(demo, tranches=[("1500000.00", "150000.00")], budget="1500000.00")
     ms.project_open_escrow(project=p, actor=demo.reviewer)
     m = p.milestones.get()
     r = client(demo.enterprise).get(url(m))
@@ -80,7 +80,7 @@ def test_api_walks_a_milestone_from_deposit_to_release(demo, ledger_ok):
 
 
 def test_api_other_organisation_gets_404_and_errors_have_shape(demo, ledger_ok):
-    p = approved_project(demo, tranches=[("1200000.00", "120000.00")])
+    p = tranche_project(demo, tranches=[("1200000.00", "120000.00")])
     ms.project_open_escrow(project=p, actor=demo.reviewer)
     m = p.milestones.get()
     r = client(demo.enterprise2).get(url(m))
@@ -104,7 +104,7 @@ def test_api_review_met_without_reason_is_400_naming_R7(demo, ledger_ok):
 
 
 def test_api_extend_beyond_a_year_refused_R7(demo, ledger_ok):
-    p = approved_project(demo, tranches=[("1200000.00", "120000.00")])
+    p = tranche_project(demo, tranches=[("1200000.00", "120000.00")])
     ms.project_open_escrow(project=p, actor=demo.reviewer)
     m = p.milestones.get()
     ms.milestone_confirm_deposit(milestone=m, actor=demo.custodian, amount=Decimal("120000.00"), bank_ref="E1")
@@ -118,9 +118,9 @@ def test_api_extend_beyond_a_year_refused_R7(demo, ledger_ok):
 def test_timeline_shows_forfeited_deposit_and_refunded_remainder_r8_i3(demo, ledger_ok):
     from django.test import Client
 
-    from projects.tests.milestone_steps import forfeit, pay_deposit, report
+    from projects.tests.steps import forfeit, pay_deposit, report
 
-    p = approved_project(demo, tranches=[("900000.00", "90000.00")], budget="900000.00")
+    p = tranche_project(demo, tranches=[("900000.00", "90000.00")], budget="900000.00")
     ms.project_open_escrow(project=p, actor=demo.reviewer)
     m = p.milestones.get()
     pay_deposit(demo, m, "900000.00")  # the whole tranche: all but the deposit goes back on forfeiture
@@ -141,7 +141,7 @@ def test_extend_form_states_the_projects_longest_cycle_r7(demo, ledger_ok):
 
     demo.scheme.max_milestone_months = 18
     demo.scheme.save(update_fields=["max_milestone_months"])
-    p = approved_project(demo, tranches=[("1200000.00", "120000.00")])
+    p = tranche_project(demo, tranches=[("1200000.00", "120000.00")])
     ms.project_open_escrow(project=p, actor=demo.reviewer)
     m = p.milestones.get()
     ms.milestone_confirm_deposit(milestone=m, actor=demo.custodian, amount=Decimal("120000.00"), bank_ref="E1")
@@ -156,7 +156,7 @@ def test_extend_form_states_the_projects_longest_cycle_r7(demo, ledger_ok):
 def test_milestone_page_shows_timeline_with_bounded_queries(demo, django_assert_max_num_queries, ledger_ok):
     from django.test import Client
 
-    p = approved_project(demo, tranches=[("1200000.00", "120000.00"), ("900000.00", "90000.00"),
+    p = tranche_project(demo, tranches=[("1200000.00", "120000.00"), ("900000.00", "90000.00"),
                                          ("900000.00", "90000.00")])
     ms.project_open_escrow(project=p, actor=demo.reviewer)
     m1 = p.milestones.get(seq=1)
@@ -182,7 +182,7 @@ def test_milestone_page_shows_timeline_with_bounded_queries(demo, django_assert_
 def test_milestone_attachment_download_is_private_and_scoped(demo):
     from django.test import Client
 
-    p = approved_project(demo, tranches=[("1200000.00", "120000.00")])
+    p = tranche_project(demo, tranches=[("1200000.00", "120000.00")])
     ms.project_open_escrow(project=p, actor=demo.reviewer)
     att = ms.milestone_upload_receipt(milestone=p.milestones.get(), actor=demo.enterprise, file=pdf("银行回单.pdf"))
     c = Client()
@@ -203,7 +203,7 @@ def test_milestone_attachment_download_is_private_and_scoped(demo):
 def test_page_forms_call_services_and_redirect_only_inside(demo, ledger_ok):
     from django.test import Client
 
-    p = approved_project(demo, tranches=[("1200000.00", "120000.00")])
+    p = tranche_project(demo, tranches=[("1200000.00", "120000.00")])
     c = Client()
     c.force_login(demo.reviewer)
     r = c.post(f"/milestones/project/{p.pk}/open_escrow/", {"next": "https://evil.example/"})
@@ -223,7 +223,7 @@ def test_page_forms_call_services_and_redirect_only_inside(demo, ledger_ok):
 
 def test_terminate_api_reads_repaid_amount_as_a_decimal_i2_i4(demo, ledger_ok):
     """An amount is text: a JSON number is refused naming the field, a third decimal is a 400 naming I4."""
-    p = approved_project(demo, tranches=[("1500000.00", "150000.00")], budget="1500000.00")
+    p = tranche_project(demo, tranches=[("1500000.00", "150000.00")], budget="1500000.00")
     ms.project_open_escrow(project=p, actor=demo.reviewer)
     api = client(demo.reviewer)
     r = api.post(f"/api/v1/projects/{p.pk}/terminate/", {"reason": "企业放弃", "repaid_amount": 1499999.5},

@@ -19,8 +19,8 @@ from projects import milestones as ms
 from projects.choices import MilestoneState as M
 from projects.choices import ProjectState
 from projects.models import Milestone, Project
-from projects.tests.milestone_factory import approved_project
-from projects.tests.milestone_steps import bank_ref, forfeit, fresh, pay_deposit, pdf, release, report
+from projects.tests.factories import tranche_project
+from projects.tests.steps import bank_ref, forfeit, fresh, pay_deposit, pdf, release, report
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -38,7 +38,7 @@ def entry_lines(op: MoneyOperation) -> dict[str, Decimal]:
 
 def _two_milestones(demo, deposit="300000.00") -> tuple[Project, Milestone, Milestone]:
     """Milestone 1 met with its balance due (deposit paid), milestone 2 planned (R7)."""
-    p = approved_project(demo, tranches=[(str(T1), str(D1)), (str(T2), str(D2))], budget=str(T1))
+    p = tranche_project(demo, tranches=[(str(T1), str(D1)), (str(T2), str(D2))], budget=str(T1))
     ms.project_open_escrow(project=p, actor=demo.reviewer)
     m1, m2 = p.milestones.order_by("seq")
     pay_deposit(demo, m1, deposit)
@@ -57,7 +57,7 @@ def _balance_overdue(demo, **kw) -> tuple[Project, Milestone, Milestone]:
 # -- 1. the balance from in_progress on, never more than the tranche -------------------------------------
 def test_i15_balance_confirmed_from_in_progress_to_the_fen_then_review_met_goes_straight_to_releasable(
         demo, ledger_ok):
-    p = approved_project(demo, tranches=[(str(T1), str(D1))])
+    p = tranche_project(demo, tranches=[(str(T1), str(D1))])
     ms.project_open_escrow(project=p, actor=demo.reviewer)
     m = p.milestones.get()
     pay_deposit(demo, m, "120000.00")
@@ -92,7 +92,7 @@ def test_i15_balance_confirmed_from_in_progress_to_the_fen_then_review_met_goes_
 
 
 def test_i15_balance_in_overdue_milestone_and_third_decimal_refused(demo, ledger_ok):
-    p = approved_project(demo, tranches=[(str(T1), str(D1))])
+    p = tranche_project(demo, tranches=[(str(T1), str(D1))])
     ms.project_open_escrow(project=p, actor=demo.reviewer)
     m = p.milestones.get()
     pay_deposit(demo, m, "120000.00")

@@ -16,9 +16,8 @@ from projects import milestones as ms
 from projects.choices import MilestoneState as M
 from projects.choices import ProjectState
 from projects.models import Attachment, Project
-from projects.tests.milestone_factory import approved_project
-from projects.tests.milestone_steps import (
-    PNG,
+from projects.tests.factories import PNG_BYTES, tranche_project
+from projects.tests.steps import (
     bank_ref,
     forfeit,
     fresh,
@@ -43,7 +42,7 @@ def entry_lines(op: MoneyOperation) -> dict[str, Decimal]:
 
 
 def _to_milestone_2(demo):
-    p = approved_project(demo, tranches=[("1000000.00", "100000.00"), ("2000000.00", "200000.00")],
+    p = tranche_project(demo, tranches=[("1000000.00", "100000.00"), ("2000000.00", "200000.00")],
                          budget="1000000.00")
     ms.project_open_escrow(project=p, actor=demo.reviewer)
     m1, m2 = p.milestones.order_by("seq")
@@ -95,7 +94,7 @@ def test_worked_example_5_whole_tranche_paid_refunds_1800000_I3(demo, ledger_ok)
 def test_three_milestones_open_to_close_returns_the_pool(demo, ledger_ok):
     start = pool_summary().available
     tranches = [("1200000.00", "120000.00"), ("900000.00", "90000.00"), ("1500000.00", "1500000.00")]
-    p = approved_project(demo, tranches=tranches, budget="1200000.00")
+    p = tranche_project(demo, tranches=tranches, budget="1200000.00")
     assert pool_summary().available == start - d("1200000.00")
     ms.project_open_escrow(project=p, actor=demo.reviewer)
     plat_before = account_balance(codes.ext_platform(p.platform_id))
@@ -123,7 +122,7 @@ def test_three_milestones_open_to_close_returns_the_pool(demo, ledger_ok):
 
 
 def test_deposit_below_agreed_deposit_refused_R5(demo, ledger_ok):
-    p = approved_project(demo, tranches=[("1200000.00", "120000.00")])
+    p = tranche_project(demo, tranches=[("1200000.00", "120000.00")])
     ms.project_open_escrow(project=p, actor=demo.reviewer)
     m = p.milestones.get()
     with pytest.raises(DomainError) as exc:
@@ -140,7 +139,7 @@ def test_deposit_below_agreed_deposit_refused_R5(demo, ledger_ok):
 def test_receipt_must_be_pdf_or_image_and_from_the_enterprise(demo, ledger_ok):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    p = approved_project(demo, tranches=[("1200000.00", "120000.00")])
+    p = tranche_project(demo, tranches=[("1200000.00", "120000.00")])
     ms.project_open_escrow(project=p, actor=demo.reviewer)
     m = p.milestones.get()
     fake = SimpleUploadedFile("回单.pdf", b"MZ\x90\x00 not a pdf", content_type="application/pdf")
@@ -151,7 +150,7 @@ def test_receipt_must_be_pdf_or_image_and_from_the_enterprise(demo, ledger_ok):
         ms.milestone_upload_receipt(milestone=m, actor=demo.enterprise2, file=pdf())
     from django.core.files.uploadedfile import SimpleUploadedFile as F
 
-    att = ms.milestone_upload_receipt(milestone=m, actor=demo.enterprise, file=F("回单.png", PNG, "image/png"))
+    att = ms.milestone_upload_receipt(milestone=m, actor=demo.enterprise, file=F("回单.png", PNG_BYTES, "image/png"))
     assert att.kind == "receipt" and att.content_type == "image/png"
     assert Attachment.objects.filter(milestone=m, kind="receipt").count() == 1
 
@@ -159,7 +158,7 @@ def test_receipt_must_be_pdf_or_image_and_from_the_enterprise(demo, ledger_ok):
 def test_evidence_must_be_pdf_or_image_r12(demo, ledger_ok):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    p = approved_project(demo, tranches=[("1200000.00", "120000.00")])
+    p = tranche_project(demo, tranches=[("1200000.00", "120000.00")])
     ms.project_open_escrow(project=p, actor=demo.reviewer)
     m = p.milestones.get()
     pay_deposit(demo, m, "120000.00")
@@ -173,7 +172,7 @@ def test_evidence_must_be_pdf_or_image_r12(demo, ledger_ok):
 
 
 def test_release_needs_second_custodian_above_threshold_first_gets_403(demo, ledger_ok):
-    p = approved_project(demo, tranches=[("1500000.00", "150000.00")], budget="1500000.00")
+    p = tranche_project(demo, tranches=[("1500000.00", "150000.00")], budget="1500000.00")
     ms.project_open_escrow(project=p, actor=demo.reviewer)
     m = p.milestones.get()
     pay_deposit(demo, m, "150000.00")
@@ -194,7 +193,7 @@ def test_release_needs_second_custodian_above_threshold_first_gets_403(demo, led
 
 
 def test_reviewer_never_moves_money_and_custodian_never_decides(demo, ledger_ok):
-    p = approved_project(demo, tranches=[("1200000.00", "120000.00")])
+    p = tranche_project(demo, tranches=[("1200000.00", "120000.00")])
     ms.project_open_escrow(project=p, actor=demo.reviewer)
     m = p.milestones.get()
     with pytest.raises(PermissionDeniedError):
@@ -224,7 +223,7 @@ def test_review_met_needs_a_reason_R7_and_changes_nothing_without_one(demo):
 def test_expert_scores_required_when_scheme_asks_R16(demo, ledger_ok):
     demo.scheme.milestone_reviews_required = 1
     demo.scheme.save()
-    p = approved_project(demo, tranches=[("1200000.00", "1200000.00")])
+    p = tranche_project(demo, tranches=[("1200000.00", "1200000.00")])
     p.scheme.refresh_from_db()
     ms.project_open_escrow(project=p, actor=demo.reviewer)
     m = p.milestones.get()
@@ -239,10 +238,10 @@ def test_expert_scores_required_when_scheme_asks_R16(demo, ledger_ok):
 
 
 def test_milestone_experts_respect_recusal_R16(demo, ledger_ok):
+    from core.tests.factories import make_user
     from projects.models import ConflictDeclaration
-    from tests.factories import make_user
 
-    p = approved_project(demo, tranches=[("1200000.00", "1200000.00")])
+    p = tranche_project(demo, tranches=[("1200000.00", "1200000.00")])
     ms.project_open_escrow(project=p, actor=demo.reviewer)
     m = p.milestones.get()
     pay_deposit(demo, m, "1200000.00")
@@ -257,9 +256,9 @@ def test_milestone_experts_respect_recusal_R16(demo, ledger_ok):
 
 
 def test_nobody_decides_a_milestone_of_their_own_organisations_project(demo, ledger_ok):
-    from tests.factories import make_user
+    from core.tests.factories import make_user
 
-    p = approved_project(demo, tranches=[("1200000.00", "1200000.00")])
+    p = tranche_project(demo, tranches=[("1200000.00", "1200000.00")])
     ms.project_open_escrow(project=p, actor=demo.reviewer)
     m = p.milestones.get()
     pay_deposit(demo, m, "1200000.00")
@@ -280,7 +279,7 @@ def test_overdue_by_beat_task_then_extension_beyond_a_year_refused_R7(demo, ledg
     beat = {v["task"] for v in settings.CELERY_BEAT_SCHEDULE.values()}
     assert milestones_overdue_sweep.name in beat
     with time_machine.travel(date(2025, 4, 1), tick=False):
-        p = approved_project(demo, tranches=[("1200000.00", "120000.00")], start=date(2025, 4, 1), months=6)
+        p = tranche_project(demo, tranches=[("1200000.00", "120000.00")], start=date(2025, 4, 1), months=6)
         ms.project_open_escrow(project=p, actor=demo.reviewer)
         m = p.milestones.get()
         pay_deposit(demo, m, "120000.00")
@@ -309,7 +308,7 @@ def test_overdue_by_beat_task_then_extension_beyond_a_year_refused_R7(demo, ledg
 
 def test_overdue_can_be_declared_not_met_I7_then_terminated_with_write_off_I2(demo, ledger_ok):
     start = pool_summary().available
-    p = approved_project(demo, tranches=[("1200000.00", "120000.00"), ("1800000.00", "180000.00")],
+    p = tranche_project(demo, tranches=[("1200000.00", "120000.00"), ("1800000.00", "180000.00")],
                          budget="1200000.00")
     ms.project_open_escrow(project=p, actor=demo.reviewer)
     m1 = p.milestones.get(seq=1)
@@ -333,7 +332,7 @@ def test_overdue_can_be_declared_not_met_I7_then_terminated_with_write_off_I2(de
 
 
 def test_continue_after_forfeit_opens_next_milestone(demo, ledger_ok):
-    p = approved_project(demo, tranches=[("1200000.00", "120000.00"), ("1800000.00", "180000.00")])
+    p = tranche_project(demo, tranches=[("1200000.00", "120000.00"), ("1800000.00", "180000.00")])
     ms.project_open_escrow(project=p, actor=demo.reviewer)
     m1, m2 = p.milestones.order_by("seq")
     with pytest.raises(DomainError):
@@ -354,7 +353,7 @@ def test_continue_after_forfeit_opens_next_milestone(demo, ledger_ok):
 def test_duplicate_delivery_of_release_task_changes_nothing_invariant_3(demo, ledger_ok):
     from escrow.services import operation_execute
 
-    p = approved_project(demo, tranches=[("1200000.00", "1200000.00")])
+    p = tranche_project(demo, tranches=[("1200000.00", "1200000.00")])
     ms.project_open_escrow(project=p, actor=demo.reviewer)
     m = p.milestones.get()
     pay_deposit(demo, m, "1200000.00")
@@ -369,7 +368,7 @@ def test_duplicate_delivery_of_release_task_changes_nothing_invariant_3(demo, le
 
 
 def test_who_decided_a_milestone_never_moves_its_money(demo, ledger_ok):
-    from projects.tests.milestone_steps import met_by_a_custodian_reviewer
+    from projects.tests.steps import met_by_a_custodian_reviewer
 
     m = met_by_a_custodian_reviewer(demo)
     with pytest.raises(PermissionDeniedError) as exc:
@@ -381,7 +380,7 @@ def test_who_decided_a_milestone_never_moves_its_money(demo, ledger_ok):
 
 
 def test_typed_amounts_with_a_third_decimal_are_refused_not_rounded_i4(demo, ledger_ok):
-    p = approved_project(demo, tranches=[("1000000.00", "100000.00")], budget="1000000.00")
+    p = tranche_project(demo, tranches=[("1000000.00", "100000.00")], budget="1000000.00")
     ms.project_open_escrow(project=p, actor=demo.reviewer)
     m = p.milestones.get()
     ms.milestone_upload_receipt(milestone=m, actor=demo.enterprise, file=pdf())
@@ -404,7 +403,7 @@ def test_typed_amounts_with_a_third_decimal_are_refused_not_rounded_i4(demo, led
 
 
 def test_after_termination_a_milestone_waiting_for_its_deposit_takes_no_money(demo, ledger_ok):
-    p = approved_project(demo, tranches=[("1000000.00", "100000.00"), ("2000000.00", "200000.00")],
+    p = tranche_project(demo, tranches=[("1000000.00", "100000.00"), ("2000000.00", "200000.00")],
                          budget="1000000.00")
     ms.project_open_escrow(project=p, actor=demo.reviewer)
     m1 = p.milestones.get(seq=1)

@@ -14,8 +14,8 @@ from escrow.models import JournalEntry, MoneyOperation, Posting
 from escrow.selectors import account_balance
 from projects import milestones as ms
 from projects.choices import MilestoneState as M
-from projects.tests.milestone_factory import approved_project
-from projects.tests.milestone_steps import fresh, pay_deposit, report
+from projects.tests.factories import tranche_project
+from projects.tests.steps import fresh, pay_deposit, report
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -44,7 +44,7 @@ def _race(*calls):
 
 
 def _releasable(demo, amount="800000.00"):
-    p = approved_project(demo, tranches=[(amount, amount)], budget=amount)
+    p = tranche_project(demo, tranches=[(amount, amount)], budget=amount)
     ms.project_open_escrow(project=p, actor=demo.reviewer)
     m = p.milestones.get()
     pay_deposit(demo, m, amount)
@@ -80,7 +80,7 @@ def test_release_racing_late_not_met_and_forfeit_one_wins_other_409(demo, ledger
 
 
 def test_forfeit_racing_release_on_failed_milestone_one_wins_other_409(demo, ledger_ok):
-    p = approved_project(demo, tranches=[("800000.00", "80000.00")], budget="800000.00")
+    p = tranche_project(demo, tranches=[("800000.00", "80000.00")], budget="800000.00")
     ms.project_open_escrow(project=p, actor=demo.reviewer)
     m = p.milestones.get()
     pay_deposit(demo, m, "500000.00")
@@ -112,7 +112,7 @@ def _breached(demo, deposit="300000.00"):
     """I15: milestone 1 met, its balance overdue and the breach declared; milestone 2 planned."""
     from datetime import timedelta
 
-    p = approved_project(demo, tranches=[("1200000.00", "120000.00"), ("1800000.00", "180000.00")],
+    p = tranche_project(demo, tranches=[("1200000.00", "120000.00"), ("1800000.00", "180000.00")],
                          budget="1200000.00")
     ms.project_open_escrow(project=p, actor=demo.reviewer)
     m1, m2 = p.milestones.order_by("seq")

@@ -10,8 +10,8 @@ from escrow import accounts as codes
 from escrow.selectors import account_balance
 from projects import milestones as ms
 from projects.choices import MilestoneState as M
-from projects.tests.milestone_factory import approved_project
-from projects.tests.milestone_steps import bank_ref, fresh, report
+from projects.tests.factories import tranche_project
+from projects.tests.steps import bank_ref, fresh, report
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -26,7 +26,7 @@ def wait_state(m, state, worker, timeout: float = 25):
 
 def test_worker_moves_milestone_from_deposit_to_release_and_next_opens(demo, ledger_ok, celery_worker_process):
     w = celery_worker_process
-    p = approved_project(demo, tranches=[("900000.00", "90000.00"), ("900000.00", "90000.00")], budget="900000.00")
+    p = tranche_project(demo, tranches=[("900000.00", "90000.00"), ("900000.00", "90000.00")], budget="900000.00")
     ms.project_open_escrow(project=p, actor=demo.reviewer)
     m1, m2 = p.milestones.order_by("seq")
     op = ms.milestone_confirm_deposit(milestone=m1, actor=demo.custodian, amount=Decimal("90000.00"),

@@ -8,15 +8,15 @@ import pytest
 from escrow.models import MoneyOperation
 from escrow.services import operation_confirm
 from projects import milestones as ms
-from projects.tests.milestone_factory import approved_project
-from projects.tests.milestone_steps import fresh, pay_balance, pay_deposit, report
+from projects.tests.factories import tranche_project
+from projects.tests.steps import fresh, pay_balance, pay_deposit, report
 
 pytestmark = pytest.mark.django_db(transaction=True)  # the worker executes on commit, as in production
 
 
 def _releasable(demo, amount: str):
     deposit = str((Decimal(amount) / 10).quantize(Decimal("0.01")))  # D = 10 % of T (R5)
-    p = approved_project(demo, tranches=[(amount, deposit)], budget=amount)
+    p = tranche_project(demo, tranches=[(amount, deposit)], budget=amount)
     ms.project_open_escrow(project=p, actor=demo.reviewer)
     m = p.milestones.get()
     pay_deposit(demo, m, m.deposit_amount)

@@ -10,6 +10,7 @@ from core.choices import Role
 from core.exceptions import DomainError, PermissionDeniedError, TransitionNotAllowed
 from core.models import AuditEvent, Notification
 from core.services import organization_blacklist, users_with_role
+from core.tests.factories import make_user
 from escrow import accounts
 from escrow.models import JournalEntry
 from escrow.selectors import account_balance, pool_summary
@@ -19,7 +20,6 @@ from projects.choices import ProjectState
 from projects.models import ConflictDeclaration, ExpertAssignment, Project
 from projects.selectors import waitlist_ranked
 from projects.tests.factories import milestone_rows, pdf_file, project_at, proposal_values, score_all
-from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db
 

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(autouse=True)
 def _scheme_in_force(db):
     """I16: filing needs a version in force on the submission date."""
-    from tests.factories import scheme_in_force
+    from core.tests.factories import scheme_in_force
 
     scheme_in_force()
 
@@ -206,7 +206,7 @@ def test_form_states_the_deposit_ratio_and_cycle_of_the_scheme_it_uses_r19(demo,
 def test_milestone_review_form_requires_a_reason_R7(demo, client, ledger_ok):
     import re
 
-    from projects.tests.milestone_steps import reported_milestone
+    from projects.tests.steps import reported_milestone
 
     m = reported_milestone(demo)
     client.force_login(demo.reviewer)

@@ -7,7 +7,7 @@ def projects(demo, ledger_ok):
 
     Their money moves through the real ledger, so every test using them ends with the ledger's
     invariants checked (``ledger_ok``)."""
-    from .builders import make_project
+    from .factories import make_project
 
     a = make_project(enterprise=demo.ent1, platform=demo.plat1, created_by=demo.enterprise, scheme=demo.scheme,
                      seq=7, fail_second=True, actor=demo.custodian)

@@ -18,7 +18,7 @@ def test_report_progress_bar_polls_until_done_then_downloads(live_server, page, 
     from reports.models import Report
     from reports.services import report_render
 
-    from .builders import make_project
+    from .factories import make_project
 
     project = make_project(enterprise=demo.ent1, platform=demo.plat1, created_by=demo.enterprise,
                            scheme=demo.scheme, seq=11, actor=demo.custodian)

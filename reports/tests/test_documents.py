@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from projects.tests.factories import pdf_file
 from reports import documents, selectors
-from subsidies.tests.helpers import with_opinion
+from subsidies.tests.factories import with_opinion
 
 from .pdfcheck import assert_no_codes, cjk_embedded, filled_rects, page_texts, squeeze, text
 
@@ -237,7 +237,7 @@ def test_annual_audit_has_title_number_flows_pool_subsidies_and_exceptions(subsi
 @pytest.mark.django_db
 def test_annual_audit_repeats_the_table_header_on_every_page_of_a_long_table(projects, demo, settings, ledger_ok):
     from projects.models import Milestone, Project
-    from tests.factories import post_advance
+    from projects.tests.factories import post_advance
 
     settings.REPORTS_CHUNK_SIZE = 100   # one table for all projects, longer than a page
     year = timezone.localdate().year

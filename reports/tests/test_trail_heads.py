@@ -8,7 +8,7 @@ from django.utils import timezone
 from core.models import AuditEvent
 from escrow.models import JournalEntry
 from escrow.services.seal import chains_seal
-from escrow.tests.utils import tamper
+from escrow.tests.factories import tamper
 from reports import documents
 
 from .pdfcheck import page_texts, squeeze

@@ -10,7 +10,7 @@ from projects.tests.factories import pdf_file
 from subsidies.models import GrantComputation
 from subsidies.services import audit_save, grant_compute
 
-from .helpers import at, make_project, release, with_opinion
+from .factories import at, make_project, release, with_opinion
 
 pytestmark = pytest.mark.django_db
 

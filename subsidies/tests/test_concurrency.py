@@ -11,7 +11,7 @@ from core.exceptions import DomainError
 from subsidies.models import GrantComputation
 from subsidies.services import audit_save, figure_approve, grant_compute
 
-from .helpers import make_project, with_opinion
+from .factories import make_project, with_opinion
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True),
               pytest.mark.usefixtures("ledger_ok")]  # the ledger's invariants hold after the races

@@ -27,7 +27,7 @@ from subsidies.services import (
     premium_compute,
 )
 
-from .helpers import at, make_project, release, with_opinion
+from .factories import at, make_project, release, with_opinion
 
 pytestmark = pytest.mark.django_db
 

@@ -6,7 +6,7 @@ from demo import people as demo_data
 from subsidies import demo as subsidies_demo
 from subsidies.models import AnnualAudit, GrantComputation, InsurancePolicy, PremiumSubsidy
 
-from .helpers import at, make_project, release
+from .factories import at, make_project, release
 
 pytestmark = pytest.mark.django_db
 

@@ -17,7 +17,7 @@ from core.services import organization_blacklist
 from subsidies.models import AnnualAudit, InsurancePolicy
 from subsidies.services import audit_save, policy_create
 
-from .helpers import make_project
+from .factories import make_project
 
 pytestmark = pytest.mark.django_db
 

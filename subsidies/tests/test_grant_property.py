@@ -15,11 +15,11 @@ from django.db import transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from core.tests.factories import OrganizationFactory
 from subsidies.models import GrantComputation
 from subsidies.services import audit_save, claim_create, grant_compute, policy_create
-from tests.factories import OrganizationFactory
 
-from .helpers import make_project, with_opinion
+from .factories import make_project, with_opinion
 
 RATE, CAP = Decimal("0.30"), Decimal("3000000.00")
 YEAR = 2025

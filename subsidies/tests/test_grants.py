@@ -23,7 +23,7 @@ from subsidies.services import (
 )
 from subsidies.tasks import prepare_year
 
-from .helpers import at, make_project, release, with_opinion
+from .factories import at, make_project, release, with_opinion
 
 pytestmark = pytest.mark.django_db
 

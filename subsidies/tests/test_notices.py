@@ -12,7 +12,7 @@ from core.models import Notification
 from core.services import users_with_role
 from subsidies.services import audit_save, grant_compute, policy_create, premium_compute, subsidies_prepare_year
 
-from .helpers import at, make_project, release, with_opinion
+from .factories import at, make_project, release, with_opinion
 
 pytestmark = pytest.mark.django_db
 

@@ -26,7 +26,7 @@ from subsidies import permissions as perms
 from subsidies import services
 from subsidies.models import AnnualAudit, GrantComputation, InsurancePolicy, PremiumSubsidy
 
-from .helpers import make_project, with_opinion
+from .factories import make_project, with_opinion
 
 pytestmark = pytest.mark.django_db
 

@@ -21,7 +21,7 @@ from subsidies.services import (
     premium_figure,
 )
 
-from .helpers import make_project
+from .factories import make_project
 
 RATE, CAP = Decimal("0.8000"), Decimal("500000.00")
 GRATE, GCAP = Decimal("0.3000"), Decimal("3000000.00")

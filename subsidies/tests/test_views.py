@@ -13,7 +13,7 @@ from projects.tests.factories import pdf_file
 from subsidies.models import AnnualAudit, GrantComputation, InsurancePolicy
 from subsidies.services import audit_save, claim_create, grant_compute, policy_create, premium_compute
 
-from .helpers import make_project, with_opinion
+from .factories import make_project, with_opinion
 
 pytestmark = pytest.mark.django_db
 
@@ -167,7 +167,7 @@ def test_policy_and_claim_pages(client, demo):
 
 
 def test_auditor_sees_projects_awaiting_audit_with_ledger_figure(client, demo, ledger_ok):
-    from .helpers import at, release
+    from .factories import at, release
 
     p = make_project(demo, demo.ent1, title="待审计的项目")
     release(p, 1, "3000000.00", on=at(2025, 8, 1))

@@ -1,4 +1,4 @@
-"""Steps shared by the milestone tests: each calls one service, as a page or the API would."""
+"""Milestone states, step by step (shared by the milestone tests): each calls one service, as a page or the API would."""
 from __future__ import annotations
 
 from decimal import Decimal
@@ -10,18 +10,17 @@ from escrow.models import MoneyOperation
 from escrow.services import operation_confirm
 from projects import milestones as ms
 from projects.models import Milestone
+from projects.tests.factories import pdf_file, tranche_project
 
 _refs = count(1)
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
 
 
 def pdf(name: str = "回单.pdf") -> SimpleUploadedFile:
-    return SimpleUploadedFile(name, PDF, content_type="application/pdf")
+    return pdf_file(name)
 
 
 def evidence(name: str = "测试报告.pdf") -> SimpleUploadedFile:
-    return SimpleUploadedFile(name, PDF, content_type="application/pdf")
+    return pdf_file(name)
 
 
 def fresh(m: Milestone) -> Milestone:
@@ -46,9 +45,7 @@ def report(demo, m: Milestone) -> Milestone:
 
 def reported_milestone(demo, tranche: tuple[str, str] = ("1200000.00", "120000.00")) -> Milestone:
     """A one-milestone project, escrow open, deposit paid and completion reported: the bureau decides next."""
-    from projects.tests.milestone_factory import approved_project
-
-    p = approved_project(demo, tranches=[tranche])
+    p = tranche_project(demo, tranches=[tranche])
     ms.project_open_escrow(project=p, actor=demo.reviewer)
     m = p.milestones.get()
     pay_deposit(demo, m, tranche[1])
@@ -65,27 +62,31 @@ def pay_balance(demo, m: Milestone) -> MoneyOperation | None:
     return ms.milestone_confirm_balance(milestone=m, actor=demo.custodian, amount=due, bank_ref=bank_ref())
 
 
-def release(demo, m: Milestone) -> MoneyOperation:
-    """One custodian orders; above the threshold the second confirms (maker–checker)."""
-    _m, op = ms.milestone_release(milestone=fresh(m), actor=demo.custodian)
+def confirmed(demo, op: MoneyOperation | None) -> MoneyOperation | None:
+    """One custodian ordered ``op``; above the threshold the second confirms it (maker–checker)."""
+    if op is None:
+        return None
     if op.state == "awaiting_confirmation":
         op = operation_confirm(operation=op, actor=demo.custodian2)
     return MoneyOperation.objects.get(pk=op.pk)
+
+
+def release(demo, m: Milestone) -> MoneyOperation:
+    _m, op = ms.milestone_release(milestone=fresh(m), actor=demo.custodian)
+    return confirmed(demo, op)
 
 
 def forfeit(demo, m: Milestone) -> MoneyOperation:
     _m, op = ms.milestone_forfeit(milestone=fresh(m), actor=demo.custodian)
-    if op.state == "awaiting_confirmation":
-        op = operation_confirm(operation=op, actor=demo.custodian2)
-    return MoneyOperation.objects.get(pk=op.pk)
+    return confirmed(demo, op)
 
 
 def full_cycle(demo, m: Milestone, deposit) -> None:
-    """deposit_due → released."""
-    pay_deposit(demo, fresh(m), deposit)
+    """deposit_due → released (money above the threshold confirmed by the second custodian)."""
+    confirmed(demo, pay_deposit(demo, fresh(m), deposit))
     report(demo, m)
     ms.milestone_review_met(milestone=fresh(m), actor=demo.reviewer, reason="达到约定目标")
-    pay_balance(demo, m)
+    confirmed(demo, pay_balance(demo, m))
     release(demo, m)
 
 
@@ -94,10 +95,8 @@ def met_by_a_custodian_reviewer(demo) -> Milestone:
     decider a separation of duties keeps away from the release)."""
     from django.contrib.auth.models import Group
 
-    from projects.tests.milestone_factory import approved_project
-
     demo.reviewer.groups.add(Group.objects.get_or_create(name="custodian")[0])
-    p = approved_project(demo, tranches=[("800000.00", "800000.00")], budget="800000.00")
+    p = tranche_project(demo, tranches=[("800000.00", "800000.00")], budget="800000.00")
     ms.project_open_escrow(project=p, actor=demo.reviewer)
     m = p.milestones.get()
     pay_deposit(demo, m, "800000.00")

@@ -12,7 +12,7 @@ from django.db.models import F
 from escrow import accounts
 from escrow.services import operation_request
 from projects.models import Milestone, Project
-from tests.factories import post_advance
+from projects.tests.factories import post_advance
 
 SH = ZoneInfo("Asia/Shanghai")
 _seq = count(1)
@@ -70,8 +70,8 @@ def with_opinion(audit, opinion: str = "同意审计结论"):
     """I18: the enterprise's acceptance opinion on the audit, so the project-year enters the grant."""
     from core.choices import Role
     from core.services import users_of
+    from core.tests.factories import make_user
     from subsidies.services import audit_opinion
-    from tests.factories import make_user
 
     org = audit.project.enterprise
     staff = users_of(org, Role.ENTERPRISE).first() or make_user(f"staff{org.pk}", org, Role.ENTERPRISE)

@@ -1,4 +1,9 @@
-"""Factories with fixed, readable values (as in seed_demo)."""
+"""Organisations, users per role and the demo cast, with fixed, readable values (as in seed_demo).
+
+    OrganizationFactory(platform=True)        # one trait per kind of organisation
+    UserFactory(custodian=True)               # one trait per role, in an organisation of the matching kind
+    build_demo()                              # the demo organisations and users (the ``demo`` fixture)
+"""
 from __future__ import annotations
 
 from datetime import date
@@ -6,6 +11,7 @@ from types import SimpleNamespace
 
 import factory
 
+from core.choices import OrgKind, Role
 from core.models import Organization, SchemeVersion, User
 from core.services import user_create
 from demo import people as demo_data
@@ -32,6 +38,33 @@ class OrganizationFactory(factory.django.DjangoModelFactory):
     kind = "enterprise"
     name = factory.Sequence(lambda n: f"测试企业{n}有限公司")
     uscc = factory.Sequence(lambda n: demo_data.code(f"913301090000{n:05d}"))
+
+    # One trait per kind: OrganizationFactory(platform=True).
+    Params = type("Params", (), {kind: factory.Trait(kind=kind) for kind in OrgKind.values})
+
+
+# The kind of organisation each role works in (as in the demo cast, demo/people.py).
+ROLE_ORG_KIND = {Role.ENTERPRISE: OrgKind.ENTERPRISE, Role.PLATFORM: OrgKind.PLATFORM,
+                 Role.REVIEWER: OrgKind.BUREAU, Role.EXPERT: OrgKind.EXPERT, Role.CUSTODIAN: OrgKind.CUSTODIAN,
+                 Role.POOL_MANAGER: OrgKind.BUREAU, Role.AUDITOR: OrgKind.AUDITOR, Role.FINANCE: OrgKind.FINANCE}
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    """``UserFactory(reviewer=True)``: a user made by ``user_create`` with that one role."""
+
+    class Meta:
+        model = User
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    role = Role.ENTERPRISE
+    organization = factory.LazyAttribute(lambda o: OrganizationFactory(kind=ROLE_ORG_KIND[o.role]))
+
+    # One trait per role: UserFactory(custodian=True).
+    Params = type("Params", (), {role: factory.Trait(role=role) for role in Role.values})
+
+    @classmethod
+    def _create(cls, model_class, *args, username, role, organization, **extra):
+        return make_user(username, organization, role, **extra)
 
 
 def make_user(username: str, org: Organization | None, *roles: str, **extra) -> User:
@@ -60,33 +93,3 @@ def build_demo(*, pool: bool = True) -> SimpleNamespace:
         pool_top_up(amount=ns.scheme.pool_first_tranche, decided_on=date(2025, 3, 9), actor=ns.poolmanager,
                     idempotency_key="test:pool:tranche-1")
     return ns
-
-
-def make_project(ns: SimpleNamespace, *, enterprise: Organization | None = None, platform: Organization | None = None,
-                 title: str = "智能装备联合研发", state: str = "active"):
-    """A project row for tests that need one to exist (scoping, custody accounts); no workflow is run."""
-    from decimal import Decimal
-
-    from projects.models import Project
-
-    project = Project.objects.create(
-        enterprise=enterprise or ns.ent1, platform=platform or ns.plat1, created_by=ns.enterprise,
-        scheme=ns.scheme, mode="project_cooperation", title=title, total_amount=Decimal("5000000.00"),
-        budget=Decimal("1200000.00"), start_date=date(2025, 4, 1), end_date=date(2026, 3, 31), state=state)
-    post_advance(project)
-    return project
-
-
-def post_advance(project, actor=None) -> None:
-    """An approved or active project has had its budget B advanced by the pool (I2), as approval does;
-    the ledger invariants check that ``pool:advanced:P`` holds it."""
-    from escrow import accounts as codes
-    from escrow.choices import OperationKind
-    from escrow.services import operation_request
-
-    if project.state not in ("approved", "active"):
-        return
-    operation_request(kind=OperationKind.ADVANCE, amount=project.budget, memo=f"风险池垫付 项目{project.pk}",
-                      lines=[(codes.POOL_AVAILABLE, -project.budget), (codes.pool_advanced(project.pk), project.budget)],
-                      idempotency_key=f"test:advance:{project.pk}", ordered_by=actor, executed_by=actor,
-                      context={"project": project.pk}, inline=True)
