@@ -8,7 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from .builders import bulk_projects
+from .factories import bulk_projects
 
 pytestmark = pytest.mark.django_db
 
