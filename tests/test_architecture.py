@@ -326,3 +326,11 @@ def test_the_actor_check_reads_service_modules_only(tmp_path):
         "escrow/services/ops.py: confirm(by=) — the acting person is actor=",
         "reports/services.py: request(user=) — the acting person is actor=",
     ]
+
+
+def test_money_is_printed_by_one_formatter():
+    """Amounts reach people through ``core.money.format_cny`` / ``format_amount`` only: no module of the
+    application spells out its own ``:,.2f``."""
+    own = [str(p.relative_to(ROOT)) for p in _app_files(ROOT, LAYERS)
+           if p.relative_to(ROOT).as_posix() != "core/money.py" and ":,.2f}" in p.read_text(encoding="utf-8")]
+    assert own == [], f"format money with core.money.format_cny/format_amount: {own}"

@@ -7,7 +7,7 @@ from django.utils.translation import gettext_noop
 
 from core.choices import Role
 from core.exceptions import DomainError, TransitionNotAllowed
-from core.money import ZERO
+from core.money import ZERO, format_amount
 from core.permissions import require
 from core.services import audit_record, notify, users_of, users_with_role
 
@@ -47,5 +47,5 @@ def figure_approve(*, figure: SubsidyFigure, actor) -> SubsidyFigure:
                  data={"amount": as_text(fig.amount), "recovery": as_text(fig.recovery)})
     notify(users=list(users_of(fig.enterprise, Role.ENTERPRISE)) + list(users_with_role(Role.FINANCE)),
            verb="subsidy_approved", msg=gettext_noop("%(year)s 年度%(what)s已审定：¥%(a)s"),
-           params={"year": fig.year, "what": model._meta.verbose_name, "a": f"{fig.amount:,.2f}"})
+           params={"year": fig.year, "what": model._meta.verbose_name, "a": format_amount(fig.amount)})
     return fig

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_noop
 from core.choices import Role
 from core.exceptions import DomainError
 from core.files import check_upload
-from core.money import parse_money
+from core.money import format_amount, parse_money
 from core.permissions import require
 from core.services import audit_record, notify, users_of
 from projects.models import Project
@@ -27,7 +27,7 @@ def _check_audit_reason(audited: Decimal, ledger: Decimal, reason: str) -> None:
     if audited != ledger and not reason.strip():
         raise DomainError(
             _("审计确认的实际投入（¥%(a)s）与账户记录（¥%(l)s）不一致，须说明原因（I5）")
-            % {"a": f"{audited:,.2f}", "l": f"{ledger:,.2f}"},
+            % {"a": format_amount(audited), "l": format_amount(ledger)},
             code="reason_required", rule="I5", fields={"reason": [_("两者不一致时必须填写原因")]})
 
 

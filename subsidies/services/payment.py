@@ -11,7 +11,7 @@ from django.utils.translation import gettext_noop
 
 from core.choices import Role
 from core.exceptions import DomainError, TransitionNotAllowed
-from core.money import ZERO, parse_money
+from core.money import ZERO, format_amount, parse_money
 from core.permissions import require
 from core.services import audit_record, notify, users_of
 
@@ -91,14 +91,14 @@ def figure_pay(*, figure: SubsidyFigure, actor, amount: Decimal, paid_on: date, 
     plan = figure_settlement(fig, lock=True)
     if plan.due < 0:
         raise DomainError(_("本版本低于已拨付金额，差额 ¥%(r)s 须追回，将从该企业下一笔拨付中抵扣（I10）")
-                          % {"r": f"{-plan.due:,.2f}"}, code="recovery_pending", rule="I10")
+                          % {"r": format_amount(-plan.due)}, code="recovery_pending", rule="I10")
     if amount != plan.cash:
-        detail = _("拨付金额 ¥%(a)s 与应付金额 ¥%(d)s 不一致") % {"a": f"{amount:,.2f}", "d": f"{plan.cash:,.2f}"}
+        detail = _("拨付金额 ¥%(a)s 与应付金额 ¥%(d)s 不一致") % {"a": format_amount(amount), "d": format_amount(plan.cash)}
         if plan.netted:
-            detail += _("（审定应付 ¥%(due)s，抵扣追回款 ¥%(n)s，I10）") % {"due": f"{plan.due:,.2f}",
-                                                                   "n": f"{plan.netted:,.2f}"}
+            detail += _("（审定应付 ¥%(due)s，抵扣追回款 ¥%(n)s，I10）") % {"due": format_amount(plan.due),
+                                                                   "n": format_amount(plan.netted)}
         raise DomainError(detail, code="amount_mismatch", rule="I10" if plan.netted else None,
-                          fields={"amount": [_("须等于应付金额 ¥%(c)s") % {"c": f"{plan.cash:,.2f}"}]})
+                          fields={"amount": [_("须等于应付金额 ¥%(c)s") % {"c": format_amount(plan.cash)}]})
     if plan.cash > 0 and not voucher.strip():
         raise DomainError(_("请填写凭证号"), code="voucher_required", fields={"voucher": [_("请填写凭证号")]})
     voucher = voucher.strip()
@@ -112,7 +112,7 @@ def figure_pay(*, figure: SubsidyFigure, actor, amount: Decimal, paid_on: date, 
     audit_record(actor=actor, target=fig, action="pay", from_state=CS.APPROVED, to_state=CS.PAID,
                  data={"amount": as_text(amount), "paid_on": paid_on.isoformat(), "voucher": voucher,
                        "due": as_text(plan.due), "netted": as_text(plan.netted)})
-    paid = {"year": fig.year, "what": model._meta.verbose_name, "a": f"{amount:,.2f}", "n": f"{plan.netted:,.2f}"}
+    paid = {"year": fig.year, "what": model._meta.verbose_name, "a": format_amount(amount), "n": format_amount(plan.netted)}
     notify(users=users_of(fig.enterprise, Role.ENTERPRISE), verb="subsidy_paid", params=paid,
            msg=gettext_noop("%(year)s 年度%(what)s已拨付 ¥%(a)s（已抵扣追回款 ¥%(n)s）") if plan.netted
            else gettext_noop("%(year)s 年度%(what)s已拨付 ¥%(a)s"))
