@@ -84,6 +84,12 @@ def ctx(milestone: Milestone) -> dict:
     return {"project": milestone.project_id, "milestone": milestone.pk}
 
 
+def unsettled_before(milestone: Milestone, rows) -> list[Milestone]:
+    """The project's milestones before this one not yet released or forfeited: while any is, the next one stays
+    planned (R7). ``rows`` are the project's milestones (locked, in a service)."""
+    return [m for m in rows if m.seq < milestone.seq and m.state not in SETTLED]
+
+
 def label(milestone: Milestone) -> str:
     return _("“%(project)s”第%(seq)s个里程碑") % {"project": milestone.project.title, "seq": milestone.seq}
 

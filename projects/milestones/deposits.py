@@ -35,6 +35,7 @@ from .common import (
     lock_milestone,
     open_deposit,
     refuse_if_pending,
+    unsettled_before,
 )
 
 
@@ -49,8 +50,7 @@ def milestone_request_deposit(*, milestone: Milestone, actor, reason: str = "") 
     if project.state != ProjectState.ACTIVE:
         raise TransitionNotAllowed(_("项目尚未开通保证金通道（R14）"), rule="R14")
     require_state(milestone, _("通知缴纳保证金"), M.PLANNED)
-    before = [m for m in rows.values() if m.seq < milestone.seq]
-    unsettled = [m for m in before if m.state not in (M.RELEASED, M.FORFEITED)]
+    unsettled = unsettled_before(milestone, rows.values())
     if unsettled:
         raise DomainError(_("第%(seq)s个里程碑尚未拨付或处理完毕，下一里程碑仍为计划中（R7）")
                           % {"seq": unsettled[-1].seq}, code="previous_milestone_open", rule="R7")

@@ -5,7 +5,7 @@ starts from, its input (``form`` for the page, ``serializer`` for the API, both 
 it needs a reason. The milestone panel (``views.panel_context``), the page's POST and the API's
 ``milestones/{id}/{action}/`` read these lists; nothing else lists milestone actions.
 
-``extra`` says what the panel needs beyond role and state: ``available(milestone)`` (shown at all, e.g. only
+``extra`` says what the panel needs beyond role and state: ``available(milestone, rows)`` (shown at all, e.g. only
 while something is left to pay), ``money`` (greyed while a money operation of the milestone is in flight) and
 ``done`` (the page's message after success).
 """
@@ -20,7 +20,7 @@ from ..choices import MilestoneState as M
 from ..choices import ProjectState as P
 from . import inputs
 from . import permissions as perms
-from .common import BALANCE_PAYABLE, EXPERT_DRAW_STATES
+from .common import BALANCE_PAYABLE, EXPERT_DRAW_STATES, unsettled_before
 from .deposits import (
     milestone_confirm_balance,
     milestone_confirm_deposit,
@@ -40,18 +40,24 @@ from .review import milestone_expert_draw, milestone_report_completion, mileston
 from .settlement import milestone_forfeit, milestone_release
 
 
-def _unpaid(milestone) -> bool:
+def _unpaid(milestone, rows=()) -> bool:
     return milestone.paid_in < milestone.amount
 
 
-def _receipt_expected(milestone) -> bool:
+def _receipt_expected(milestone, rows=()) -> bool:
     return milestone.state == M.DEPOSIT_DUE or _unpaid(milestone)  # I15: the balance from the deposit on
+
+
+def _next_in_line(milestone, rows) -> bool:
+    """R7: a deposit is asked for only once every milestone before this one is settled (the service refuses
+    otherwise, so the panel does not offer it)."""
+    return not unsettled_before(milestone, rows)
 
 
 MILESTONE = Registry("milestone", [
     Action("request_deposit", _("通知缴纳保证金"), service=milestone_request_deposit,
-           permission=perms.can_request_deposit, sources=[M.PLANNED],
-           form=inputs.ReasonForm, serializer=inputs.ReasonInput, extra={"done": _("已通知企业缴纳保证金")}),
+           permission=perms.can_request_deposit, sources=[M.PLANNED], form=inputs.ReasonForm,
+           serializer=inputs.ReasonInput, extra={"available": _next_in_line, "done": _("已通知企业缴纳保证金")}),
     Action("upload_receipt", _("上传银行回单"), service=milestone_upload_receipt,
            permission=perms.can_upload_receipt, sources=[M.DEPOSIT_DUE, *BALANCE_PAYABLE],
            form=inputs.ReceiptForm, serializer=inputs.ReceiptInput,

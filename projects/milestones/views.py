@@ -39,11 +39,11 @@ from .selectors import (
 from .timeline import build_timeline
 
 
-def _offer(action, user, obj, *, pending: bool = False) -> dict | None:
+def _offer(action, user, obj, *, pending: bool = False, rows=()) -> dict | None:
     """The panel's entry for one action: None where the state or the user's role has nothing to do with it;
     otherwise whether it may be taken now and, if not, why (a money operation in flight, separation of duties)."""
     available = action.extra.get("available")
-    if obj.state not in action.sources or (available and not available(obj)):
+    if obj.state not in action.sources or (available and not available(obj, rows)):
         return None
     decision = action.permission(user, obj)
     if not decision and decision.code != "separation_of_duties":
@@ -74,7 +74,7 @@ def panel_context(project, user) -> dict:
         m_ops = ops.get(m.pk, [])
         pending = [o for o in m_ops if o.state in ms.PENDING_STATES]
         awaiting = [o for o in pending if o.state == OperationState.AWAITING_CONFIRMATION]
-        offers = [_offer(a, user, m, pending=bool(pending)) for a in MILESTONE] if active else []
+        offers = [_offer(a, user, m, pending=bool(pending), rows=rows) for a in MILESTONE] if active else []
         can: dict = {"confirm_operation": None, **{a.name: None for a in MILESTONE}}  # the template asks for each
         can.update({o["name"]: o for o in offers if o})
         if checker and any(o.ordered_by_id != user.pk for o in awaiting):

@@ -67,3 +67,19 @@ def test_the_page_and_the_api_offer_exactly_the_registry_actions(demo, ledger_ok
     offered = {name for it in panel_context(m.project, demo.reviewer)["items"] for name, o in it["can"].items() if o}
     assert offered <= set(MILESTONE.names())
     assert {"review_met", "review_not_met", "draw_expert"} <= offered
+
+
+def test_the_next_deposit_is_offered_only_once_the_milestone_before_is_settled(demo, ledger_ok):
+    """R7: the service refuses a deposit request while an earlier milestone is open, so the panel does not offer it."""
+    from core.exceptions import DomainError
+    from projects.tests.factories import tranche_project
+
+    p = tranche_project(demo, tranches=[("1200000.00", "120000.00"), ("800000.00", "80000.00")])
+    ms.project_open_escrow(project=p, actor=demo.reviewer)
+    first, second = p.milestones.order_by("seq")
+    assert fresh(second).state == M.PLANNED and fresh(first).state == M.DEPOSIT_DUE
+    items = panel_context(type(p).objects.get(pk=p.pk), demo.reviewer)["items"]
+    assert items[1]["can"]["request_deposit"] is None
+    with pytest.raises(DomainError) as refused:
+        ms.milestone_request_deposit(milestone=fresh(second), actor=demo.reviewer)
+    assert refused.value.rule == "R7"
