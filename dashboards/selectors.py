@@ -25,6 +25,7 @@ from escrow.models import BankStatementLine
 from escrow.selectors import (
     accounts_visible_to,
     custody_flows,
+    ledger_mark,
     operations_visible_to,
     platform_receipts,
     pool_days,
@@ -191,15 +192,6 @@ def pool_dashboard(user) -> dict:
 
 
 # -- auditor ------------------------------------------------------------------
-def _ledger_mark() -> str:
-    """The journal's last entry and its size: a new entry (or one committed late, with a lower number)
-    changes it, so figures cached under it are never stale. Entries are never changed or removed."""
-    from escrow.models import JournalEntry
-
-    mark = JournalEntry.objects.aggregate(last=Max("pk"), n=Count("pk"))
-    return f"{mark['last']}-{mark['n']}"
-
-
 def year_at_a_glance(year: int) -> dict:
     """Inputs (I5), releases, forfeitures, refunds of ``year`` from the ledger, and the year's grants."""
     from subsidies.choices import ComputationState as CS
@@ -210,7 +202,7 @@ def year_at_a_glance(year: int) -> dict:
         return custody_flows(start=start, end=end, by=None), sum(platform_receipts(by="project", year=year).values(),
                                                                  ZERO)
 
-    flows, inputs = cached(f"ledger-year:{year}:{_ledger_mark()}", from_ledger)
+    flows, inputs = cached(f"ledger-year:{year}:{ledger_mark()}", from_ledger)
     grants, premiums = _year_figures(GrantComputation, year, CS), _year_figures(PremiumSubsidy, year, CS)
     rows = [(_("研发投入（I5）"), inputs),
             (_("拨付平台"), flows.releases),

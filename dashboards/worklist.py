@@ -231,7 +231,7 @@ def auditor_work(user, data: dict) -> list[WorkItem]:
     url = reverse("subsidies:audits") + f"?year={year}"
     return [WorkItem(date(year, 1, 1), str(_("待录入年度专项审计")), f"{p.title} · {year}", url, str(_("去录入")),
                      str(_("账户记录投入 %(a)s") % {"a": format_cny(amount)}))
-            for p, amount in projects_awaiting_audit(user, year)[:LIMIT]]
+            for p, amount in projects_awaiting_audit(user, year, limit=LIMIT)]
 
 
 SOURCES = [

@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from django.db.models import Q, QuerySet
 
+from core.caching import cached
 from core.choices import Role
 from core.models import BlacklistEntry, Organization
 from core.money import ZERO
@@ -104,13 +105,19 @@ def ledger_input(project_id: int, year: int) -> Decimal:
     return ledger_inputs(year, [project_id]).get(project_id, ZERO)
 
 
-def projects_awaiting_audit(user, year: int) -> list[tuple]:
+def projects_awaiting_audit(user, year: int, limit: int | None = None) -> list[tuple]:
     """R15, I5: projects with money released or forfeited to the platform in ``year`` and no audit yet,
-    with the ledger's figure (what the auditor starts from)."""
-    inputs = {pid: amount for pid, amount in ledger_inputs(year).items() if amount > 0}
+    with the ledger's figure (what the auditor starts from); the first ``limit`` of them by id.
+
+    The year's per-project figures are kept in the shared cache under the journal's mark (entries are never
+    changed, so a new entry is a new key): a home page read again does not add up the year's postings again.
+    """
+    from escrow.selectors import ledger_mark
+
+    inputs = {pid: amount for pid, amount in cached(f"ledger-inputs:{year}:{ledger_mark()}",
+                                                    lambda: ledger_inputs(year)).items() if amount > 0}
     if not inputs:
         return []
-    audited = set(models.AnnualAudit.objects.filter(year=year, project_id__in=list(inputs)).values_list("project_id",
-                                                                                                   flat=True))
-    projects = projects_for_entry(user).filter(pk__in=[p for p in inputs if p not in audited])
-    return [(p, inputs[p.pk]) for p in projects]
+    audited = set(models.AnnualAudit.objects.filter(year=year).values_list("project_id", flat=True))
+    projects = projects_for_entry(user).filter(pk__in=[p for p in inputs if p not in audited]).order_by("pk")
+    return [(p, inputs[p.pk]) for p in (projects[:limit] if limit is not None else projects)]

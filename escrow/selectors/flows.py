@@ -15,7 +15,16 @@ from core.periods import year_bounds
 
 from .. import accounts as codes
 from ..choices import OperationKind
-from ..models import Account, Posting
+from ..models import Account, JournalEntry, Posting
+
+
+def ledger_mark() -> str:
+    """The journal's last entry and its size: a new entry (or one committed late, with a lower number)
+    changes it, so figures cached under it are never stale. Entries are never changed or removed."""
+    from django.db.models import Count, Max
+
+    mark = JournalEntry.objects.aggregate(last=Max("pk"), n=Count("pk"))
+    return f"{mark['last']}-{mark['n']}"
 
 
 # -- custody flows --------------------------------------------------------------
