@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from core.choices import Role
+from core.bulk import bulk_insert
 from core.models import SchemeVersion
 from core.money import ZERO, money
 from core.permissions import require
@@ -104,7 +105,7 @@ def _store(model, *, year: int, scheme: SchemeVersion, figures: dict[int, Figure
         row.save(update_fields=["state"])
         audit_record(actor=None, target=row, action="supersede", from_state=CS.COMPUTED, to_state=CS.SUPERSEDED,
                      reason=_("重新测算结果不同，生成新版本"))
-    model.objects.bulk_create(new_rows, batch_size=5000)
+    bulk_insert(model, new_rows, key="enterprise")  # one new version per enterprise in a run
     result.created.extend(new_rows)
 
 
