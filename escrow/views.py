@@ -7,10 +7,12 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from core import feedback
 from core.exceptions import DomainError
 from core.files import xlsx_response
 
@@ -36,29 +38,30 @@ def desk(request, upload_form=None):
     })
 
 
-def _desk_action(request, pk: int, service, done: str):
-    """Run one custodian action on an operation the user may see (404 otherwise), then back to the desk."""
+def _desk_action(request, pk: int, service, done: str, *, place: str):
+    """Run one custodian action on an operation the user may see (404 otherwise), then back to the desk at
+    the section the form was in, where the message is shown (``core.feedback``)."""
     page_require(perms.can_operate(request.user))
     op = get_object_or_404(selectors.operations_visible_to(request.user), pk=pk)
     try:
         service(operation=op, actor=request.user)
     except DomainError as exc:
-        messages.error(request, exc.detail)
+        feedback.say(request, messages.ERROR, exc.detail, place=place)
     else:
-        messages.success(request, done % {"id": op.pk})
-    return redirect("escrow:desk")
+        feedback.say(request, messages.SUCCESS, done % {"id": op.pk}, place=place)
+    return redirect(f"{reverse('escrow:desk')}#{place}")
 
 
 @login_required
 @require_POST
 def operation_confirm_view(request, pk: int):
-    return _desk_action(request, pk, operation_confirm, _("已复核资金操作 #%(id)s，已派发执行"))
+    return _desk_action(request, pk, operation_confirm, _("已复核资金操作 #%(id)s，已派发执行"), place="awaiting")
 
 
 @login_required
 @require_POST
 def operation_redispatch_view(request, pk: int):
-    return _desk_action(request, pk, operation_redispatch, _("资金操作 #%(id)s 已重新派发执行"))
+    return _desk_action(request, pk, operation_redispatch, _("资金操作 #%(id)s 已重新派发执行"), place="pending")
 
 
 @login_required

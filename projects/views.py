@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 from django.views.decorators.http import require_POST
 
+from core import feedback
 from core.choices import Role
 from core.exceptions import DomainError, PermissionDeniedError
 from core.files import file_response
@@ -171,8 +172,7 @@ def project_detail(request, pk: int):
         "actions": actions,
         "approval_preview": approval_preview,
         "can_edit": perms.can_edit(request.user, project) and project.state == ProjectState.DRAFT,
-        "can_upload": perms.can_upload(request.user, project),
-        "upload_form": AttachmentForm(),
+        **_attachments(request, project),
         "my_assignment": my_assignment,
         "reason_form": ReasonForm(),
         "state_labels": dict(ProjectState.choices),
@@ -182,49 +182,80 @@ def project_detail(request, pk: int):
     })
 
 
+def _refused(request, text: str, *, place: str, form: str):
+    """Say why at ``place`` and keep what was typed for the form shown again (``core.feedback``)."""
+    feedback.say(request, messages.ERROR, text, place=place)
+    feedback.keep_typed(request, place=place, form=form, data=request.POST)
+
+
+def _form_errors(form) -> str:
+    return pgettext("标点", "；").join(m for errs in form.errors.values() for m in errs)
+
+
 @page
 @require_POST
 def project_action(request, pk: int, action: str):
+    """A proposal action changes the whole page: back to it at the 办理 card, where its message is shown."""
     project = selectors.project_get_visible(request.user, pk)
     if action not in PROJECT:
         raise Http404
+    back = redirect(reverse("projects:detail", args=[project.pk]) + "#actions")
     reason = request.POST.get("reason", "")
     form_class = PROJECT.get(action).form
     form = form_class(request.POST, obj=project) if form_class else None
     if form is not None and not form.is_valid():
-        messages.error(request, pgettext("标点", "；").join(m for errs in form.errors.values() for m in errs))
-        return redirect("projects:detail", pk=project.pk)
+        _refused(request, _form_errors(form), place="actions", form=action)
+        return back
     try:
         result = run_action(project=project, action=action, actor=request.user, reason=reason,
                             data=form.kwargs() if form is not None else None)
     except DomainError as exc:
-        messages.error(request, exc.detail)
+        _refused(request, exc.detail, place="actions", form=action)
     else:
         if isinstance(result, Project) and action == "approve" and result.state == ProjectState.WAITLISTED:
-            messages.warning(request, result.state_reason)
+            feedback.say(request, messages.WARNING, result.state_reason, place="actions")
         elif isinstance(result, Project) and action == "approve":
-            messages.success(request, _("已立项，通知书编号 %(n)s") % {"n": result.notice_number})
+            feedback.say(request, messages.SUCCESS, _("已立项，通知书编号 %(n)s") % {"n": result.notice_number},
+                         place="actions")
         else:
-            messages.success(request, _("操作已完成"))
-    return redirect("projects:detail", pk=project.pk)
+            feedback.say(request, messages.SUCCESS, _("操作已完成"), place="actions")
+    return back
+
+
+def _attachments(request, project) -> dict:
+    """What the attachments card shows; the upload form keeps the kind chosen in a refused upload."""
+    return {"attachments": list(project.attachments.all()), "can_upload": perms.can_upload(request.user, project),
+            "upload_form": AttachmentForm(initial=feedback.typed(request, "attachments").get("upload"))}
 
 
 @page
 @require_POST
 def attachment_upload(request, pk: int):
+    """Without JavaScript: back to the project page at its attachments card. htmx: the card rendered again in
+    place with its message (422 when refused) and the header's unread count."""
     project = selectors.project_get_visible(request.user, pk)
     form = AttachmentForm(request.POST, request.FILES)
+    ok = False
     if not form.is_valid():
-        messages.error(request, pgettext("标点", "；").join(m for errs in form.errors.values() for m in errs))
+        _refused(request, _form_errors(form), place="attachments", form="upload")
     else:
         try:
             services.attachment_add(project=project, actor=request.user, kind=form.cleaned_data["kind"],
                                     file=form.cleaned_data["file"])
         except DomainError as exc:
-            messages.error(request, exc.detail)
+            _refused(request, exc.detail, place="attachments", form="upload")
         else:
-            messages.success(request, _("材料已上传"))
-    return redirect(reverse("projects:detail", args=[project.pk]) + "#attachments")
+            feedback.say(request, messages.SUCCESS, _("材料已上传"), place="attachments")
+            ok = True
+    url = reverse("projects:detail", args=[project.pk])
+    if not request.htmx:
+        return redirect(url + "#attachments")
+    notification_mark_opened(actor=request.user, path=url)  # as the page does when loaded
+    project = selectors.project_detail_queryset(request.user).get(pk=project.pk)
+    response = render(request, "projects/attachments_answer.html",
+                      {"project": project, **_attachments(request, project)}, status=200 if ok else 422)
+    feedback.keep_unshown(request)
+    return response
 
 
 @page

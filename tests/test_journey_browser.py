@@ -54,9 +54,15 @@ def from_home(page, card: str) -> None:
 
 
 def submit(page, button) -> None:
-    """Click a form's button, wait for the page it redirects to, and fail on an error message."""
-    with page.expect_navigation():
-        button.click()
+    """Click a form's button, wait for the page it redirects to (or, for a form that htmx answers in place,
+    for its section to be swapped in), and fail on an error message."""
+    if button.evaluate("b => !!(b.form && b.form.hasAttribute('hx-post'))"):
+        with page.expect_response(lambda r: r.request.method == "POST"):
+            button.click()
+        page.wait_for_function("() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')")
+    else:
+        with page.expect_navigation():
+            button.click()
     errors = page.locator(".msg-error")
     assert errors.count() == 0, errors.all_inner_texts()
 

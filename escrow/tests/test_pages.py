@@ -86,8 +86,13 @@ def test_desk_confirm_by_second_operator_executes(world, client, ledger_ok, djan
 
 
 def test_desk_confirm_by_maker_changes_nothing(world, client):
-    login(client, world.custodian).post(reverse("escrow:operation_confirm", args=[world.big.pk]))
+    response = login(client, world.custodian).post(reverse("escrow:operation_confirm", args=[world.big.pk]))
     assert MoneyOperation.objects.get(pk=world.big.pk).state == OperationState.AWAITING_CONFIRMATION
+    # back to the desk at the section the form was in, where the refusal is said (not at the page's top)
+    assert response["Location"] == reverse("escrow:desk") + "#awaiting"
+    html = client.get(response["Location"]).content.decode()
+    awaiting = html[html.index('id="awaiting"'):html.index('id="pending"')]
+    assert '<div class="messages feedback" id="feedback-awaiting"' in awaiting and 'class="msg-error"' in awaiting
 
 
 def test_pool_page_shows_figures_and_svg_chart(world, client, django_assert_max_num_queries):

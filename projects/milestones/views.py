@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from core import feedback
 from core.exceptions import DomainError
 from core.files import file_response
 from core.permissions import deny
@@ -53,9 +54,10 @@ def _offer(action, user, obj, *, pending: bool = False, rows=()) -> dict | None:
     return {"name": action.name, "label": action.label, "allowed": bool(decision), "reason": decision.reason}
 
 
-def panel_context(project, user) -> dict:
+def panel_context(project, user, typed=None) -> dict:
     """The milestone table, the actions this user may take (from the registry), and the timeline (a fixed
-    number of queries)."""
+    number of queries). ``typed(place)``: what was typed into a refused form there (``core.feedback``)."""
+    typed = typed or (lambda place: {})
     rows = list(milestones_visible_to(user).filter(project_id=project.pk).order_by("seq"))
     ids = [m.pk for m in rows]
     ops = milestone_operations(ids)
@@ -79,9 +81,16 @@ def panel_context(project, user) -> dict:
         can.update({o["name"]: o for o in offers if o})
         if checker and any(o.ordered_by_id != user.pk for o in awaiting):
             can["confirm_operation"] = {"name": "confirm_operation", "allowed": True, "reason": ""}
+        kept = typed(f"m{m.pk}")
+        targets = ms.target_list(m)
         items.append({
             "m": m,
-            "targets": ms.target_list(m),
+            "place": f"m{m.pk}",
+            "typed": kept,
+            "targets": targets,
+            "target_fields": [{"label": t, "name": f"target_{i}",
+                               "value": kept.get("report_completion", {}).get(f"target_{i}", "")}
+                              for i, t in enumerate(targets)],
             "operations": m_ops,
             "pending": pending,
             "awaiting": awaiting,
@@ -98,7 +107,7 @@ def panel_context(project, user) -> dict:
         offer = _offer(action, user, project)
         if offer and offer["allowed"] and not (refusal and refusal(project, rows)):
             project_can[action.name] = offer
-    return {"project": project, "items": items, "project_can": project_can,
+    return {"project": project, "items": items, "project_can": project_can, "typed": typed("milestones"),
             "timeline": build_timeline(rows)}
 
 
@@ -110,17 +119,40 @@ def project_milestones(request, project_id: int):
     return render(request, "projects/milestones/project.html", {"project": project})
 
 
-def _back(request, project_id: int, anchor: str = ""):
-    """Back to the page the form was on (the project page that includes the panel, or ours)."""
+# One form on the page may post to two actions (达标/未达标; 保证金/尾款 by state): its typed values are one set.
+FORM_OF = {"review_met": "review", "review_not_met": "review", "confirm_deposit": "confirm",
+           "confirm_balance": "confirm"}
+
+
+def _page(request, project_id: int) -> str:
+    """The page the form was on (the project page that includes the panel, or ours)."""
     nxt = request.POST.get("next", "")
     if not (nxt and url_has_allowed_host_and_scheme(nxt, allowed_hosts={request.get_host()},
                                                      require_https=request.is_secure())):
         nxt = reverse("milestones:project", args=[project_id])
-    return redirect(nxt + anchor)
+    return nxt
 
 
-def _run(request, registry, obj) -> None:
-    """Read the action's form, call its service, say what happened (or why not) on the next page."""
+def _answer(request, project_id: int, state_before: str, ok: bool, anchor: str):
+    """Without JavaScript: back to the page, at the section acted on (its message is shown there).
+    htmx: the panel rendered again in place with its message (422 when refused, the typed values kept) and
+    the header's unread count; an action that changed the project's state changes the whole page, which is
+    loaded again (its message waits in the session)."""
+    page = _page(request, project_id)
+    if not request.htmx:
+        return redirect(page + anchor)
+    project = get_object_or_404(projects_for_milestones(request.user).select_related("scheme"), pk=project_id)
+    if ok and project.state != state_before:
+        return HttpResponse(headers={"HX-Refresh": "true"})
+    notification_mark_opened(actor=request.user, path=page.split("?")[0])  # as the page does when loaded
+    response = render(request, "projects/milestones/answer.html", {"project": project, "page_path": page},
+                      status=200 if ok else 422)
+    feedback.keep_unshown(request)
+    return response
+
+
+def _run(request, registry, obj, *, place: str) -> bool:
+    """Read the action's form, call its service, say what happened (or why not) at ``place``."""
     action = registry.get(request.resolver_match.kwargs["action"])
     form = action.form(request.POST, request.FILES, obj=obj)
     try:
@@ -128,13 +160,16 @@ def _run(request, registry, obj) -> None:
             raise DomainError(" ".join(e for errors in form.errors.values() for e in errors), code="invalid")
         result = perform(action, obj, request.user, form.kwargs())
     except DomainError as exc:
-        messages.error(request, exc.detail)
-        return
+        feedback.say(request, messages.ERROR, exc.detail, place=place)
+        feedback.keep_typed(request, place=place, form=FORM_OF.get(action.name, action.name), data=request.POST)
+        return False
     op = operation_of(result)
     values = {"id": op.pk, "s": MoneyOperation.objects.get(pk=op.pk).get_state_display()} if op else {}
     if isinstance(result, ExpertAssignment):
         values["e"] = result.expert.get_full_name() or result.expert.username
-    messages.success(request, action.extra["done"] % values if values else action.extra["done"])
+    feedback.say(request, messages.SUCCESS, action.extra["done"] % values if values else action.extra["done"],
+                 place=place)
+    return True
 
 
 @login_required
@@ -143,8 +178,9 @@ def milestone_action(request, pk: int, action: str):
     milestone = get_object_or_404(milestones_visible_to(request.user), pk=pk)
     if action not in MILESTONE:
         raise Http404
-    _run(request, MILESTONE, milestone)
-    return _back(request, milestone.project_id, f"#m{milestone.seq}")
+    before = milestone.project.state
+    ok = _run(request, MILESTONE, milestone, place=f"m{milestone.pk}")
+    return _answer(request, milestone.project_id, before, ok, f"#m{milestone.seq}")
 
 
 @login_required
@@ -153,8 +189,9 @@ def project_action(request, project_id: int, action: str):
     project = get_object_or_404(projects_for_milestones(request.user), pk=project_id)
     if action not in {a.name for a in milestone_panel()}:
         raise Http404
-    _run(request, PROJECT, project)
-    return _back(request, project.pk)
+    before = project.state
+    ok = _run(request, PROJECT, project, place="milestones")
+    return _answer(request, project.pk, before, ok, "#milestones")
 
 
 @login_required
@@ -163,12 +200,15 @@ def operation_confirm_view(request, op_id: int):
     """The second custodian operator's confirmation of a release or forfeiture (maker–checker)."""
     op = get_object_or_404(MoneyOperation, pk=op_id, purpose__in=ms.MILESTONE_PURPOSES)
     milestone = get_object_or_404(milestones_visible_to(request.user), pk=op.context.get("milestone"))
+    before, place = milestone.project.state, f"m{milestone.pk}"
     try:
         operation_confirm(operation=op, actor=request.user)
-        messages.success(request, _("已复核，资金操作 #%(id)s 执行完毕") % {"id": op.pk})
+        feedback.say(request, messages.SUCCESS, _("已复核，资金操作 #%(id)s 执行完毕") % {"id": op.pk}, place=place)
+        ok = True
     except DomainError as exc:
-        messages.error(request, exc.detail)
-    return _back(request, milestone.project_id, f"#m{milestone.seq}")
+        feedback.say(request, messages.ERROR, exc.detail, place=place)
+        ok = False
+    return _answer(request, milestone.project_id, before, ok, f"#m{milestone.seq}")
 
 
 @login_required

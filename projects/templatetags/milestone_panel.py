@@ -6,9 +6,11 @@ register = template.Library()
 
 @register.simple_tag(takes_context=True)
 def milestone_panel(context, project):
+    from core import feedback
     from projects.milestones.views import panel_context
 
-    return panel_context(project, context["request"].user)
+    request = context["request"]
+    return panel_context(project, request.user, typed=lambda place: feedback.typed(request, place))
 
 
 @register.filter

@@ -207,7 +207,7 @@ def test_page_forms_call_services_and_redirect_only_inside(demo, ledger_ok):
     c = Client()
     c.force_login(demo.reviewer)
     r = c.post(f"/milestones/project/{p.pk}/open_escrow/", {"next": "https://evil.example/"})
-    assert r.status_code == 302 and r["Location"] == f"/milestones/project/{p.pk}/"
+    assert r.status_code == 302 and r["Location"] == f"/milestones/project/{p.pk}/#milestones"  # at the panel
     m = p.milestones.get()
     assert fresh(m).state == M.DEPOSIT_DUE
     c.force_login(demo.enterprise)

@@ -44,3 +44,23 @@ document.addEventListener("submit", function (event) {
     form.querySelectorAll("button[type=submit]").forEach(function (b) { b.disabled = true; });
   }, 0);
 });
+
+// A message placed next to the thing acted on (core.feedback) is brought into view and focused: after an
+// htmx answer replaced its section, with the form below it too (the message at the top of the window when
+// its part of the page reaches below it); on a page loaded after a form, where the anchor shows the section.
+function showFeedback(msg, withForm) {
+  if (!msg) { return; }
+  msg.setAttribute("tabindex", "-1");
+  msg.focus({preventScroll: true});
+  var box = msg.getBoundingClientRect();
+  var part = (msg.closest("td, .card") || msg).getBoundingClientRect();
+  if (box.top < 0 || box.bottom > window.innerHeight || (withForm && part.bottom > window.innerHeight)) {
+    msg.scrollIntoView({block: withForm ? "start" : "nearest"});
+  }
+}
+document.addEventListener("htmx:afterSettle", function (event) {
+  var root = event.target;
+  if (!root || !root.querySelector || !root.isConnected) { return; }
+  showFeedback(root.matches("[data-feedback]") ? root : root.querySelector("[data-feedback]"), true);
+});
+window.addEventListener("load", function () { showFeedback(document.querySelector("main [data-feedback]"), false); });
