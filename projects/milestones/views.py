@@ -30,6 +30,7 @@ from ..choices import MilestoneState as M
 from ..models import Attachment, ExpertAssignment
 from ..registry import PROJECT, milestone_panel
 from . import permissions as perms
+from .confirmation import CONFIRMED, confirmation_page
 from .registry import MILESTONE, operation_of, perform
 from .selectors import (
     milestone_operations,
@@ -119,22 +120,28 @@ def _back(request, project_id: int, anchor: str = ""):
     return redirect(nxt + anchor)
 
 
-def _run(request, registry, obj) -> None:
-    """Read the action's form, call its service, say what happened (or why not) on the next page."""
+def _run(request, registry, obj):
+    """Read the action's form, call its service, say what happened (or why not) on the next page.
+
+    A money or official action (``confirm`` in the registry) first answers with its confirmation page
+    (``confirmation.py``); only that page's form, which adds ``confirmed``, runs it."""
     action = registry.get(request.resolver_match.kwargs["action"])
     form = action.form(request.POST, request.FILES, obj=obj)
     try:
         if not form.is_valid():
             raise DomainError(" ".join(e for errors in form.errors.values() for e in errors), code="invalid")
+        if action.confirm and request.POST.get(CONFIRMED) != "1":
+            return confirmation_page(request, action, obj, form.kwargs())
         result = perform(action, obj, request.user, form.kwargs())
     except DomainError as exc:
         messages.error(request, exc.detail)
-        return
+        return None
     op = operation_of(result)
     values = {"id": op.pk, "s": MoneyOperation.objects.get(pk=op.pk).get_state_display()} if op else {}
     if isinstance(result, ExpertAssignment):
         values["e"] = result.expert.get_full_name() or result.expert.username
     messages.success(request, action.extra["done"] % values if values else action.extra["done"])
+    return None
 
 
 @login_required
@@ -143,8 +150,7 @@ def milestone_action(request, pk: int, action: str):
     milestone = get_object_or_404(milestones_visible_to(request.user), pk=pk)
     if action not in MILESTONE:
         raise Http404
-    _run(request, MILESTONE, milestone)
-    return _back(request, milestone.project_id, f"#m{milestone.seq}")
+    return _run(request, MILESTONE, milestone) or _back(request, milestone.project_id, f"#m{milestone.seq}")
 
 
 @login_required
@@ -153,8 +159,7 @@ def project_action(request, project_id: int, action: str):
     project = get_object_or_404(projects_for_milestones(request.user), pk=project_id)
     if action not in {a.name for a in milestone_panel()}:
         raise Http404
-    _run(request, PROJECT, project)
-    return _back(request, project.pk)
+    return _run(request, PROJECT, project) or _back(request, project.pk)
 
 
 @login_required
