@@ -155,3 +155,20 @@ def test_breach_confirmation_says_what_the_forfeiture_will_do(demo, client, ledg
     assert 'data-confirm="declare_breach"' in html and "尾款逾期未缴" in html
     assert "¥120,000.00" in html and demo.plat1.name in html and "项目终止" in html
     assert snapshot() == before and fresh(m).state == M.BALANCE_OVERDUE
+
+
+def test_the_checker_reads_the_same_summary_with_the_evidence_before_confirming(demo, client, ledger_ok):
+    m = releasable_milestone(demo, "1500000.00", deposit="150000.00", title=TITLE, reason="样机指标全部达到，同意拨付")
+    _m, op = ms.milestone_release(milestone=m, actor=demo.custodian)
+    assert op.state == "awaiting_confirmation"
+    client.force_login(demo.custodian2)
+    panel = client.get(reverse("milestones:project", args=[m.project_id])).content.decode()
+    review = reverse("escrow:operation_review", args=[op.pk])
+    assert f'href="{review}?next=' in panel and 'data-action="review_operation"' in panel
+    assert reverse("milestones:operation-confirm", args=[op.pk]) not in panel  # no one-click confirmation
+    html = client.get(review).content.decode()
+    assert f'data-payee="{demo.plat1.name}"' in html and "¥1,500,000.00" in html
+    assert f"托管账户·{TITLE}·里程碑 1" in html and "样机指标全部达到，同意拨付" in html and "按计划完成" in html
+    for att in Attachment.objects.filter(milestone=m):
+        assert f'href="{reverse("milestones:attachment", args=[att.pk])}" download' in html
+    assert 'data-action="confirm_operation"' in html and 'data-action="reject_operation"' in html
