@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from django.db.models import CharField, Value
 from django.db.models.functions import Cast, Concat
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from .choices import AccountKind
 
@@ -106,28 +108,31 @@ def custody_project_id(code: str) -> int | None:
     return None
 
 
-POOL_NAMES = {POOL_FUNDING: "风险池·资金来源", POOL_AVAILABLE: "风险池·可用余额", POOL_LOSSES: "风险池·核销损失"}
+POOL_NAMES = {POOL_FUNDING: gettext_lazy("风险池·资金来源"), POOL_AVAILABLE: gettext_lazy("风险池·可用余额"),
+              POOL_LOSSES: gettext_lazy("风险池·核销损失")}
 
 
 def account_name(code: str, *, org_names: dict | None = None, project_titles: dict | None = None) -> str:
-    """The account in words for people and documents (托管账户·项目·里程碑 2, 企业·名称, 平台·名称), never its code.
+    """The account in words for people and documents (托管账户·项目·里程碑 2, 企业·名称, 平台·名称), never its code,
+    in the active language.
 
     ``org_names`` maps organisation ids and ``project_titles`` project ids to what they are called; a name not
     given is said as "组织 7" / "项目 19" rather than the code.
     """
     org_names, project_titles = org_names or {}, project_titles or {}
     if code in POOL_NAMES:
-        return POOL_NAMES[code]
+        return str(POOL_NAMES[code])
     parts = code.split(":")
 
     def project(pid: str) -> str:
-        return project_titles.get(int(pid)) or f"项目 {pid}"
+        return project_titles.get(int(pid)) or _("项目 %(id)s") % {"id": pid}
 
     if parts[0] == "custody" and len(parts) == 3:
-        return f"托管账户·{project(parts[1])}·里程碑 {parts[2]}"
+        return _("托管账户·%(project)s·里程碑 %(seq)s") % {"project": project(parts[1]), "seq": parts[2]}
     if parts[:2] == ["pool", "advanced"] and len(parts) == 3:
-        return f"风险池·已垫付·{project(parts[2])}"
+        return _("风险池·已垫付·%(project)s") % {"project": project(parts[2])}
     if parts[0] == "ext" and len(parts) == 3:
-        who = org_names.get(int(parts[2])) or f"组织 {parts[2]}"
-        return f"{'企业' if parts[1] == 'enterprise' else '平台'}·{who}"
+        who = org_names.get(int(parts[2])) or _("组织 %(id)s") % {"id": parts[2]}
+        side = _("企业") if parts[1] == "enterprise" else _("平台")
+        return f"{side}·{who}"
     return code

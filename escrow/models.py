@@ -132,6 +132,9 @@ class MoneyOperation(models.Model):
                                     related_name="+", verbose_name=_("执行人"))
     confirmed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                                      related_name="+", verbose_name=_("复核人"))
+    # The second operator who refused to confirm it (maker–checker); the reason is in failure_reason.
+    rejected_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="+", verbose_name=_("驳回人"))
     entry = models.OneToOneField(JournalEntry, null=True, blank=True, on_delete=models.PROTECT,
                                  related_name="operation")
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
@@ -161,6 +164,13 @@ class MoneyOperation(models.Model):
     def confirm(self, *, by) -> None:
         self.confirmed_by = by
         self.executed_by = by  # the second operator's confirmation is what sets the money moving
+
+    @transition(field=state, source=OperationState.AWAITING_CONFIRMATION, target=OperationState.FAILED)
+    def reject(self, *, by, reason: str) -> None:
+        """The second operator refuses: nothing was posted, the order ends failed with who refused and why."""
+        self.rejected_by = by
+        self.failure_reason = reason
+        self.finished_at = timezone.now()
 
     @transition(field=state, source=OperationState.REQUESTED, target=OperationState.EXECUTING)
     def start(self) -> None:

@@ -5,6 +5,8 @@ from . import views
 app_name = "escrow"
 urlpatterns = [
     path("desk/", views.desk, name="desk"),
+    path("operations/<int:pk>/", views.operation_review, name="operation_review"),
+    path("operations/<int:pk>/reject/", views.operation_reject_view, name="operation_reject"),
     path("operations/<int:pk>/confirm/", views.operation_confirm_view, name="operation_confirm"),
     path("operations/<int:pk>/redispatch/", views.operation_redispatch_view, name="operation_redispatch"),
     path("reconciliation/upload/", views.statement_upload, name="statement_upload"),

@@ -9,6 +9,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -19,10 +20,12 @@ from core.files import xlsx_response
 from . import permissions as perms
 from . import selectors
 from .charts import pool_chart
+from .choices import OperationKind, OperationState
 from .documents import statement_xlsx
 from .forms import AccountFilterForm, PeriodForm, StatementUploadForm, TopUpForm
 from .permissions import page_require
-from .services import operation_confirm, operation_redispatch, pool_top_up
+from .services import operation_confirm, operation_redispatch, operation_reject, pool_top_up
+from .services.pool import top_up_lines
 from .services.reconciliation import statement_import
 
 
@@ -38,24 +41,56 @@ def desk(request, upload_form=None):
     })
 
 
-def _desk_action(request, pk: int, service, done: str, *, place: str):
-    """Run one custodian action on an operation the user may see (404 otherwise), then back to the desk at
-    the section the form was in, where the message is shown (``core.feedback``)."""
+def _next(request) -> str:
+    """Where a form sent from another page (the milestone panel) leads back to; the desk otherwise."""
+    nxt = request.POST.get("next") or request.GET.get("next") or ""
+    if nxt and url_has_allowed_host_and_scheme(nxt, allowed_hosts={request.get_host()},
+                                               require_https=request.is_secure()):
+        return nxt
+    return ""
+
+
+def _desk_action(request, pk: int, service, done: str, *, place: str, review_again: bool = False, **kwargs):
+    """Run one custodian action on an operation the user may see (404 otherwise), then back to the page the
+    form came from, or the desk at the section the form was in, where the message is shown
+    (``core.feedback``)."""
     page_require(perms.can_operate(request.user))
     op = get_object_or_404(selectors.operations_visible_to(request.user), pk=pk)
     try:
-        service(operation=op, actor=request.user)
+        service(operation=op, actor=request.user, **kwargs)
     except DomainError as exc:
         feedback.say(request, messages.ERROR, exc.detail, place=place)
+        if review_again and op.state == OperationState.AWAITING_CONFIRMATION:  # no reason given: the page again
+            return redirect(f"{reverse('escrow:operation_review', args=[op.pk])}?{urlencode({'next': _next(request)})}")
     else:
         feedback.say(request, messages.SUCCESS, done % {"id": op.pk}, place=place)
-    return redirect(f"{reverse('escrow:desk')}#{place}")
+    return redirect(_next(request) or f"{reverse('escrow:desk')}#{place}")
+
+
+@login_required
+def operation_review(request, pk: int):
+    """The second operator's page: what the order pays, to whom, from which account, on what evidence; then
+    复核并执行 or 驳回 with a reason (maker–checker)."""
+    page_require(perms.can_operate(request.user))
+    op = get_object_or_404(selectors.operations_visible_to(request.user), pk=pk)
+    return render(request, "escrow/operation_review.html", {
+        **selectors.operation_summary(op), "next": _next(request),
+        "is_maker": request.user.pk in {op.ordered_by_id, op.executed_by_id},
+        "awaiting": op.state == OperationState.AWAITING_CONFIRMATION,
+    })
 
 
 @login_required
 @require_POST
 def operation_confirm_view(request, pk: int):
     return _desk_action(request, pk, operation_confirm, _("已复核资金操作 #%(id)s，已派发执行"), place="awaiting")
+
+
+@login_required
+@require_POST
+def operation_reject_view(request, pk: int):
+    return _desk_action(request, pk, operation_reject, _("已驳回资金操作 #%(id)s，未记账，已通知发起人"),
+                        place="awaiting", review_again=True, reason=request.POST.get("reason", ""))
 
 
 @login_required
@@ -95,11 +130,13 @@ def pool(request):
     if not selectors.can_see_pool(request.user):
         raise PermissionDenied(_("风险池数据仅限监督管理角色查看"))
     can_top_up = bool(perms.can_top_up(request.user))
-    form = TopUpForm()
+    form, confirm = TopUpForm(), None
     if request.method == "POST":
         page_require(perms.can_top_up(request.user))
         form = TopUpForm(request.POST)
-        if form.is_valid():
+        if form.is_valid() and request.POST.get("confirmed") != "1":
+            confirm = _top_up_summary(request, form.cleaned_data)  # the page says what it will record first
+        elif form.is_valid():
             data = form.cleaned_data
             try:
                 pool_top_up(amount=data["amount"], decided_on=data["decided_on"], decision_ref=data["decision_ref"],
@@ -116,8 +153,19 @@ def pool(request):
         "chart": pool_chart(selectors.pool_days(summary)),  # the stored daily series and today, not the whole ledger
         "recent": selectors.pool_recent(15, summary),
         "tranches": selectors.pool_tranches()[:50],
-        "form": form if can_top_up else None,
+        "form": form if can_top_up else None, "confirm": confirm,
     }, status=400 if form.errors else 200)
+
+
+def _top_up_summary(request, data: dict) -> dict:
+    """A top-up before it is recorded: the amount, from which account into which, in words, and the decision."""
+    legs = selectors.moves(OperationKind.TOP_UP, top_up_lines(data["amount"]))
+    facts = [(_("决定日期"), f"{data['decided_on']:%Y-%m-%d}"), (_("决定文号"), data["decision_ref"] or "—")]
+    if data["note"]:
+        facts.append((_("说明"), data["note"]))
+    return {"moves": legs, "total": data["amount"], "evidence": selectors.Evidence(facts=facts),
+            "carried": [(k, v) for k, values in request.POST.lists() if k not in ("csrfmiddlewaretoken", "_once")
+                        for v in values]}
 
 
 @login_required

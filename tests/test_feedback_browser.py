@@ -65,9 +65,11 @@ def test_mistyped_amount_is_refused_next_to_the_form_with_what_was_typed_kept(li
     assert row.locator("input[name=bank_ref]").input_value() == TYPED_REF
     assert page.locator("main > ul.messages").count() == 0  # nothing at the top of the page
     assert not page.evaluate("window.__csp")  # the swapped section obeys the CSP
-    # corrected in place, it goes through: the success is said in the same place, the fields are cleared
+    # corrected in place, it is summed up on the confirmation page; confirmed, the success is said at the
+    # milestone
     row.locator("input[name=amount]").fill("1500000.00")
     row.locator("[data-action=confirm_deposit]").click()
+    page.locator("[data-action=confirm]").click()
     page.locator("#m1 [data-state=in_progress]").wait_for()
     assert in_viewport(detail(page, 1).locator("[data-feedback] .msg-success"))
 
@@ -151,6 +153,9 @@ def test_without_javascript_the_page_lands_at_the_milestone_with_its_message_and
     row.locator("input[name=amount]").fill("1500000.00")
     with page.expect_navigation():
         row.locator("[data-action=confirm_deposit]").click()
+    with page.expect_navigation():
+        page.locator("[data-action=confirm]").click()  # the confirmation page, then the milestone
+    assert page.url.endswith(f"/projects/{project.pk}/#m1")
     assert page.locator("#m1 [data-state]").get_attribute("data-state") == "in_progress"
     message = detail(page, 1).locator("[data-feedback] .msg-success")
     assert in_viewport(message)

@@ -53,6 +53,14 @@ def from_home(page, card: str) -> None:
     page.wait_for_selector("#project-state")
 
 
+def submit_confirmed(page, button) -> None:
+    """A money or official action: its page first says what it will do (payee, amount, account, evidence);
+    confirm there."""
+    submit(page, button)
+    assert page.locator("#action-confirm").count() == 1
+    submit(page, page.locator("#action-confirm [data-action=confirm]"))
+
+
 def submit(page, button) -> None:
     """Click a form's button, wait for the page it redirects to (or, for a form that htmx answers in place,
     for its section to be swapped in), and fail on an error message."""
@@ -100,7 +108,7 @@ def run_milestone(page, base: str, seq: int, amount: str, deposit: str, *, secon
     open_project(page)
     detail(page, seq).locator("input[name=amount]").fill(deposit)
     detail(page, seq).locator("input[name=bank_ref]").fill(f"HZRCB2025{seq:02d}01")
-    submit(page, detail(page, seq).locator("[data-action=confirm_deposit]"))
+    submit_confirmed(page, detail(page, seq).locator("[data-action=confirm_deposit]"))
     assert state_of(page, seq) == "in_progress"
 
     # The platform reports completion, a note against each target, with evidence.
@@ -132,23 +140,25 @@ def run_milestone(page, base: str, seq: int, amount: str, deposit: str, *, secon
     open_project(page)
     detail(page, seq).locator("input[name=amount]").fill(balance)
     detail(page, seq).locator("input[name=bank_ref]").fill(f"HZRCB2025{seq:02d}02")
-    submit(page, detail(page, seq).locator("[data-action=confirm_balance]"))
+    submit_confirmed(page, detail(page, seq).locator("[data-action=confirm_balance]"))
     assert state_of(page, seq) == "releasable"
 
     # The custodian releases T to the platform; above the threshold a second operator confirms.
     release = detail(page, seq).locator("[data-action=release]")
     assert release.inner_text() == f"拨付 {format_cny(Decimal(amount))} 给平台"  # grouped, as everywhere else
-    submit(page, release)
+    submit_confirmed(page, release)
     if second_custodian:
         assert state_of(page, seq) == "releasable"
         assert detail(page, seq).locator(".op .state-awaiting_confirmation").count() == 1
-        assert detail(page, seq).locator("[data-action=confirm_operation]").count() == 0  # not for the maker
+        assert detail(page, seq).locator("[data-action=review_operation]").count() == 0  # not for the maker
         # The maker's home page says someone else must confirm; the second operator's sends them to the desk.
         page.click("nav.mainnav a[href='/']")
         assert "本人申请，须由他人复核" in page.inner_text("#custodian-awaiting")
         login(page, base, "custodian2")
         page.click("#custodian-awaiting a:has-text('去复核')")
-        submit(page, page.locator(f"tr:has-text('{TITLE}') button:has-text('复核并执行')"))
+        page.click(f"tr:has-text('{TITLE}') [data-action=review_operation]")  # the order in words, its evidence
+        assert f"成果证明{seq}.pdf" in page.inner_text("#operation-review")
+        submit(page, page.locator("button:has-text('复核并执行')"))
         open_project(page)
     assert state_of(page, seq) == "released"
 
@@ -174,6 +184,8 @@ def test_one_project_from_filing_to_close_through_every_role(demo, live_server, 
     page.fill("#id_decided_on", "2025-05-20")
     page.fill("#id_decision_ref", "萧科〔2025〕18号")
     submit(page, page.locator("form button:has-text('记账')"))
+    assert "¥5,000,000.00" in page.inner_text("#action-confirm")  # said in words before it is recorded
+    submit(page, page.locator("#action-confirm [data-action=confirm]"))
     assert page.inner_text("#pool-funding") == "¥105,000,000.00"
 
     # 1. The enterprise files the proposal with two milestones, uploads plan and agreement, submits.
@@ -259,7 +271,7 @@ def test_one_project_from_filing_to_close_through_every_role(demo, live_server, 
     login(page, base, "reviewer")
     open_project(page)
     page.fill("#milestones input[name=repaid_amount]", BUDGET)
-    submit(page, page.locator("#milestones [data-action=close]"))
+    submit_confirmed(page, page.locator("#milestones [data-action=close]"))
     assert page.inner_text("#project-state") == "已结项"
 
     # 8. The auditor views the project and has its dossier rendered (the page polls until done).

@@ -17,6 +17,16 @@ def row(page, seq: int):
     return page.locator(f"#m{seq} + tr.milestone-detail")
 
 
+def checker_confirms(page, base: str, url: str) -> None:
+    """The second custodian operator opens milestone 1's order awaiting confirmation, reads it, confirms it."""
+    login(page, base, "custodian2")
+    page.goto(url)
+    row(page, 1).locator("[data-action=review_operation]").click()
+    page.locator("#operation-review").wait_for()
+    page.locator("[data-action=confirm_operation]").click()
+    page.wait_for_selector(".msg-success")
+
+
 def test_milestone_release_with_second_custodian_in_chromium(live_server, page, demo, tmp_path, ledger_ok):
     from projects import milestones as ms
     from projects.models import Milestone
@@ -46,6 +56,8 @@ def test_milestone_release_with_second_custodian_in_chromium(live_server, page, 
     row(page, 1).locator("input[name=amount]").fill("1500000.00")  # the whole tranche (R7)
     row(page, 1).locator("input[name=bank_ref]").fill("HZRCB20250401001")
     row(page, 1).locator("[data-action=confirm_deposit]").click()
+    page.wait_for_selector("#action-confirm")  # the page says what it will do first
+    page.locator("#action-confirm [data-action=confirm]").click()
     page.wait_for_selector(".msg-success")
     assert page.locator("#m1 [data-state]").get_attribute("data-state") == "in_progress"
 
@@ -70,14 +82,13 @@ def test_milestone_release_with_second_custodian_in_chromium(live_server, page, 
     login(page, base, "custodian")
     page.goto(url)
     row(page, 1).locator("[data-action=release]").click()
+    page.wait_for_selector("#action-confirm")
+    page.locator("#action-confirm [data-action=confirm]").click()
     page.wait_for_selector(".msg-success")
     assert row(page, 1).locator(".op .state-awaiting_confirmation").count() == 1
-    assert row(page, 1).locator("[data-action=confirm_operation]").count() == 0  # not for the maker
+    assert row(page, 1).locator("[data-action=review_operation]").count() == 0  # not for the maker
 
-    login(page, base, "custodian2")
-    page.goto(url)
-    row(page, 1).locator("[data-action=confirm_operation]").click()
-    page.wait_for_selector(".msg-success")
+    checker_confirms(page, base, url)
     assert page.locator("#m1 [data-state]").get_attribute("data-state") == "released"
     assert page.locator("#m2 [data-state]").get_attribute("data-state") == "deposit_due"
     svg_row = page.locator("#milestone-timeline g.tl-row[data-seq='1']")

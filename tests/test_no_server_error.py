@@ -212,7 +212,8 @@ def test_api_and_form_read_what_people_type(demo, client, typed, expected, ledge
                                    format="json")
     assert r.status_code == 201 and r.json()["amount"] == expected, r.json()
     client.force_login(demo.poolmanager)
-    r = client.post(reverse("escrow:pool"), {"amount": typed, "decided_on": "2025-12-01", "token": f"t{typed}"})
+    r = client.post(reverse("escrow:pool"), {"amount": typed, "decided_on": "2025-12-01", "token": f"t{typed}",
+                                             "confirmed": "1"})
     assert r.status_code == 302
     new = PoolTranche.objects.order_by("pk")[before:]
     assert [t.amount for t in new] == [Decimal(expected)] * 2

@@ -55,6 +55,7 @@ ROLE_BLIND = {"schema"}
 OBJECTS = {
     "dashboards:case_edit": "project",
     "escrow:operation_confirm": "operation", "escrow:operation_redispatch": "operation",
+    "escrow:operation_review": "operation", "escrow:operation_reject": "operation",
     "escrow:statement": "statement", "escrow:account_statement": "account",
     "projects:attachment": "attachment", "projects:detail": "project", "projects:edit": "project",
     "projects:attachment_upload": "project", "projects:review": "project", "projects:action": "project",
@@ -67,7 +68,7 @@ OBJECTS = {
     "reports:project-export": "project",
     "organization-detail": "organization", "scheme-detail": "scheme",
     "ledger-account-detail": "account", "ledger-entry-detail": "entry",
-    "operation-detail": "operation", "operation-confirm": "operation",
+    "operation-detail": "operation", "operation-confirm": "operation", "operation-reject": "operation",
     "project-detail": "project", "project-history": "project", "project-reviews": "project",
     "project-approval-outcome": "project",
     "project-action": "project", "api-milestone-detail": "milestone", "api-milestone-action": "milestone",

@@ -47,14 +47,22 @@ class OperationSerializer(serializers.ModelSerializer):
     ordered_by = serializers.CharField(source="ordered_by.username", default=None)
     executed_by = serializers.CharField(source="executed_by.username", default=None)
     confirmed_by = serializers.CharField(source="confirmed_by.username", default=None)
+    rejected_by = serializers.CharField(source="rejected_by.username", default=None)
     project = serializers.IntegerField(source="project_ref", default=None)
 
     class Meta:
         model = MoneyOperation
         fields = ["id", "kind", "amount", "state", "memo", "purpose", "context", "project", "reference", "bank_ref",
-                  "requires_confirmation", "failure_reason", "ordered_by", "executed_by", "confirmed_by", "entry",
+                  "requires_confirmation", "failure_reason", "ordered_by", "executed_by", "confirmed_by",
+                  "rejected_by", "entry",
                   "attempts", "execution_errors", "created_at", "dispatched_at", "finished_at"]
         read_only_fields = fields
+
+
+class RejectSerializer(serializers.Serializer):
+    """The second operator's refusal of an order awaiting confirmation: why (required)."""
+
+    reason = serializers.CharField(max_length=2000)
 
 
 class PoolSerializer(serializers.Serializer):

@@ -14,9 +14,11 @@ from rest_framework.views import APIView
 
 from core.exceptions import PermissionDeniedError
 from core.idempotency import idempotent
+from core.permissions import require
 from escrow import selectors
 from escrow.choices import AccountKind, OperationKind, OperationState
-from escrow.services import operation_confirm, pool_top_up
+from escrow.permissions import can_operate
+from escrow.services import operation_confirm, operation_reject, pool_top_up
 
 from .serializers import (
     AccountSerializer,
@@ -24,6 +26,7 @@ from .serializers import (
     OperationSerializer,
     PoolPointSerializer,
     PoolSerializer,
+    RejectSerializer,
     TopUpSerializer,
 )
 
@@ -74,7 +77,8 @@ class OperationFilter(ProjectFilter):
 
 
 class OperationViewSet(ScopedViewSet):
-    """`operations/`: money operations; `operations/{id}/confirm/`: the second operator's confirmation."""
+    """`operations/`: money operations; `operations/{id}/confirm/`: the second operator's confirmation;
+    `operations/{id}/reject/`: the second operator's refusal, with a reason (maker–checker)."""
 
     serializer_class = OperationSerializer
     filterset_class = OperationFilter
@@ -86,6 +90,21 @@ class OperationViewSet(ScopedViewSet):
     def confirm(self, request, pk=None):
         op = get_object_or_404(self.get_queryset(), pk=pk)  # another organisation's operation: 404
         operation_confirm(operation=op, actor=request.user)
+        return Response(OperationSerializer(selectors.operations_list().get(pk=op.pk)).data)
+
+    @extend_schema(request=RejectSerializer, responses=OperationSerializer,
+                   description="The second custodian operator refuses an order awaiting confirmation: nothing is "
+                               "posted, the operation ends failed with who refused and why, the maker is told and "
+                               "the order may be placed again. The maker may not reject their own order (403); "
+                               "an operation no longer awaiting confirmation answers 409.")
+    @action(detail=True, methods=["post"], serializer_class=RejectSerializer)
+    @idempotent
+    def reject(self, request, pk=None):
+        op = get_object_or_404(self.get_queryset(), pk=pk)  # another organisation's operation: 404
+        require(can_operate(request.user))  # who may, before what was sent (the service asks again)
+        serializer = RejectSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        operation_reject(operation=op, actor=request.user, reason=serializer.validated_data["reason"])
         return Response(OperationSerializer(selectors.operations_list().get(pk=op.pk)).data)
 
 

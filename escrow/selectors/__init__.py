@@ -35,6 +35,7 @@ from .pool import (
     pool_summary,
     pool_tranches,
 )
+from .review import Evidence, Move, moves, operation_evidence, operation_summary, register_operation_evidence
 from .scoping import (
     PartyProjects,
     account_names,
@@ -58,6 +59,12 @@ from .statements import (
 )
 
 __all__ = [
+    "Evidence",
+    "Move",
+    "moves",
+    "operation_evidence",
+    "operation_summary",
+    "register_operation_evidence",
     "CLOSE_AFTER",
     "CUSTODY_IN",
     "CUSTODY_OUT",

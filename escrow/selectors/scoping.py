@@ -77,7 +77,8 @@ def operations_visible_to(user) -> QuerySet[MoneyOperation]:
 
 
 def operations_list() -> QuerySet[MoneyOperation]:
-    return MoneyOperation.objects.select_related("ordered_by", "executed_by", "confirmed_by").order_by("-pk")
+    return (MoneyOperation.objects.select_related("ordered_by", "executed_by", "confirmed_by", "rejected_by")
+            .order_by("-pk"))
 
 
 def can_see_pool(user) -> bool:

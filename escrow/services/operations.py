@@ -163,6 +163,43 @@ def operation_confirm(*, operation: MoneyOperation, actor) -> MoneyOperation:
     return op
 
 
+REJECT_REASON_MAX = 2000
+
+
+@transaction.atomic
+def operation_reject(*, operation: MoneyOperation, actor, reason: str) -> MoneyOperation:
+    """The second custodian operator refuses an order awaiting confirmation, saying why (maker–checker).
+
+    Nothing was posted, so nothing is reversed: the operation ends failed with the checker and the reason, the
+    maker is told, and the failure hooks of its purpose run (the order may then be placed again). Same
+    permission as ``operation_confirm``; the maker may not reject their own order.
+    """
+    require(perms.can_operate(actor))
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError(_("驳回须填写理由"), code="reason_required", fields={"reason": [_("必填")]})
+    if len(reason) > REJECT_REASON_MAX:
+        raise DomainError(_("驳回理由最多 %(n)s 个字符") % {"n": REJECT_REASON_MAX}, code="invalid",
+                          fields={"reason": [_("过长")]})
+    op = MoneyOperation.objects.select_for_update().get(pk=operation.pk)
+    if op.state != OperationState.AWAITING_CONFIRMATION:
+        raise ConflictError(_("该操作当前状态为“%(s)s”，不能驳回") % {"s": op.get_state_display()},
+                            code="transition_not_allowed")
+    if actor.pk in {op.ordered_by_id, op.executed_by_id} - {None}:
+        raise PermissionDeniedError(_("双人复核：发起人不能驳回自己发起的操作，须由另一名监管账户操作员复核"),
+                                    code="maker_checker", rule="maker-checker")
+    op.reject(by=actor, reason=reason)
+    op.save(update_fields=["state", "rejected_by", "failure_reason", "finished_at"])
+    audit_record(actor=actor, target=op, action="reject", from_state=OperationState.AWAITING_CONFIRMATION,
+                 to_state=op.state, reason=reason)
+    notify(users=[op.ordered_by], verb="operation_rejected",
+           msg=gettext_noop("资金操作 #%(id)s（%(memo)s）被复核人驳回，未记账，资金未动。理由：%(reason)s"),
+           params={"id": op.pk, "memo": op.memo, "reason": reason}, url=reverse("escrow:desk") + f"#op-{op.pk}")
+    for hook in _failed_hooks.get(op.purpose, []):
+        hook(op)
+    return op
+
+
 @transaction.atomic
 def operation_redispatch(*, operation: MoneyOperation, actor) -> MoneyOperation:
     """A custodian operator sends a requested or executing operation to the workers again (the desk's button).

@@ -20,6 +20,11 @@ from .operations import operation_request
 POOL_TOP_UP_PURPOSE = "pool_top_up"
 
 
+def top_up_lines(amount: Decimal) -> list[tuple[str, Decimal]]:
+    """A tranche or top-up's movement: the government's side pays into the pool's available balance."""
+    return [(codes.POOL_FUNDING, -amount), (codes.POOL_AVAILABLE, amount)]
+
+
 @transaction.atomic
 def pool_top_up(*, amount: Decimal, decided_on: date, actor, idempotency_key: str,
                 decision_ref: str = "", note: str = "") -> PoolTranche:
@@ -31,9 +36,8 @@ def pool_top_up(*, amount: Decimal, decided_on: date, actor, idempotency_key: st
     amount = money(amount)
     op = operation_request(
         kind=OperationKind.TOP_UP, amount=amount, memo=_("风险池注资 %(ref)s") % {"ref": decision_ref},
-        lines=[(codes.POOL_FUNDING, -amount), (codes.POOL_AVAILABLE, amount)],
-        idempotency_key=idempotency_key, ordered_by=actor, executed_by=actor, purpose=POOL_TOP_UP_PURPOSE,
-        inline=True,
+        lines=top_up_lines(amount), idempotency_key=idempotency_key, ordered_by=actor, executed_by=actor,
+        purpose=POOL_TOP_UP_PURPOSE, inline=True,
     )
     return PoolTranche.objects.create(amount=amount, decided_on=decided_on, decision_ref=decision_ref,
                                       note=note, operation=op, created_by=actor)

@@ -49,10 +49,12 @@ def test_desk_lists_awaiting_with_confirm_button_for_other_operator(world, clien
     assert response.status_code == 200
     html = response.content.decode()
     assert f'id="op-{world.big.pk}"' in html
-    assert reverse("escrow:operation_confirm", args=[world.big.pk]) in html
+    # No one-click confirmation on the desk: the operator opens the order, reads it, then confirms or rejects.
+    assert reverse("escrow:operation_confirm", args=[world.big.pk]) not in html
+    assert f'href="{reverse("escrow:operation_review", args=[world.big.pk])}" data-action="review_operation"' in html
 
     html = login(client, world.custodian).get(reverse("escrow:desk")).content.decode()
-    assert reverse("escrow:operation_confirm", args=[world.big.pk]) not in html  # the maker has no button
+    assert 'data-action="review_operation"' not in html  # the maker has no button
     assert "须由另一名操作员复核" in html
 
 
@@ -114,7 +116,8 @@ def test_pool_page_403_for_enterprise(world, client):
 
 def test_pool_top_up_form_double_submit_records_once(world, client, ledger_ok):
     client = login(client, world.poolmanager)
-    data = {"amount": "2000000.00", "decided_on": "2025-12-01", "decision_ref": "萧科〔2025〕30号", "token": "abc123"}
+    data = {"amount": "2000000.00", "decided_on": "2025-12-01", "decision_ref": "萧科〔2025〕30号", "token": "abc123",
+            "confirmed": "1"}
     assert client.post(reverse("escrow:pool"), data).status_code == 302
     assert client.post(reverse("escrow:pool"), data).status_code == 302
     assert PoolTranche.objects.count() == 2
@@ -122,7 +125,7 @@ def test_pool_top_up_form_double_submit_records_once(world, client, ledger_ok):
 
 
 def test_pool_top_up_form_refused_for_auditor(world, client, ledger_ok):
-    data = {"amount": "1.00", "decided_on": "2025-12-01", "token": "x"}
+    data = {"amount": "1.00", "decided_on": "2025-12-01", "token": "x", "confirmed": "1"}
     assert login(client, world.auditor).post(reverse("escrow:pool"), data).status_code == 403
 
 

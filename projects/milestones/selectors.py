@@ -30,7 +30,7 @@ def milestones_visible_to(user):
 def milestone_operations(milestone_ids) -> dict[int, list[MoneyOperation]]:
     ops: dict[int, list[MoneyOperation]] = {}
     qs = (MoneyOperation.objects.filter(context__milestone__in=list(milestone_ids))
-          .select_related("ordered_by", "confirmed_by").order_by("pk"))
+          .select_related("ordered_by", "confirmed_by", "rejected_by").order_by("pk"))
     for op in qs:
         ops.setdefault(op.context.get("milestone"), []).append(op)
     return ops

@@ -78,6 +78,14 @@ def milestone_release(*, milestone: Milestone, actor) -> tuple[Milestone, MoneyO
     return milestone, op
 
 
+def forfeit_split(milestone: Milestone) -> tuple:
+    """R8, I3: what a forfeiture takes out of custody, the part the platform receives (the deposit D, or what was
+    paid in if less) and the part refunded to the enterprise."""
+    paid = milestone.paid_in
+    forfeit = min(milestone.deposit_amount, paid)
+    return paid, forfeit, paid - forfeit
+
+
 @transaction.atomic
 def milestone_forfeit(*, milestone: Milestone, actor) -> tuple[Milestone, MoneyOperation]:
     """After review_not_met or declare_breach (I15): D to the platform, the rest paid in back to the enterprise
@@ -87,9 +95,7 @@ def milestone_forfeit(*, milestone: Milestone, actor) -> tuple[Milestone, MoneyO
     require_state(milestone, _("罚没保证金"), M.FAILED, M.BREACHED)
     require(perms.can_forfeit(actor, milestone))  # again on the locked row: its decider is known now
     refuse_if_pending(milestone, [P_RELEASE, P_FORFEIT, P_BALANCE, P_DEPOSIT])
-    paid = milestone.paid_in
-    forfeit = min(milestone.deposit_amount, paid)
-    refund = paid - forfeit
+    paid, forfeit, refund = forfeit_split(milestone)
     if paid <= 0:
         raise DomainError(_("该里程碑没有缴入资金，无需罚没（R8）"), code="nothing_paid_in", rule="R8")
     lines = [(custody_code(milestone), -paid), (codes.ext_platform(project.platform_id), forfeit)]

@@ -31,6 +31,7 @@ from ..choices import MilestoneState as M
 from ..models import Attachment, ExpertAssignment
 from ..registry import PROJECT, milestone_panel
 from . import permissions as perms
+from .confirmation import CONFIRMED, confirmation_page
 from .registry import MILESTONE, operation_of, perform
 from .selectors import (
     milestone_operations,
@@ -151,13 +152,28 @@ def _answer(request, project_id: int, state_before: str, ok: bool, anchor: str):
     return response
 
 
-def _run(request, registry, obj, *, place: str) -> bool:
-    """Read the action's form, call its service, say what happened (or why not) at ``place``."""
+def _full_page(request, response: HttpResponse) -> HttpResponse:
+    """A whole page answered to an htmx form of the panel (the confirmation page): it replaces the page's
+    body rather than the panel."""
+    if request.htmx:
+        response["HX-Retarget"] = "body"
+        response["HX-Reswap"] = "innerHTML show:window:top"
+    return response
+
+
+def _run(request, registry, obj, *, place: str) -> bool | HttpResponse:
+    """Read the action's form, call its service, say what happened (or why not) at ``place``.
+
+    A money or official action (``confirm`` in the registry) first answers with its confirmation page
+    (``confirmation.py``); only that page's form, which adds ``confirmed``, runs it. Otherwise: whether the
+    action was done."""
     action = registry.get(request.resolver_match.kwargs["action"])
     form = action.form(request.POST, request.FILES, obj=obj)
     try:
         if not form.is_valid():
             raise DomainError(" ".join(e for errors in form.errors.values() for e in errors), code="invalid")
+        if action.confirm and request.POST.get(CONFIRMED) != "1":
+            return _full_page(request, confirmation_page(request, action, obj, form.kwargs()))
         result = perform(action, obj, request.user, form.kwargs())
     except DomainError as exc:
         feedback.say(request, messages.ERROR, exc.detail, place=place)
@@ -179,8 +195,10 @@ def milestone_action(request, pk: int, action: str):
     if action not in MILESTONE:
         raise Http404
     before = milestone.project.state
-    ok = _run(request, MILESTONE, milestone, place=f"m{milestone.pk}")
-    return _answer(request, milestone.project_id, before, ok, f"#m{milestone.seq}")
+    outcome = _run(request, MILESTONE, milestone, place=f"m{milestone.pk}")
+    if isinstance(outcome, HttpResponse):
+        return outcome
+    return _answer(request, milestone.project_id, before, outcome, f"#m{milestone.seq}")
 
 
 @login_required
@@ -190,8 +208,10 @@ def project_action(request, project_id: int, action: str):
     if action not in {a.name for a in milestone_panel()}:
         raise Http404
     before = project.state
-    ok = _run(request, PROJECT, project, place="milestones")
-    return _answer(request, project.pk, before, ok, "#milestones")
+    outcome = _run(request, PROJECT, project, place="milestones")
+    if isinstance(outcome, HttpResponse):
+        return outcome
+    return _answer(request, project.pk, before, outcome, "#milestones")
 
 
 @login_required

@@ -1,11 +1,14 @@
 """Milestone states, step by step (shared by the milestone tests): each calls one service, as a page or the API would."""
 from __future__ import annotations
 
+import threading
 from decimal import Decimal
 from itertools import count
 
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 
+from core.exceptions import DomainError
 from escrow.models import MoneyOperation
 from escrow.services import operation_confirm
 from projects import milestones as ms
@@ -51,6 +54,49 @@ def reported_milestone(demo, tranche: tuple[str, str] = ("1200000.00", "120000.0
     pay_deposit(demo, m, tranche[1])
     report(demo, m)
     return fresh(m)
+
+
+def one_milestone(demo, amount: str, deposit: str, *, title: str | None = None) -> Milestone:
+    """A one-milestone project (B = T) with its deposit channel open: the deposit of ``deposit`` is due."""
+    p = tranche_project(demo, tranches=[(amount, deposit)], budget=amount, **({"title": title} if title else {}))
+    ms.project_open_escrow(project=p, actor=demo.reviewer)
+    return p.milestones.get()
+
+
+def releasable_milestone(demo, amount: str = "800000.00", *, deposit: str | None = None, title: str | None = None,
+                         reason: str = "ok") -> Milestone:
+    """A one-milestone project paid in full at once, completion reported with evidence and found met: the
+    custodian releases next."""
+    m = one_milestone(demo, amount, deposit or amount, title=title)
+    pay_deposit(demo, m, amount)
+    report(demo, m)
+    ms.milestone_review_met(milestone=fresh(m), actor=demo.reviewer, reason=reason)
+    return fresh(m)
+
+
+def race(*calls) -> list:
+    """Run ``calls`` at the same moment in threads of their own (PostgreSQL tests): each one's ("ok", result),
+    ("error", DomainError) or ("crash", any other exception)."""
+    barrier = threading.Barrier(len(calls))
+    results: list = [None] * len(calls)
+
+    def run(i, fn):
+        try:
+            barrier.wait()
+            results[i] = ("ok", fn())
+        except DomainError as exc:
+            results[i] = ("error", exc)
+        except Exception as exc:  # noqa: BLE001  (reported by the caller's assertion)
+            results[i] = ("crash", exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i, fn)) for i, fn in enumerate(calls)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    return results
 
 
 def pay_balance(demo, m: Milestone) -> MoneyOperation | None:

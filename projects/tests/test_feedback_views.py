@@ -45,10 +45,23 @@ def deposit_due(demo):
     return project.milestones.get(seq=1)
 
 
-def confirm(client, m, *, htmx: bool, amount="15O,000", bank_ref="HZRCB20250401001"):
+def confirm(client, m, *, htmx: bool, amount="15O,000", bank_ref="HZRCB20250401001", confirmed=True):
+    """The deposit confirmation as posted by the confirmation page (``confirmed``), or as first sent from the
+    panel (``confirmed=False``: answered with the confirmation page)."""
     page = reverse("projects:detail", args=[m.project_id])
-    return client.post(reverse("milestones:action", args=[m.pk, "confirm_deposit"]),
-                       {"amount": amount, "bank_ref": bank_ref, "next": page}, **(HTMX if htmx else {}))
+    data = {"amount": amount, "bank_ref": bank_ref, "next": page, **({"confirmed": "1"} if confirmed else {})}
+    return client.post(reverse("milestones:action", args=[m.pk, "confirm_deposit"]), data, **(HTMX if htmx else {}))
+
+
+def test_htmx_money_action_answers_with_the_confirmation_page_in_place_of_the_body(client, demo, deposit_due):
+    client.force_login(demo.custodian)
+    r = confirm(client, deposit_due, htmx=True, amount="1500000.00", confirmed=False)
+    assert r.status_code == 200
+    assert r["HX-Retarget"] == "body" and r["HX-Reswap"].startswith("innerHTML")  # not swapped into the panel
+    html = r.content.decode()
+    assert 'data-action="confirm"' in html and 'name="confirmed"' in html
+    assert 'value="HZRCB20250401001"' in html  # what was typed is carried to the confirmation
+    assert deposit_due.__class__.objects.get(pk=deposit_due.pk).state == M.DEPOSIT_DUE  # nothing done yet
 
 
 def test_htmx_refused_deposit_answers_422_with_the_panel_the_message_in_the_row_and_the_typed_values(
@@ -201,7 +214,7 @@ def test_htmx_action_that_ends_the_project_reloads_the_whole_page_with_its_messa
     ms.milestone_declare_breach(milestone=fresh(m1), actor=demo.reviewer, reason="尾款逾期")
     client.force_login(demo.custodian)
     page = reverse("projects:detail", args=[project.pk])
-    r = client.post(reverse("milestones:action", args=[m1.pk, "forfeit"]), {"next": page}, **HTMX)
+    r = client.post(reverse("milestones:action", args=[m1.pk, "forfeit"]), {"next": page, "confirmed": "1"}, **HTMX)
     assert r.status_code == 200 and r["HX-Refresh"] == "true" and not r.content
     assert project.__class__.objects.get(pk=project.pk).state == ProjectState.TERMINATED
     assert 'class="msg-success"' in feedback_of(client.get(page).content.decode(), f"m{m1.pk}")

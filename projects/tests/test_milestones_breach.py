@@ -295,12 +295,15 @@ def test_i15_panel_offers_breach_and_extension_to_the_bureau_forfeit_to_the_cust
         assert 'data-action="declare_breach"' not in page(user)
     assert 'data-action="confirm_balance"' in page(demo.custodian)  # a late balance may still be paid
     c.force_login(demo.reviewer)
-    r = c.post(f"/milestones/{m1.pk}/do/declare_breach/", {"reason": "尾款逾期未缴", "repaid_amount": ""}, follow=True)
+    breach = {"reason": "尾款逾期未缴", "repaid_amount": ""}
+    assert 'id="action-confirm"' in c.post(f"/milestones/{m1.pk}/do/declare_breach/", breach).content.decode()
+    assert fresh(m1).state == M.BALANCE_OVERDUE  # the page asks before it acts
+    r = c.post(f"/milestones/{m1.pk}/do/declare_breach/", {**breach, "confirmed": "1"}, follow=True)
     assert r.status_code == 200 and fresh(m1).state == M.BREACHED
     html = page(demo.custodian)
     assert 'data-action="forfeit"' in html and "罚没保证金、退还其余并终止项目" in html
     c.force_login(demo.custodian)
-    c.post(f"/milestones/{m1.pk}/do/forfeit/", {})
+    c.post(f"/milestones/{m1.pk}/do/forfeit/", {"confirmed": "1"})
     assert fresh(m1).state == M.FORFEITED and fresh(m2).state == M.CANCELLED
     html = page(demo.reviewer)
     assert 'data-state="cancelled"' in html and "tl-m-breached" in html and "tl-m-cancelled" in html

@@ -1,13 +1,10 @@
 """Release and forfeiture racing on one milestone (PostgreSQL, real threads): one wins, the other 409."""
 from __future__ import annotations
 
-import threading
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 
-from core.exceptions import DomainError
 from core.models import AuditEvent
 from escrow import accounts as codes
 from escrow.models import JournalEntry, MoneyOperation, Posting
@@ -15,43 +12,15 @@ from escrow.selectors import account_balance
 from projects import milestones as ms
 from projects.choices import MilestoneState as M
 from projects.tests.factories import tranche_project
-from projects.tests.steps import fresh, pay_deposit, report
+from projects.tests.steps import fresh, pay_deposit, race, releasable_milestone, report
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
-def _race(*calls):
-    barrier = threading.Barrier(len(calls))
-    results: list = [None] * len(calls)
-
-    def run(i, fn):
-        try:
-            barrier.wait()
-            results[i] = ("ok", fn())
-        except DomainError as exc:
-            results[i] = ("error", exc)
-        except Exception as exc:  # noqa: BLE001  (reported by the assertion below)
-            results[i] = ("crash", exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, fn)) for i, fn in enumerate(calls)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(30)
-    return results
-
-
 def _releasable(demo, amount="800000.00"):
-    p = tranche_project(demo, tranches=[(amount, amount)], budget=amount)
-    ms.project_open_escrow(project=p, actor=demo.reviewer)
-    m = p.milestones.get()
-    pay_deposit(demo, m, amount)
-    report(demo, m)
-    ms.milestone_review_met(milestone=fresh(m), actor=demo.reviewer, reason="ok")
-    assert fresh(m).state == M.RELEASABLE
-    return p, fresh(m)
+    m = releasable_milestone(demo, amount)
+    assert m.state == M.RELEASABLE
+    return m.project, m
 
 
 def _snapshot():
@@ -67,7 +36,7 @@ def test_release_racing_late_not_met_and_forfeit_one_wins_other_409(demo, ledger
         ms.milestone_review_not_met(milestone=fresh(m), actor=demo.reviewer, reason="迟到的未达标认定")
         return ms.milestone_forfeit(milestone=fresh(m), actor=demo.custodian2)
 
-    results = _race(lambda: ms.milestone_release(milestone=m, actor=demo.custodian), late_not_met_then_forfeit)
+    results = race(lambda: ms.milestone_release(milestone=m, actor=demo.custodian), late_not_met_then_forfeit)
     kinds = sorted(r[0] for r in results)
     assert kinds == ["error", "ok"], results
     err = next(r[1] for r in results if r[0] == "error")
@@ -87,7 +56,7 @@ def test_forfeit_racing_release_on_failed_milestone_one_wins_other_409(demo, led
     report(demo, m)
     ms.milestone_review_not_met(milestone=fresh(m), actor=demo.reviewer, reason="未达标")
     before = _snapshot()
-    results = _race(lambda: ms.milestone_forfeit(milestone=fresh(m), actor=demo.custodian),
+    results = race(lambda: ms.milestone_forfeit(milestone=fresh(m), actor=demo.custodian),
                     lambda: ms.milestone_release(milestone=fresh(m), actor=demo.custodian2))
     assert sorted(r[0] for r in results) == ["error", "ok"], results
     assert next(r[1] for r in results if r[0] == "error").status_code == 409
@@ -100,7 +69,7 @@ def test_forfeit_racing_release_on_failed_milestone_one_wins_other_409(demo, led
 def test_two_custodians_releasing_at_once_one_operation_other_409(demo, ledger_ok):
     p, m = _releasable(demo)
     before = _snapshot()
-    results = _race(lambda: ms.milestone_release(milestone=fresh(m), actor=demo.custodian),
+    results = race(lambda: ms.milestone_release(milestone=fresh(m), actor=demo.custodian),
                     lambda: ms.milestone_release(milestone=fresh(m), actor=demo.custodian2))
     assert sorted(r[0] for r in results) == ["error", "ok"], results
     assert next(r[1] for r in results if r[0] == "error").status_code == 409
@@ -131,7 +100,7 @@ def test_i15_two_custodians_racing_a_breach_forfeit_exactly_one_effect(demo, led
     p, m1, m2 = _breached(demo)
     ms.milestone_declare_breach(milestone=m1, actor=demo.reviewer, reason="尾款逾期未缴", repaid_amount="1000000.00")
     before = _snapshot()
-    results = _race(lambda: ms.milestone_forfeit(milestone=fresh(m1), actor=demo.custodian),
+    results = race(lambda: ms.milestone_forfeit(milestone=fresh(m1), actor=demo.custodian),
                     lambda: ms.milestone_forfeit(milestone=fresh(m1), actor=demo.custodian2))
     assert sorted(r[0] for r in results) == ["error", "ok"], results
     assert next(r[1] for r in results if r[0] == "error").status_code == 409
@@ -150,7 +119,7 @@ def test_i15_breach_racing_the_late_balance_one_wins_other_409(demo, ledger_ok):
     from escrow.models import MoneyOperation
 
     p, m1, _m2 = _breached(demo)
-    results = _race(lambda: ms.milestone_declare_breach(milestone=fresh(m1), actor=demo.reviewer, reason="违约"),
+    results = race(lambda: ms.milestone_declare_breach(milestone=fresh(m1), actor=demo.reviewer, reason="违约"),
                     lambda: ms.milestone_confirm_balance(milestone=fresh(m1), actor=demo.custodian,
                                                          amount="900000.00", bank_ref="LATE-1"))
     assert sorted(r[0] for r in results) == ["error", "ok"], results
