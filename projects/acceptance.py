@@ -1,8 +1,8 @@
 """Checks that higher apps add to acceptance 受理 (R12) without projects importing them.
 
 ``subsidies`` registers, from ``SubsidiesConfig.ready``, that an insured project is not accepted
-without its policy document. ``project_accept`` runs every registered check on the locked project;
-a check refuses by raising a ``DomainError`` naming its rule.
+without its policy document. ``project_submit`` and ``project_accept`` run every registered check on
+the locked project; a check refuses by raising a ``DomainError`` naming its rule.
 """
 from __future__ import annotations
 

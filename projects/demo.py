@@ -49,19 +49,20 @@ def _walk(*, title: str, ent: str, plat: str, state: str, amounts, scores, orgs:
     reviewer = users["reviewer"]
     rows = _milestones(amounts)
     net = sum((r["amount"] for r in rows), D("0.00"))
+    target = "reviewed" if state in ("waitlisted", "approved", "rejected") else state
+    steps = ORDER[: ORDER.index(target) + 1]
+    # R12: a proposal that goes on is filed with its plan and agreement; the demo draft has none yet.
+    documents = {kind: SimpleUploadedFile(name, PDF, content_type="application/pdf")
+                 for kind, name in ((AttachmentKind.PLAN, "合作方案.pdf"), (AttachmentKind.AGREEMENT, "合作协议.pdf"))
+                 } if "submitted" in steps else None
     project = services.project_create(
         actor=ent_user, platform=orgs[plat], mode=Mode.PROJECT_COOPERATION, title=title,
         summary=f"{title}：企业出题、平台揭榜的合作研发", total_amount=net + D("500000.00"),
         equipment_amount=D("500000.00"), budget=budget or rows[0]["amount"], start_date=rows[0]["start_date"],
         end_date=rows[-1]["due_date"], ip_terms="阶段成果归企业所有，平台保留基础算法",
         profit_sharing="产业化后三年按销售额 2% 分成",
-        milestones=rows, scheme=scheme)
-    target = "reviewed" if state in ("waitlisted", "approved", "rejected") else state
-    steps = ORDER[: ORDER.index(target) + 1]
+        milestones=rows, scheme=scheme, documents=documents)
     if "submitted" in steps:
-        for kind, name in ((AttachmentKind.PLAN, "合作方案.pdf"), (AttachmentKind.AGREEMENT, "合作协议.pdf")):
-            services.attachment_add(project=project, actor=ent_user, kind=kind,
-                                    file=SimpleUploadedFile(name, PDF, content_type="application/pdf"))
         services.project_submit(project=project, actor=ent_user)
     if "signed" in steps:
         services.project_platform_sign(project=project, actor=plat_user)

@@ -34,12 +34,40 @@ class ProjectForm(forms.Form):
     # R4 made exact: both are required at submission, so the form asks for them from the first draft.
     ip_terms = forms.CharField(label=_("各阶段知识产权归属（R4）"), widget=forms.Textarea(attrs={"rows": 3}))
     profit_sharing = forms.CharField(label=_("后续盈利分成（R4）"), widget=forms.Textarea(attrs={"rows": 3}))
+    # R12: the documents filed with the proposal, stored with it through the attachments service (its byte
+    # check and size limit). Not required by the form: a draft may be saved without them, and a draft that
+    # has them on file need not send them again; submission refuses while one is missing.
+    insured = forms.BooleanField(label=_("本项目投保科创保险"), required=False,
+                                 help_text=_("投保的项目须随申报附上保险保单"))
+    plan = forms.FileField(label=_("合作方案"), required=False)
+    agreement = forms.FileField(label=_("合作协议"), required=False)
+    policy = forms.FileField(label=_("保险保单（投保项目必附）"), required=False)
+
+    DOCUMENTS = ("plan", "agreement", "policy")
+    DOCUMENT_HELP = _("PDF 或图片（PNG、JPEG、GIF、WebP），不超过 20 MB")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         # R1 made exact: the district's platforms, as the bureau keeps them.
         self.fields["platform"].queryset = Organization.objects.filter(kind="platform",
                                                                        district_platform=True).order_by("name")
+        for name in self.DOCUMENTS:
+            self.fields[name].help_text = self.DOCUMENT_HELP
+            self.fields[name].widget.attrs["accept"] = "application/pdf,image/*"
+
+    def terms_fields(self):
+        return [self[name] for name in self.fields if name not in self.DOCUMENTS and name != "insured"]
+
+    def document_fields(self):
+        return [self["insured"], *(self[name] for name in self.DOCUMENTS)]
+
+    def documents(self) -> dict:
+        """The files sent, by attachment kind (R12); what was not sent is left out."""
+        return {name: self.cleaned_data[name] for name in self.DOCUMENTS if self.cleaned_data.get(name)}
+
+    def proposal_values(self) -> dict:
+        """The proposal's own fields, as ``project_create``/``project_update`` take them."""
+        return {k: v for k, v in self.cleaned_data.items() if k not in self.DOCUMENTS}
 
 
 class MilestoneForm(forms.Form):

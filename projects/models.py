@@ -41,6 +41,8 @@ class Project(models.Model):
     end_date = models.DateField(_("结束日期"))
     ip_terms = models.TextField(_("各阶段知识产权归属"), blank=True)  # R4
     profit_sharing = models.TextField(_("后续盈利分成"), blank=True)  # R4
+    # R9, R12: the parties insure the cooperation; an insured proposal is filed with its policy.
+    insured = models.BooleanField(_("投保科创保险"), default=False)
     state = FSMField(_("状态"), default=S.DRAFT, choices=S.choices, protected=True)
     notice_number = models.CharField(_("立项通知书编号"), max_length=40, unique=True, null=True, blank=True)
     notice_year = models.PositiveSmallIntegerField(null=True, blank=True)
@@ -96,7 +98,8 @@ class Project(models.Model):
     def accept(self) -> None:
         pass
 
-    @transition(field=state, source=[S.ACCEPTED, S.UNDER_REVIEW], target=S.DRAFT)
+    # From signed too: a proposal that 受理 refuses (R12: a document missing) goes back to the enterprise.
+    @transition(field=state, source=[S.SIGNED, S.ACCEPTED, S.UNDER_REVIEW], target=S.DRAFT)
     def return_for_changes(self) -> None:
         pass
 

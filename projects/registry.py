@@ -37,7 +37,7 @@ PROJECT = Registry("project", [
     Action("accept", gettext_lazy("受理"), service=services.project_accept, permission=perms.can_review_act,
            sources=[S.SIGNED]),
     Action("return_for_changes", gettext_lazy("退回修改"), service=services.project_return_for_changes,
-           permission=perms.can_review_act, sources=[S.ACCEPTED, S.UNDER_REVIEW], needs_reason=True),
+           permission=perms.can_review_act, sources=[S.SIGNED, S.ACCEPTED, S.UNDER_REVIEW], needs_reason=True),
     Action("start_review", gettext_lazy("抽取专家并开始评审"), service=services.project_start_review,
            permission=perms.can_review_act, sources=[S.ACCEPTED],
            extra={"history_label": gettext_lazy("开始专家评审")}),

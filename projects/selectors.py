@@ -97,6 +97,16 @@ def attachment_get_visible(user, pk) -> Attachment:
     return attachment
 
 
+def proposal_documents_on_file(project: Project | None) -> dict[str, list[Attachment]]:
+    """The proposal's documents already filed (R12), by kind (plan, agreement, policy), oldest first."""
+    if project is None or project.pk is None:
+        return {}
+    on_file: dict[str, list[Attachment]] = {}
+    for attachment in Attachment.objects.filter(project=project, milestone__isnull=True).order_by("uploaded_at", "pk"):
+        on_file.setdefault(attachment.kind, []).append(attachment)
+    return on_file
+
+
 def project_reviews(project: Project) -> QuerySet[ExpertAssignment]:
     """The approval reviews of a project (R13), withdrawn ones included for the record."""
     return (ExpertAssignment.objects.filter(project=project, milestone__isnull=True)

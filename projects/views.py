@@ -107,7 +107,7 @@ def project_form(request, pk: int | None = None):
     scheme = project.scheme if project else SchemeVersion.current()
     rows_kwargs = {"deposit_ratio": scheme.min_deposit_ratio} if scheme else {}
     if request.method == "POST":
-        form = ProjectForm(request.POST)
+        form = ProjectForm(request.POST, request.FILES)
         formset = MilestoneFormSet(request.POST, prefix=PREFIX, form_kwargs=rows_kwargs)
         if form.is_valid() and formset.is_valid():
             live = [f for f in formset.forms if f.cleaned_data and not f.cleaned_data.get("DELETE")]
@@ -117,12 +117,14 @@ def project_form(request, pk: int | None = None):
                 data = {k: v for k, v in row_form.cleaned_data.items() if k != "DELETE"}
                 rows.append({"seq": seq, **data})
                 rows_by_seq[seq] = row_form
-            values = dict(form.cleaned_data)
+            values, documents = form.proposal_values(), form.documents()
             try:
                 if project is None:
-                    project = services.project_create(actor=request.user, milestones=rows, **values)
+                    project = services.project_create(actor=request.user, milestones=rows, documents=documents,
+                                                      **values)
                 else:
-                    project = services.project_update(project=project, actor=request.user, milestones=rows, **values)
+                    project = services.project_update(project=project, actor=request.user, milestones=rows,
+                                                      documents=documents, **values)
             except DomainError as exc:
                 general = _apply_errors(exc, form, formset, rows_by_seq)
             else:
@@ -143,7 +145,8 @@ def project_form(request, pk: int | None = None):
         formset = MilestoneFormSet(initial=rows or [{}], prefix=PREFIX, form_kwargs=rows_kwargs)
     return render(request, "projects/form.html", {
         "form": form, "formset": formset, "project": project, "general_errors": general, "prefix": PREFIX,
-        "scheme": scheme,
+        # R12: the documents already filed, named beside each file input
+        "scheme": scheme, "on_file": selectors.proposal_documents_on_file(project),
     })
 
 

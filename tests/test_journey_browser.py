@@ -188,7 +188,7 @@ def test_one_project_from_filing_to_close_through_every_role(demo, live_server, 
     submit(page, page.locator("#action-confirm [data-action=confirm]"))
     assert page.inner_text("#pool-funding") == "¥105,000,000.00"
 
-    # 1. The enterprise files the proposal with two milestones, uploads plan and agreement, submits.
+    # 1. The enterprise files the proposal with two milestones, its plan and agreement attached, and submits.
     login(page, base, "enterprise")
     page.click("nav.mainnav a[href='/projects/']")
     page.click("#new-project")
@@ -205,12 +205,11 @@ def test_one_project_from_filing_to_close_through_every_role(demo, live_server, 
     page.click("#add-milestone")
     fill_milestone(page, 0, "样机设计", "伺服精度 ±0.01°\n样机一台", T1, D1, "2025-06-01", "2026-03-31")
     fill_milestone(page, 1, "小批量试产", "试产 50 台", T2, D2, "2026-04-01", "2027-03-31")
+    for kind, name in (("plan", "合作方案.pdf"), ("agreement", "合作协议.pdf")):  # R12: filed with the proposal
+        page.set_input_files(f"#id_{kind}", files=[pdf(name)])
     submit(page, page.locator("#submit-proposal"))
     assert page.inner_text("#project-state") == "已提交"
-    for kind, name in (("plan", "合作方案.pdf"), ("agreement", "合作协议.pdf")):
-        page.select_option("#upload-form select[name=kind]", kind)
-        page.set_input_files("#upload-form input[type=file]", files=[pdf(name)])
-        submit(page, page.locator("#upload-form button[type=submit]"))
+    for name in ("合作方案.pdf", "合作协议.pdf"):
         page.wait_for_selector(f"#attachments a:has-text('{name}')")
 
     # 2. The platform signs (揭榜).

@@ -43,7 +43,7 @@ def test_proposal_posted_twice_with_one_token_makes_one_proposal(demo, client):
     # a new rendering of the form has a new token and makes a second proposal
     token2 = token_of(client.get(reverse("projects:create")).content.decode())
     assert token2 != token
-    client.post(reverse("projects:create"), {**data, FIELD: token2})
+    client.post(reverse("projects:create"), {**form_data(demo, ROWS), FIELD: token2})
     assert Project.objects.count() == 2
 
 

@@ -40,6 +40,7 @@ def send_twice(page, form: str, button: str) -> list[str]:
 def test_double_click_on_submit_makes_one_proposal(demo, live_server, page):
     from core.tests.factories import scheme_in_force
     from projects.models import Project
+    from projects.tests.factories import PDF_BYTES
 
     page.set_default_timeout(20000)
     scheme_in_force()
@@ -58,6 +59,9 @@ def test_double_click_on_submit_makes_one_proposal(demo, live_server, page):
     page.click("#add-milestone")
     fill_milestone(page, 0, "样机设计", "样机一台", "1000000.00", "100000.00", "2025-06-01", "2026-03-31")
     fill_milestone(page, 1, "小批量试产", "试产 50 台", "2000000.00", "200000.00", "2026-04-01", "2027-03-31")
+    for kind in ("plan", "agreement"):  # R12: filed with the proposal
+        page.set_input_files(f"#id_{kind}", files=[{"name": f"{kind}.pdf", "mimeType": "application/pdf",
+                                                     "buffer": PDF_BYTES}])
     first, second = send_twice(page, "#project-form", "#submit-proposal")
     assert first == second and "/projects/new/" not in first and first.endswith(" 200")  # both: the one proposal
     assert Project.objects.filter(title="双击测试项目").count() == 1

@@ -42,10 +42,8 @@ def propose(ctx: Ctx):
         actor=user, platform=platform, mode=rng.choice(Mode.values), title=f"{TAG}项目 {ctx.ref('P')}",
         total_amount=net + equipment, equipment_amount=equipment, budget=amounts[0], start_date=start,
         end_date=rows[-1]["due_date"], ip_terms="阶段成果归企业所有", profit_sharing="产业化后按销售额 2% 分成",
-        milestones=rows)
+        milestones=rows, documents={kind: pdf(f"{kind}.pdf") for kind in (AttachmentKind.PLAN, AttachmentKind.AGREEMENT)})
     ctx.note = f"project={project.pk}"
-    for kind in (AttachmentKind.PLAN, AttachmentKind.AGREEMENT):
-        services.attachment_add(project=project, actor=user, kind=kind, file=pdf(f"{kind}.pdf"))
     services.project_submit(project=project, actor=user)
     return "submitted"
 

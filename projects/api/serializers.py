@@ -45,6 +45,8 @@ class ProjectWriteSerializer(serializers.Serializer):
     end_date = serializers.DateField()
     ip_terms = serializers.CharField(required=False, allow_blank=True, default="")
     profit_sharing = serializers.CharField(required=False, allow_blank=True, default="")
+    # R9, R12: an insured proposal is submitted only with its policy on file (projects/{id}/attachments/).
+    insured = serializers.BooleanField(required=False, default=False)
     milestones = MilestoneInputSerializer(many=True, required=False)
 
 
@@ -92,7 +94,8 @@ class ProjectSerializer(serializers.ModelSerializer):
         model = Project
         fields = ["id", "state", "state_display", "title", "summary", "mode", "enterprise", "enterprise_name",
                   "platform", "platform_name", "scheme", "total_amount", "equipment_amount", "eligible_amount",
-                  "budget", "start_date", "end_date", "ip_terms", "profit_sharing", "notice_number", "mean_score",
+                  "budget", "start_date", "end_date", "ip_terms", "profit_sharing", "insured", "notice_number",
+                  "mean_score",
                   "review_round", "state_reason", "submitted_at", "approved_at", "created_at", "milestones", "attachments"]
         read_only_fields = fields
 

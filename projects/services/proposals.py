@@ -17,7 +17,6 @@ from core.services import send_notices
 
 from .. import permissions as perms
 from ..acceptance import run_acceptance_checks
-from ..choices import AttachmentKind
 from ..choices import ProjectState as S
 from ..models import Milestone, Project
 from ._common import (
@@ -30,10 +29,11 @@ from ._common import (
     to_platform,
     to_reviewers,
 )
+from .attachments import documents_check, documents_store
 from .validation import MilestoneData, ProposalData, check_basic, check_eligibility
 
 PROJECT_FIELDS = ["platform", "mode", "title", "summary", "total_amount", "equipment_amount", "budget",
-                  "start_date", "end_date", "ip_terms", "profit_sharing"]
+                  "start_date", "end_date", "ip_terms", "profit_sharing", "insured"]
 MILESTONE_FIELDS = ["seq", "title", "targets", "deliverables", "amount", "deposit_amount", "start_date", "due_date"]
 
 
@@ -71,14 +71,18 @@ def _write_milestones(project: Project, milestones: list[dict]) -> None:
 @transaction.atomic
 def project_create(*, actor: User, platform: Organization | int, mode: str, title: str, total_amount: Decimal,
                    budget: Decimal, start_date: date, end_date: date, equipment_amount: Decimal = Decimal("0.00"),
-                   summary: str = "", ip_terms: str = "", profit_sharing: str = "",
-                   milestones: list[dict] | None = None, scheme: SchemeVersion | None = None) -> Project:
-    """Enterprise staff save a draft (R4). A draft may break the scheme's rules; submit checks them."""
+                   summary: str = "", ip_terms: str = "", profit_sharing: str = "", insured: bool = False,
+                   milestones: list[dict] | None = None, scheme: SchemeVersion | None = None,
+                   documents: dict | None = None) -> Project:
+    """Enterprise staff save a draft (R4). A draft may break the scheme's rules; submit checks them.
+
+    ``documents`` (``{"plan"|"agreement"|"policy": file}``) are filed with it, in this transaction (R12)."""
     check(perms.can_create(actor))
     milestones = milestones or []
     values = {"platform": _resolve_platform(platform), "mode": mode, "title": title, "summary": summary,
               "total_amount": total_amount, "equipment_amount": equipment_amount, "budget": budget,
-              "start_date": start_date, "end_date": end_date, "ip_terms": ip_terms, "profit_sharing": profit_sharing}
+              "start_date": start_date, "end_date": end_date, "ip_terms": ip_terms, "profit_sharing": profit_sharing,
+              "insured": bool(insured)}
     check_basic(_proposal_data(values, milestones)).raise_if_any(stage=_("保存草稿"))
     scheme = scheme or SchemeVersion.active_on(start_date) or SchemeVersion.current()
     if scheme is None:
@@ -91,12 +95,14 @@ def project_create(*, actor: User, platform: Organization | int, mode: str, titl
     from core.services import audit_record
 
     audit_record(actor=actor, target=project, action="create", to_state=project.state)
+    documents_store(project=project, actor=actor, documents=documents)
     return project
 
 
 @transaction.atomic
-def project_update(*, project: Project, actor: User, milestones: list[dict] | None = None, **changes) -> Project:
-    """Edit a draft; ``milestones`` (when given) replaces every milestone row."""
+def project_update(*, project: Project, actor: User, milestones: list[dict] | None = None,
+                   documents: dict | None = None, **changes) -> Project:
+    """Edit a draft; ``milestones`` (when given) replaces every milestone row; ``documents`` are filed (R12)."""
     project = lock_project(project)
     check(perms.can_edit(actor, project))
     if project.state != S.DRAFT:
@@ -115,12 +121,15 @@ def project_update(*, project: Project, actor: User, milestones: list[dict] | No
     for name, value in changes.items():
         if name in ("total_amount", "equipment_amount", "budget"):
             value = money(value)
+        elif name == "insured":
+            value = bool(value)
         setattr(project, name, value)
     if "start_date" in changes:
         project.scheme = SchemeVersion.active_on(project.start_date) or project.scheme
     project.save()
     if milestones is not None:
         _write_milestones(project, milestones)
+    documents_store(project=project, actor=actor, documents=documents)
     return project
 
 
@@ -159,6 +168,27 @@ def project_submit(*, project: Project, actor: User) -> Project:
         raise
 
 
+def _refuse_all(*checks) -> None:
+    """Run every check; raise one DomainError naming all their problems (the first one's code and rule)."""
+    refused = []
+    for run in checks:
+        try:
+            run()
+        except DomainError as exc:
+            refused.append(exc)
+    if not refused:
+        return
+    if len(refused) == 1:
+        raise refused[0]
+    first = refused[0]
+    fields: dict[str, list[str]] = {}
+    for exc in refused:
+        for key, msgs in (exc.fields or {}).items():
+            fields.setdefault(key, []).extend(msgs)
+    raise DomainError(pgettext("标点", "；").join(exc.detail for exc in refused), code=first.code, rule=first.rule,
+                      fields=fields or None)
+
+
 @transaction.atomic
 def _submit(*, project: Project, actor: User) -> Project:
     project = lock_project(project)
@@ -166,7 +196,11 @@ def _submit(*, project: Project, actor: User) -> Project:
     if project.state != S.DRAFT:
         apply_transition(project, method="submit", actor=actor)  # raises 409
     project.scheme = scheme_in_force_or_refuse(project)
-    project_validate(project)
+    # R12: the plan and the agreement (and an insured project's policy) are filed with the proposal, so the
+    # platform never signs, nor the bureau meets, a proposal that 受理 would have to refuse. One refusal names
+    # every problem: the scheme's rules, the missing documents, the checks higher apps register (a policy).
+    _refuse_all(lambda: project_validate(project), lambda: documents_check(project, step="submit"),
+                lambda: run_acceptance_checks(project))
     apply_transition(project, method="submit", actor=actor, action="submit", extra_fields=["submitted_at", "scheme"],
                      data={"scheme": project.scheme.name}, notices=[to_platform(
                          project, "project_submitted",
@@ -197,18 +231,19 @@ def project_platform_decline(*, project: Project, actor: User, reason: str) -> P
 
 @transaction.atomic
 def project_accept(*, project: Project, actor: User) -> Project:
-    """受理 (R12): the plan and the agreement must be on file."""
+    """受理 (R12): the plan and the agreement (and an insured project's policy) must be on file.
+
+    Submission already requires them; checked again here (a proposal filed before that rule, a policy
+    recorded after signing). A refusal says the reviewer may return the proposal for changes with a reason."""
     project = lock_project(project)
     check(perms.can_review_act(actor, project))
     if project.state == S.SIGNED:
-        kinds = set(project.attachments.values_list("kind", flat=True))
-        missing = [label for kind, label in ((AttachmentKind.PLAN, _("合作方案")),
-                                             (AttachmentKind.AGREEMENT, _("合作协议"))) if kind not in kinds]
-        if missing:
-            listed = pgettext("标点", "、").join(missing)
-            raise DomainError(_("R12：受理前须报备%(m)s") % {"m": listed}, code="attachments_missing",
-                              rule="R12", fields={"attachments": [_("R12：缺少%(m)s") % {"m": listed}]})
-        run_acceptance_checks(project)  # R12: checks registered by higher apps (the insured project's policy)
+        try:
+            documents_check(project, step="accept")
+            run_acceptance_checks(project)  # R12: checks registered by higher apps (the insured project's policy)
+        except DomainError as exc:
+            exc.detail += _("；可“退回修改”并写明原因，企业会收到通知")
+            raise
     msg = gettext_noop("项目“%(t)s”已受理，待组织专家评审（R13）")
     apply_transition(project, method="accept", actor=actor, notices=[
         to_enterprise(project, "project_accepted", msg, t=project.title),

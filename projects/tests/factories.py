@@ -25,7 +25,7 @@ from escrow.choices import OperationKind
 from escrow.services import operation_request
 from projects import milestones as ms
 from projects import services
-from projects.choices import AttachmentKind, MilestoneState, Mode, ProjectState
+from projects.choices import MilestoneState, Mode, ProjectState
 from projects.models import ExpertAssignment, Milestone, Project
 
 PDF_BYTES = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -51,7 +51,16 @@ def milestone_rows(*, amounts=("2000000.00", "1800000.00", "1200000.00"), deposi
     return rows
 
 
+def proposal_documents(*, insured: bool = False) -> dict:
+    """The documents a proposal is filed with (R12): plan and agreement, and the policy when insured."""
+    documents = {"plan": pdf_file(), "agreement": pdf_file("合作协议.pdf")}  # by AttachmentKind value
+    if insured:
+        documents["policy"] = pdf_file("保险保单.pdf")
+    return documents
+
+
 def proposal_values(demo, **overrides) -> dict:
+    """A proposal that passes submission, filed with its plan and agreement (``documents=None``: without)."""
     scheme_in_force()  # I16: filing needs a version in force on the submission date
     milestones = overrides.pop("milestones", None) or milestone_rows()
     net = sum((m["amount"] for m in milestones), Decimal("0.00"))
@@ -61,7 +70,7 @@ def proposal_values(demo, **overrides) -> dict:
               "equipment_amount": equipment, "budget": milestones[0]["amount"],
               "start_date": milestones[0]["start_date"], "end_date": milestones[-1]["due_date"],
               "ip_terms": "阶段成果归企业，基础算法归平台", "profit_sharing": "产业化后按销售额 3% 分成五年",
-              "milestones": milestones}
+              "milestones": milestones, "documents": proposal_documents(insured=overrides.get("insured", False))}
     values.update(overrides)
     return values
 
@@ -79,11 +88,10 @@ def project_at(demo, state: str, *, enterprise_user: User | None = None, platfor
     reviewer = reviewer or demo.reviewer
     target = {"waitlisted": "reviewed", "rejected": "reviewed"}.get(state, state)
     steps = ORDER[: ORDER.index(target) + 1]
+    if "submitted" not in steps:
+        overrides.setdefault("documents", None)  # a draft as first saved: its documents are not filed yet (R12)
     project = services.project_create(actor=enterprise_user, **proposal_values(demo, **overrides))
     if "submitted" in steps:
-        services.attachment_add(project=project, actor=enterprise_user, kind=AttachmentKind.PLAN, file=pdf_file())
-        services.attachment_add(project=project, actor=enterprise_user, kind=AttachmentKind.AGREEMENT,
-                                file=pdf_file("合作协议.pdf"))
         services.project_submit(project=project, actor=enterprise_user)
     if "signed" in steps:
         services.project_platform_sign(project=project, actor=platform_user)

@@ -41,6 +41,14 @@ def client_for(user) -> APIClient:
     return client
 
 
+def file_documents(api, pk: int, kinds=("plan", "agreement")) -> None:
+    """R12: the proposal's documents through `projects/{id}/attachments/`, as a program files them."""
+    for kind in kinds:
+        r = api.post(f"/api/v1/projects/{pk}/attachments/", {"kind": kind, "file": pdf_file(f"{kind}.pdf")},
+                     format="multipart")
+        assert r.status_code == 201, r.json()
+
+
 def payload(demo, **changes):
     body = {**PAYLOAD, "platform": demo.plat1.pk, "milestones": [dict(m) for m in PAYLOAD["milestones"]]}
     body.update(changes)
@@ -56,7 +64,8 @@ def test_create_draft_with_nested_milestones_and_submit(demo):
     assert [m["seq"] for m in body["milestones"]] == [1, 2, 3] and all(m["id"] for m in body["milestones"])
     assert body["milestones"][0]["deposit_amount"] == "200000.00"
     assert body["milestones"][0]["custody_balance"] == "0.00"
-    assert body["notice_number"] is None
+    assert body["notice_number"] is None and body["insured"] is False
+    file_documents(api, body["id"])
     r = api.post(f"/api/v1/projects/{body['id']}/submit/", {}, format="json")
     assert r.status_code == 200 and r.json()["state"] == "submitted"
     r = api.patch(f"/api/v1/projects/{body['id']}/", {"title": "改名"}, format="json")
@@ -93,6 +102,7 @@ def test_worked_example_2_via_api_r5(demo):
     body["milestones"][0]["deposit_amount"] = "120000.00"
     r = api.patch(f"/api/v1/projects/{pk}/", {"milestones": body["milestones"]}, format="json")
     assert r.status_code == 200, r.json()
+    file_documents(api, pk)
     assert api.post(f"/api/v1/projects/{pk}/submit/", {}, format="json").json()["state"] == "submitted"
 
 

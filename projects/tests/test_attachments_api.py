@@ -20,7 +20,7 @@ def api(user) -> APIClient:
 
 @pytest.fixture
 def draft(demo):
-    return proposals.project_create(actor=demo.enterprise, **proposal_values(demo))
+    return proposals.project_create(actor=demo.enterprise, **proposal_values(demo, documents=None))
 
 
 def post(user, project, kind="plan", name="合作方案.pdf", content=PDF_BYTES):

@@ -59,6 +59,8 @@ def test_proposal_from_filing_to_notice_number_in_chromium(demo, live_server, pa
     fill_row(page, 0, "方案设计", "1200000.00", "119999.99", "2025-06-01", "2026-01-31")
     fill_row(page, 1, "中试", "1800000.00", "180000.00", "2026-02-01", "2026-09-30")
     fill_row(page, 2, "量产验证", "2000000.00", "200000.00", "2026-10-01", "2027-05-31")
+    for kind, name in (("plan", "合作方案.pdf"), ("agreement", "合作协议.pdf")):  # R12: filed with the proposal
+        page.set_input_files(f"#id_{kind}", files=[{"name": name, "mimeType": "application/pdf", "buffer": PDF_BYTES}])
     with page.expect_navigation():  # the form is posted and re-rendered with its errors
         page.click("#submit-proposal")
     total_error = page.locator(".field-total_amount .errorlist")
@@ -78,11 +80,9 @@ def test_proposal_from_filing_to_notice_number_in_chromium(demo, live_server, pa
     project = Project.objects.get(title="浏览器测试：智能产线视觉检测")
     assert list(project.milestones.values_list("seq", "deposit_amount")) == [
         (1, 120000), (2, 180000), (3, 200000)]
-    for kind, name in (("plan", "合作方案.pdf"), ("agreement", "合作协议.pdf")):
-        page.select_option("#upload-form select[name=kind]", kind)
-        page.set_input_files("#upload-form input[type=file]",
-                             files=[{"name": name, "mimeType": "application/pdf", "buffer": PDF_BYTES}])
-        page.click("#upload-form button[type=submit]")
+    # The draft kept the files of the first post (the rules were refused at submission, not the files).
+    assert sorted(project.attachments.values_list("kind", flat=True)) == ["agreement", "plan"]
+    for name in ("合作方案.pdf", "合作协议.pdf"):
         page.wait_for_selector(f"#attachments a:has-text('{name}')")
 
     # 2. The platform signs (揭榜).

@@ -220,13 +220,13 @@ def test_decline_and_return_for_changes_go_back_to_draft_with_reason(demo):
     assert project.state == ProjectState.DRAFT
 
 
-def test_accept_requires_plan_and_agreement_r12(demo):
-    project = services.project_create(actor=demo.enterprise, **proposal_values(demo))
-    services.project_submit(project=project, actor=demo.enterprise)
-    services.project_platform_sign(project=project, actor=demo.platform)
+def test_submit_requires_plan_and_agreement_r12(demo):
+    project = services.project_create(actor=demo.enterprise, **proposal_values(demo, documents=None))
     with pytest.raises(DomainError) as exc:
-        services.project_accept(project=project, actor=demo.reviewer)
-    assert exc.value.rule == "R12"
+        services.project_submit(project=project, actor=demo.enterprise)
+    assert (exc.value.rule, exc.value.code, sorted(exc.value.fields)) == ("R12", "attachments_missing",
+                                                                          ["agreement", "plan"])
+    assert Project.objects.get(pk=project.pk).state == ProjectState.DRAFT
 
 
 def test_pool_short_waitlists_then_top_up_approves_in_rank_order(demo, ledger_ok):

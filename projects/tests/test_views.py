@@ -19,7 +19,15 @@ def _scheme_in_force(db):
     scheme_in_force()
 
 
-def form_data(demo, rows, **changes):
+def documents(*, insured: bool = False) -> dict:
+    """Fresh files each time: the test client reads a file once when it posts it."""
+    from projects.tests.factories import proposal_documents
+
+    return proposal_documents(insured=insured)
+
+
+def form_data(demo, rows, *, with_documents: bool = True, **changes):
+    """The proposal form as the browser posts it, with the plan and the agreement attached (R12)."""
     data = {"platform": demo.plat1.pk, "mode": "project_cooperation", "title": "视觉检测联合攻关",
             "summary": "", "total_amount": "6000000.00", "equipment_amount": "1000000.00", "budget": "2000000.00",
             "start_date": "2025-06-01", "end_date": "2027-05-31", "ip_terms": "阶段成果归企业",
@@ -29,6 +37,8 @@ def form_data(demo, rows, **changes):
     for i, row in enumerate(rows):
         for key, value in row.items():
             data[f"ms-{i}-{key}"] = value
+    if with_documents:
+        data.update(documents())
     data.update(changes)
     return data
 
