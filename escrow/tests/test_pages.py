@@ -170,6 +170,22 @@ def test_statement_running_balance_and_excel_export(world, client, ledger_ok):
     assert [r[-1] for r in values[5:-1]] == [300, 310, 330, 360]
 
 
+def test_statement_and_account_list_name_the_accounts_in_words(world, client, ledger_ok):
+    """托管账户·项目·里程碑 and 企业·名称, never custody:19:1 or ext:enterprise:1; the code only as a small
+    reference beside the name."""
+    import re
+
+    deposit(world, project=world.p2.pk, seq=1, amount="10.00")
+    account = Account.objects.get(code=codes.custody(world.p2.pk, 1))
+    client = login(client, world.enterprise2)
+    for url in (reverse("escrow:account_statement", args=[account.pk]), reverse("escrow:accounts")):
+        html = client.get(url).content.decode()
+        words = re.sub(r"<code[^>]*>.*?</code>", "", html, flags=re.S)
+        assert "托管账户·" in words and not re.search(r"\b(custody|ext|pool):[a-z0-9:]+", words), url
+    statement = client.get(reverse("escrow:account_statement", args=[account.pk])).content.decode()
+    assert "企业·" in statement  # the counter account of the deposit, in words
+
+
 def test_statement_excel_headers_follow_the_language(world):
     from django.utils import translation
 
@@ -369,3 +385,20 @@ def test_pool_days_do_not_plot_the_quiet_day_that_marks_the_closed_series(demo, 
     days = pool_days()
     assert PoolDay.objects.filter(entries=0).exists()
     assert [timezone.localdate(p.at) for p in days] == [timezone.localdate()]
+
+
+def test_pool_chart_of_one_day_draws_each_level_across_the_plot_with_one_date():
+    """All of the pool's history on one day (a fresh installation, the demo): each series is a visible line
+    across the plot, and the axis names that day once, inside the chart."""
+    from types import SimpleNamespace
+
+    from escrow.charts import pool_chart
+
+    at = timezone.now()
+    chart = pool_chart([SimpleNamespace(at=at, available=Decimal("72000000.00"), advanced=Decimal("26000000.00"),
+                                        losses=Decimal("2000000.00"))])
+    for s in chart["series"]:
+        (x0, y0), (x1, y1) = (tuple(map(float, c.split(","))) for c in s.points.split())
+        assert (x0, x1) == (chart["left"], chart["right"]) and y0 == y1, s.key
+    assert [t["label"] for t in chart["xticks"]] == [timezone.localdate(at).isoformat()]
+    assert chart["xticks"][0]["anchor"] == "middle"
