@@ -44,7 +44,7 @@ def test_seed_demo_scheme_active_on_2025_03_09_with_every_parameter():
 ])
 def test_scheme_version_overlap_rejected_r19(scheme, valid_from, valid_to):
     other = SchemeVersion(name="重叠版本", valid_from=valid_from, valid_to=valid_to)
-    with pytest.raises(ValidationError, match="R19"):
+    with pytest.raises(ValidationError, match="有效期不得重叠"):
         other.full_clean()
 
 
