@@ -17,7 +17,7 @@ def statement_xlsx(statement: Statement) -> bytes:
     wb = Workbook()
     ws = wb.active
     ws.title = _("账户对账单")
-    ws.append([f"{_('账户对账单')} {statement.account_name}", statement.account.code])
+    ws.append([f"{_('账户对账单')} {statement.account.code}"])
     ws["A1"].font = Font(bold=True, size=13)
     period = _("%(start)s 至 %(end)s") % {"start": statement.start or _("开户"),
                                            "end": statement.end or timezone.localdate()}

@@ -127,9 +127,6 @@ def accounts(request):
         if form.cleaned_data["code"]:
             qs = qs.filter(code__startswith=form.cleaned_data["code"])
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
-    names = selectors.account_names(a.code for a in page)
-    for a in page:
-        a.name = names[a.code]
     return render(request, "escrow/accounts.html", {"form": form, "page": page})
 
 

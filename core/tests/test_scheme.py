@@ -67,7 +67,7 @@ def test_scheme_version_admin_refuses_overlap_and_keeps_history(admin_client, sc
     data.update(name="重叠版本", valid_from="2025-12-01", valid_to="2026-12-01")
     response = admin_client.post(url, data)
     assert response.status_code == 200  # form redisplayed with the error
-    assert "R19" in response.content.decode()
+    assert "有效期不得重叠" in response.content.decode()
     assert SchemeVersion.objects.count() == 1
 
     change = f"/admin/core/schemeversion/{scheme.pk}/change/"

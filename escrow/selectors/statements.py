@@ -12,7 +12,6 @@ from core.money import ZERO, money
 
 from ..choices import OperationKind, OperationState
 from ..models import Account, BankStatement, BankStatementLine, MoneyOperation, Posting
-from .scoping import account_names
 
 
 # -- account statements -------------------------------------------------------
@@ -36,7 +35,6 @@ class Statement:
     opening: Decimal
     rows: list[StatementRow]
     closing: Decimal
-    account_name: str = ""  # the account in words (its code stays a detail of the ledger)
 
 
 def account_statement(account: Account, *, start: date | None = None, end: date | None = None) -> Statement:
@@ -51,20 +49,16 @@ def account_statement(account: Account, *, start: date | None = None, end: date 
     postings = (postings.select_related("entry", "entry__operation")
                 .prefetch_related(Prefetch("entry__postings", queryset=Posting.objects.select_related("account")))
                 .order_by("entry_id", "pk"))
-    postings = list(postings)
-    others = {p.pk: [q.account.code for q in p.entry.postings.all() if q.account_id != account.pk] for p in postings}
-    names = account_names({account.code}.union(*others.values()))  # the counterparts in words, one lookup
     running = opening
     rows = []
     for p in postings:
         running += p.amount
         op = getattr(p.entry, "operation", None)
+        others = pgettext("标点", "、").join(q.account.code for q in p.entry.postings.all() if q.account_id != account.pk)
         rows.append(StatementRow(entry_id=p.entry_id, at=p.entry.created_at, memo=p.entry.memo, amount=p.amount,
                                  balance=running, operation_id=op.pk if op else None,
-                                 operation_kind=op.get_kind_display() if op else "",
-                                 counterparts=pgettext("标点", "、").join(names[c] for c in others[p.pk])))
-    return Statement(account=account, start=start, end=end, opening=opening, rows=rows, closing=running,
-                     account_name=names[account.code])
+                                 operation_kind=op.get_kind_display() if op else "", counterparts=others))
+    return Statement(account=account, start=start, end=end, opening=opening, rows=rows, closing=running)
 
 
 # -- reconciliation -----------------------------------------------------------

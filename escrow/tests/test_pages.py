@@ -170,22 +170,6 @@ def test_statement_running_balance_and_excel_export(world, client, ledger_ok):
     assert [r[-1] for r in values[5:-1]] == [300, 310, 330, 360]
 
 
-def test_statement_and_account_list_name_the_accounts_in_words(world, client, ledger_ok):
-    """托管账户·项目·里程碑 and 企业·名称, never custody:19:1 or ext:enterprise:1; the code only as a small
-    reference beside the name."""
-    import re
-
-    deposit(world, project=world.p2.pk, seq=1, amount="10.00")
-    account = Account.objects.get(code=codes.custody(world.p2.pk, 1))
-    client = login(client, world.enterprise2)
-    for url in (reverse("escrow:account_statement", args=[account.pk]), reverse("escrow:accounts")):
-        html = client.get(url).content.decode()
-        words = re.sub(r"<code[^>]*>.*?</code>", "", html, flags=re.S)
-        assert "托管账户·" in words and not re.search(r"\b(custody|ext|pool):[a-z0-9:]+", words), url
-    statement = client.get(reverse("escrow:account_statement", args=[account.pk])).content.decode()
-    assert "企业·" in statement  # the counter account of the deposit, in words
-
-
 def test_statement_excel_headers_follow_the_language(world):
     from django.utils import translation
 

@@ -206,7 +206,7 @@ def test_i15_balance_never_paid_ends_with_deposit_at_platform_rest_refunded_proj
     m1, m2, p = fresh(m1), fresh(m2), Project.objects.get(pk=p.pk)
     assert (m1.state, m1.forfeited_amount, m1.refunded_amount) == (M.FORFEITED, D1, d("180000.00"))
     assert m2.state == M.CANCELLED and m2.paid_in == 0
-    assert p.state == ProjectState.TERMINATED and "I15" in p.state_reason
+    assert p.state == ProjectState.TERMINATED and "企业违约" in p.state_reason
     assert account_balance(codes.ext_platform(p.platform_id)) - plat0 == D1
     assert account_balance(codes.ext_enterprise(p.enterprise_id)) - ent0 == d("180000.00")
     # The advance (I2): 1,000,000 repaid to the pool, 200,000 written off, nothing left outstanding.
