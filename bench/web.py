@@ -200,7 +200,7 @@ def build(n_projects: int) -> None:
                 st = project.state
                 if st in funded:
                     P = project.pk
-                    entry(f"bench:advance:{P}", f"{project.title} 风险池垫付（I2）", "advance", "project_advance", P,
+                    entry(f"bench:advance:{P}", f"{project.title} 风险池垫付", "advance", "project_advance", P,
                           None, [(codes.POOL_AVAILABLE, -project.budget), (codes.pool_advanced(P), project.budget)])
                     ext_e, ext_p = codes.ext_enterprise(project.enterprise_id), codes.ext_platform(project.platform_id)
 

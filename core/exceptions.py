@@ -25,7 +25,7 @@ class DomainError(Exception):
         return body
 
     def __str__(self) -> str:
-        return f"{self.rule}: {self.detail}" if self.rule else self.detail
+        return self.detail  # words only: the rule id travels in ``rule``
 
 
 class TransitionNotAllowed(DomainError):

@@ -44,14 +44,14 @@ def check_upload(file, *, field: str = "file", max_bytes: int = MAX_BYTES) -> st
     if size is None or size <= 0:
         raise DomainError(_("文件为空"), code="empty_file", fields={field: [_("文件为空")]})
     if size > max_bytes:
-        raise DomainError(_("R12：文件超过 20 MB"), code="file_too_large", rule="R12",
-                          fields={field: [_("R12：文件不能超过 20 MB")]})
+        raise DomainError(_("文件超过 20 MB"), code="file_too_large", rule="R12",
+                          fields={field: [_("文件不能超过 20 MB")]})
     file.seek(0)
     content_type = sniff_content_type(file.read(16))
     file.seek(0)
     if content_type is None:
-        raise DomainError(_("R12：只接受 PDF 或图片文件（按文件内容判断）"), code="file_type", rule="R12",
-                          fields={field: [_("R12：只接受 PDF 或图片（PNG、JPEG、GIF、WebP）")]})
+        raise DomainError(_("只接受 PDF 或图片文件（按文件内容判断）"), code="file_type", rule="R12",
+                          fields={field: [_("只接受 PDF 或图片（PNG、JPEG、GIF、WebP）")]})
     return content_type
 
 

@@ -37,7 +37,7 @@ class Organization(models.Model):
     blacklisted = models.BooleanField(_("黑名单"), default=False, editable=False)
     # R1 made exact: the bureau keeps the list of the district's science & innovation platforms.
     district_platform = models.BooleanField(_("本区科创平台"), default=False,
-                                            help_text=_("由区科技局认定；只有本区科创平台可以揭榜（R1）"))
+                                            help_text=_("由区科技局认定；只有本区科创平台可以揭榜"))
 
     class Meta:
         verbose_name = _("组织")
@@ -124,7 +124,7 @@ class SchemeVersion(models.Model):
         overlapping = others.filter(Q(valid_to__isnull=True) | Q(valid_to__gte=self.valid_from),
                                     valid_from__lte=end)
         if overlapping.exists():
-            raise ValidationError(_("政策版本的有效期不得重叠（R19）: %(names)s"),
+            raise ValidationError(_("政策版本的有效期不得重叠: %(names)s"),
                                   params={"names": ", ".join(o.name for o in overlapping)})
 
     @classmethod

@@ -65,7 +65,7 @@ def parse_money(value: Decimal | int | str | None, *, field: str = "amount") -> 
         raise _amount_error(_("金额超过上限 %(max)s：%(v)s") % {"max": f"{MAX_AMOUNT:,}", "v": shown}, field,
                             _("超过上限"))
     if not has_at_most_two_places(amount):
-        raise _amount_error(_("I4：金额最多两位小数（精确到分）：%(v)s") % {"v": shown}, field,
+        raise _amount_error(_("金额最多两位小数（精确到分）：%(v)s") % {"v": shown}, field,
                             _("最多两位小数"), rule="I4")
     return amount.quantize(FEN)
 

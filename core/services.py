@@ -106,14 +106,14 @@ def organization_blacklist(*, organization: Organization, actor: User, reason: s
     The bureau's reviewers only."""
     require_role(actor, Role.REVIEWER)
     if not reason.strip():
-        raise DomainError(_("列入黑名单必须说明原因（R17）"), code="reason_required", rule="R17")
+        raise DomainError(_("列入黑名单必须说明原因"), code="reason_required", rule="R17")
     if not evidence:
-        raise DomainError(_("列入黑名单必须附证据材料（R17）"), code="evidence_required", rule="R17",
+        raise DomainError(_("列入黑名单必须附证据材料"), code="evidence_required", rule="R17",
                           fields={"evidence": [_("必填")]})
     check_upload(evidence, field="evidence")  # R12
     org = Organization.objects.select_for_update().get(pk=organization.pk)
     if org.blacklisted:
-        raise DomainError(_("该组织已在黑名单中（R17）"), code="already_blacklisted", rule="R17")
+        raise DomainError(_("该组织已在黑名单中"), code="already_blacklisted", rule="R17")
     entry = BlacklistEntry.objects.create(organization=org, action=BlacklistEntry.Action.ADD,
                                           reason=reason, evidence=evidence, actor=actor)
     Organization.objects.filter(pk=org.pk).update(blacklisted=True)
@@ -125,7 +125,7 @@ def organization_blacklist(*, organization: Organization, actor: User, reason: s
 def organization_lift_blacklist(*, organization: Organization, actor: User, reason: str) -> BlacklistEntry:
     require_role(actor, Role.REVIEWER)
     if not reason.strip():
-        raise DomainError(_("移出黑名单必须说明原因（R17）"), code="reason_required", rule="R17")
+        raise DomainError(_("移出黑名单必须说明原因"), code="reason_required", rule="R17")
     org = Organization.objects.select_for_update().get(pk=organization.pk)
     if not org.blacklisted:
         raise DomainError(_("该组织不在黑名单中"), code="not_blacklisted", rule="R17")

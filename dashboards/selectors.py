@@ -204,7 +204,7 @@ def year_at_a_glance(year: int) -> dict:
 
     flows, inputs = cached(f"ledger-year:{year}:{ledger_mark()}", from_ledger)
     grants, premiums = _year_figures(GrantComputation, year, CS), _year_figures(PremiumSubsidy, year, CS)
-    rows = [(_("研发投入（I5）"), inputs),
+    rows = [(_("研发投入"), inputs),
             (_("拨付平台"), flows.releases),
             (_("保证金罚没"), flows.forfeitures),
             (_("退还企业"), flows.refunds),

@@ -22,10 +22,10 @@ def project_publish_case(*, project: Project | int, actor, summary: str, public_
     project = Project.objects.select_for_update(no_key=True).get(pk=pk)
     summary = (summary or "").strip()
     if not summary:
-        raise DomainError(_("公开典型案例须附经审定的公开摘要（R18）"), code="public_summary_required", rule="R18",
+        raise DomainError(_("公开典型案例须附经审定的公开摘要"), code="public_summary_required", rule="R18",
                           fields={"summary": [_("必填")]})
     if project.state not in PUBLISHABLE:
-        raise DomainError(_("仅已立项、实施中或已结项的项目可作为典型案例公开（R18）"), code="case_not_publishable",
+        raise DomainError(_("仅已立项、实施中或已结项的项目可作为典型案例公开"), code="case_not_publishable",
                           rule="R18")
     before = {"exemplary": project.exemplary, "public_amounts": project.public_amounts}
     project.exemplary = True

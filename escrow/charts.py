@@ -73,6 +73,9 @@ def pool_chart(points, *, width: int = 860, height: int = 280) -> dict | None:
             if i:
                 coords.append(f"{x(i):.1f},{y(getattr(points[i - 1], key)):.1f}")  # step: hold until the entry
             coords.append(f"{x(i):.1f},{y(value):.1f}")
+        if len(points) == 1:  # one day of history: its level across the plot, not a point nobody can see
+            level = y(getattr(points[0], key))
+            coords = [f"{left:.1f},{level:.1f}", f"{left + plot_w:.1f},{level:.1f}"]
         series.append(Series(key, label, colour, " ".join(coords), getattr(points[-1], key)))
     yticks = [{"y": round(y(ymin + (ymax - ymin) * k / 4), 1),
                "label": _("%(n)s 万") % {"n": f"{(ymin + (ymax - ymin) * k / 4) / 10000:,.0f}"}} for k in range(5)]

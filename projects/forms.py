@@ -22,18 +22,18 @@ def money_field(label, **kwargs):
 
 class ProjectForm(forms.Form):
     platform = forms.ModelChoiceField(label=_("科创平台（揭榜方）"), queryset=Organization.objects.none())
-    mode = forms.ChoiceField(label=_("合作方式（R1）"), choices=Mode.choices)
+    mode = forms.ChoiceField(label=_("合作方式"), choices=Mode.choices)
     title = forms.CharField(label=_("项目名称"), max_length=200)
     summary = forms.CharField(label=_("项目简介（企业提出的技术难题）"), widget=forms.Textarea(attrs={"rows": 3}),
                               required=False)
     total_amount = money_field(_("协议总合作经费（元）"))
-    equipment_amount = money_field(_("其中归属企业固定资产的设备购置费（元，R2）"), initial="0.00")
-    budget = money_field(_("平台立项预算 B（元，R6：不低于首笔合作经费）"))
+    equipment_amount = money_field(_("其中归属企业固定资产的设备购置费（元）"), initial="0.00")
+    budget = money_field(_("平台立项预算 B（元，不低于首笔合作经费）"))
     start_date = forms.DateField(label=_("项目开始日期"), widget=DATE)
     end_date = forms.DateField(label=_("项目结束日期"), widget=DATE)
     # R4 made exact: both are required at submission, so the form asks for them from the first draft.
-    ip_terms = forms.CharField(label=_("各阶段知识产权归属（R4）"), widget=forms.Textarea(attrs={"rows": 3}))
-    profit_sharing = forms.CharField(label=_("后续盈利分成（R4）"), widget=forms.Textarea(attrs={"rows": 3}))
+    ip_terms = forms.CharField(label=_("各阶段知识产权归属"), widget=forms.Textarea(attrs={"rows": 3}))
+    profit_sharing = forms.CharField(label=_("后续盈利分成"), widget=forms.Textarea(attrs={"rows": 3}))
     # R12: the documents filed with the proposal, stored with it through the attachments service (its byte
     # check and size limit). Not required by the form: a draft may be saved without them, and a draft that
     # has them on file need not send them again; submission refuses while one is missing.
@@ -94,7 +94,7 @@ class ReasonForm(forms.Form):
 
 
 class AttachmentForm(forms.Form):
-    kind = forms.ChoiceField(label=_("材料类型"), help_text=_("政策依据：R12 受理须备齐材料"), choices=[
+    kind = forms.ChoiceField(label=_("材料类型"), help_text=_("受理前须备齐的材料"), choices=[
         (AttachmentKind.PLAN, AttachmentKind.PLAN.label), (AttachmentKind.AGREEMENT, AttachmentKind.AGREEMENT.label),
         (AttachmentKind.POLICY, AttachmentKind.POLICY.label)])
     file = forms.FileField(label=_("文件（PDF 或图片，≤20 MB）"))

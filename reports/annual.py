@@ -100,15 +100,29 @@ def annual_audit_bodies(plan: AnnualAuditPlan) -> Iterator[str]:
     yield _back_body(plan)
 
 
+def annual_audit_part_bodies(plan: AnnualAuditPlan) -> Iterator[str]:
+    """The bodies grouped into the parts rendered apart: the front shares its part with the first chunk and the
+    back with the last, so the sections run on without a page left nearly empty at either join (a part always
+    begins on a new page)."""
+    bodies = annual_audit_bodies(plan)
+    chunks = len(plan.chunks)
+    head = chunks + 2 if chunks < 2 else 2  # one part for everything when there is at most one chunk
+    yield "".join(next(bodies) for _ in range(head))
+    for _ in range(max(0, chunks - 2)):
+        yield next(bodies)
+    if chunks >= 2:
+        yield "".join(bodies)  # the last chunk and the back
+
+
 def _wrap(plan: AnnualAuditPlan, body: str, *, part: bool) -> str:
     ctx = page_context(title=f"{plan.year} 年度专项审计报告", number=plan.number, issued_on=plan.issued_on, part=part)
     return render_to_string("reports/wrap.html", {**ctx, "body": body})
 
 
 def annual_audit_in_parts(plan: AnnualAuditPlan, *, progress: Progress = _noop) -> PartsResult:
-    parts = (_wrap(plan, body, part=True) for body in annual_audit_bodies(plan))
+    parts = (_wrap(plan, body, part=True) for body in annual_audit_part_bodies(plan))
     return render_parts(parts, number=plan.number, issued_on=plan.issued_on, progress=progress,
-                        expected_parts=len(plan.chunks) + 2)
+                        expected_parts=max(1, len(plan.chunks)))
 
 
 def annual_audit_single_html(plan: AnnualAuditPlan) -> str:

@@ -77,7 +77,7 @@ def _project_money(project) -> dict:
 def approval_notice(project_id: int, *, issued_on: date | None = None) -> Output:
     project = selectors.project_detail(project_id)
     if not project.notice_number:
-        raise DomainError("项目尚未立项，没有准予立项通知书（R13）", code="not_approved", rule="R13")
+        raise DomainError("项目尚未立项，没有准予立项通知书", code="not_approved", rule="R13")
     if issued_on is None:
         issued_on = timezone.localdate(project.approved_at) if project.approved_at else timezone.localdate()
     title = "准予立项通知书"
@@ -99,6 +99,11 @@ def action_label(action: str, labels: dict) -> str:
     return action  # recorded already in words
 
 
+def state_label(state: str, labels: dict) -> str:
+    """A state in words; a code without a label is never printed as such."""
+    return str(labels[state]) if state in labels else "" if state.isascii() else state
+
+
 def _history_rows(project) -> list[dict]:
     from projects.choices import MilestoneState, ProjectState
     from projects.models import Project
@@ -113,8 +118,8 @@ def _history_rows(project) -> list[dict]:
         target = "项目" if e.content_type_id == project_type else (
             f"里程碑 {milestones[e.object_id].seq}" if e.object_id in milestones else "里程碑")
         rows.append({"at": e.at, "target_label": target, "action": action_label(e.action, action_labels),
-                     "from_label": labels.get(e.from_state, e.from_state),
-                     "to_label": labels.get(e.to_state, e.to_state),
+                     "from_label": state_label(e.from_state, labels),
+                     "to_label": state_label(e.to_state, labels),
                      "actor_name": (e.actor.get_full_name() or e.actor.username) if e.actor else "系统",
                      "reason": e.reason})
     return rows
@@ -181,7 +186,7 @@ def subsidy_decision(enterprise_id: int, year: int, *, number: str, issued_on: d
     enterprise = Organization.objects.get(pk=enterprise_id)
     figures = selectors.subsidy_figures(year=year, enterprise_id=enterprise_id, decided_only=True)
     if not (figures.grants or figures.premiums):
-        raise DomainError(f"{enterprise.name} {year} 年度尚无经审定的资助或保费补助（R11、R9）",
+        raise DomainError(f"{enterprise.name} {year} 年度尚无经审定的资助或保费补助",
                           code="subsidy_not_approved", rule="R11")
     return subsidy_decision_document(enterprise=enterprise, year=year, figures=figures, number=number,
                                      issued_on=issued_on)

@@ -44,7 +44,7 @@ def report_authorise(*, user, kind: str, params: dict) -> dict:
             # An expert sees the projects assigned to them, but their documents belong to the parties.
             require(deny(_("项目文书仅限项目双方及监管、审计等人员导出")))
     if kind == ReportKind.ANNUAL_AUDIT and not is_oversight(user):
-        require(deny(_("年度专项审计报告仅限科技局、审计、财政、监管和风险池人员（R15）")))
+        require(deny(_("年度专项审计报告仅限科技局、审计、财政、监管和风险池人员")))
     if kind == ReportKind.SUBSIDY_DECISION:
         selectors.enterprise_visible(user, clean["enterprise"])  # 404 for another enterprise
     if "year" in clean and not 2000 <= clean["year"] <= 2100:

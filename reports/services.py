@@ -30,12 +30,12 @@ def _precheck(kind: str, params: dict) -> None:
         from projects.models import Project
 
         if not Project.objects.filter(pk=params["project"], notice_number__isnull=False).exists():
-            raise DomainError(_("项目尚未立项，没有准予立项通知书（R13）"), code="not_approved", rule="R13")
+            raise DomainError(_("项目尚未立项，没有准予立项通知书"), code="not_approved", rule="R13")
     if kind == ReportKind.SUBSIDY_DECISION:
         figures = selectors.subsidy_figures(year=params["year"], enterprise_id=params["enterprise"],
                                             decided_only=True)
         if not (figures.grants or figures.premiums):
-            raise DomainError(_("该企业本年度尚无经审定的资助或保费补助，不能出具决定书（R11、R9）"),
+            raise DomainError(_("该企业本年度尚无经审定的资助或保费补助，不能出具决定书"),
                               code="subsidy_not_approved", rule="R11")
 
 

@@ -19,6 +19,6 @@ def insured_project_has_policy_document(project) -> None:
         .order_by("pk").values_list("pk", "policy_number"))
     if missing:
         listed = pgettext("标点", "、").join(number or f"#{pk}" for pk, number in missing)
-        raise DomainError(_("R12：投保项目受理前须上传保单文件（保单 %(p)s）") % {"p": listed},
+        raise DomainError(_("投保项目受理前须上传保单文件（保单 %(p)s）") % {"p": listed},
                           code="policy_document_missing", rule="R12",
-                          fields={"document": [_("R12：缺少保单文件：%(p)s") % {"p": listed}]})
+                          fields={"document": [_("缺少保单文件：%(p)s") % {"p": listed}]})

@@ -41,7 +41,7 @@ from .services import (
     premium_compute,
 )
 
-LATE_CLAIM = "DEMO-LATE-CLAIM：上一年度里程碑未达标，保险公司在资助拨付后赔付（I10）"
+LATE_CLAIM = "DEMO-LATE-CLAIM：上一年度里程碑未达标，保险公司在资助拨付后赔付"
 
 SUITABLE = ["approved", "active", "completed", "terminated"]
 

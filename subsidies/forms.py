@@ -52,7 +52,7 @@ class ClaimForm(forms.Form):
     paid_amount = MoneyFormField(label=_("实际赔付（元）"), min_value=0, initial=0)
     paid_on = forms.DateField(label=_("赔付日期"), widget=DateInput, required=False)
     loss_year = forms.IntegerField(label=_("损失所属年度"), min_value=2000, max_value=2100, required=False,
-                                   help_text=_("所补偿投入的年度（I10）；不填则取里程碑审核决定的年度，否则取赔付年度"))
+                                   help_text=_("所补偿投入的年度；不填则取里程碑审核决定的年度，否则取赔付年度"))
 
     def __init__(self, *args, milestones, **kwargs):
         super().__init__(*args, **kwargs)
@@ -68,7 +68,7 @@ class OtherSubsidyForm(forms.Form):
     amount = MoneyFormField(label=_("已获补助金额（元）"), min_value=Decimal("0.01"))
     premium_covered = MoneyFormField(label=_("所补保费（元）"), min_value=0, initial=0)
     policy = forms.ModelChoiceField(label=_("对应保单（所补的保费）"), queryset=None, required=False,
-                                    help_text=_("只抵减该保单的保费补助；不对应本区补助的保单则不抵减（I12）"))
+                                    help_text=_("只抵减该保单的保费补助；不对应本区补助的保单则不抵减"))
 
     def __init__(self, *args, enterprises, policies, **kwargs):
         super().__init__(*args, **kwargs)

@@ -71,13 +71,13 @@ def can_record_other_subsidy(user, enterprise: Organization | None = None) -> De
 
 def can_record_audit(user) -> Decision:
     """R15: record or correct a project's annual evaluation and audited input."""
-    return decide((_is_admin(user) or has_role(user, Role.AUDITOR), _("只有第三方审计人员可以登记年度评价与审计（R15）")))
+    return decide((_is_admin(user) or has_role(user, Role.AUDITOR), _("只有第三方审计人员可以登记年度评价与审计")))
 
 
 def can_give_acceptance_opinion(user, audit: AnnualAudit) -> Decision:
     """R15: the acceptance opinion on a year's evaluation, by the project's own enterprise."""
     own = has_role(user, Role.ENTERPRISE) and user.organization_id == audit.project.enterprise_id
-    return decide((own, _("只有本项目企业人员可以填写验收意见（R15）")))
+    return decide((own, _("只有本项目企业人员可以填写验收意见")))
 
 
 def can_compute(user) -> Decision:
@@ -97,4 +97,4 @@ def can_pay_figure(user) -> Decision:
 
 def can_manage_blacklist(user) -> Decision:
     """R17: list and lift enterprises (the core services check the same role)."""
-    return decide((has_role(user, Role.REVIEWER), _("黑名单仅由科技局审核人员管理（R17）")))
+    return decide((has_role(user, Role.REVIEWER), _("黑名单仅由科技局审核人员管理")))

@@ -29,6 +29,15 @@ def _flatten(detail) -> dict[str, list[str]]:
     return {"non_field_errors": [str(d) for d in detail]} if isinstance(detail, list) else {}
 
 
+def _rule_of_codes(codes) -> str | None:
+    """The rule a field error carries as its code (``rule:I4``, core.api.fields), if any."""
+    if isinstance(codes, dict):
+        codes = list(codes.values())
+    if isinstance(codes, (list, tuple)):
+        return next((r for r in map(_rule_of_codes, codes) if r), None)
+    return codes[5:] if isinstance(codes, str) and codes.startswith("rule:") else None
+
+
 def _not_found() -> dict:
     return {"code": "not_found", "detail": _("未找到，或您无权查看")}
 
@@ -65,11 +74,11 @@ def exception_handler(exc, context):
         return None
     if isinstance(exc, exceptions.ValidationError):
         fields = _flatten(exc.detail)
-        rule = None
+        rule = _rule_of_codes(exc.get_codes())
         for messages in fields.values():
             for message in messages:
                 # "R13：…" in Chinese, "R13: …" in English (and the invariants: "I4：…")
-                if (m := re.match(r"([RI]\d+)\s*[：:]", message)):
+                if not rule and (m := re.match(r"([RI]\d+)\s*[：:]", message)):
                     rule = m.group(1)
         body = {"code": "invalid", "detail": _("输入有误"), "fields": fields}
         if rule:

@@ -26,5 +26,6 @@ class MoneyField(serializers.DecimalField):
         try:
             amount = parse_money_text(data, field=self.field_name or "amount")
         except DomainError as exc:
-            raise serializers.ValidationError(exc.detail, code=exc.code) from exc
+            # the rule travels as the error's code (the words carry none): the API's body names it as "rule"
+            raise serializers.ValidationError(exc.detail, code=f"rule:{exc.rule}" if exc.rule else exc.code) from exc
         return amount

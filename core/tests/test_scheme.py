@@ -44,7 +44,7 @@ def test_seed_demo_scheme_active_on_2025_03_09_with_every_parameter():
 ])
 def test_scheme_version_overlap_rejected_r19(scheme, valid_from, valid_to):
     other = SchemeVersion(name="重叠版本", valid_from=valid_from, valid_to=valid_to)
-    with pytest.raises(ValidationError, match="R19"):
+    with pytest.raises(ValidationError, match="有效期不得重叠"):
         other.full_clean()
 
 
@@ -67,7 +67,7 @@ def test_scheme_version_admin_refuses_overlap_and_keeps_history(admin_client, sc
     data.update(name="重叠版本", valid_from="2025-12-01", valid_to="2026-12-01")
     response = admin_client.post(url, data)
     assert response.status_code == 200  # form redisplayed with the error
-    assert "R19" in response.content.decode()
+    assert "有效期不得重叠" in response.content.decode()
     assert SchemeVersion.objects.count() == 1
 
     change = f"/admin/core/schemeversion/{scheme.pk}/change/"

@@ -168,5 +168,5 @@ def test_auditor_year_at_a_glance_counts_a_forfeits_refund_as_refund_R8_I3(demo,
                              (codes.ext_enterprise(project.enterprise_id), paid - deposit)],
                       ordered_by=demo.custodian, context={"project": project.pk}, inline=True)
     rows = dict(year_at_a_glance(timezone.localdate().year)["rows"])
-    assert [rows[k] for k in ("研发投入（I5）", "拨付平台", "保证金罚没", "退还企业")] == [
+    assert [rows[k] for k in ("研发投入", "拨付平台", "保证金罚没", "退还企业")] == [
         Decimal("200000.00"), Decimal("0.00"), Decimal("200000.00"), Decimal("1800000.00")]

@@ -48,13 +48,13 @@ def normalise_lines(lines: Iterable[Line]) -> dict[str, Decimal]:
     merged: dict[str, Decimal] = defaultdict(lambda: ZERO)
     for code, amount in lines:
         if isinstance(amount, float):
-            raise LedgerError(_("金额不得使用浮点数（I4）: %(a)r") % {"a": amount}, code="invalid_amount", rule="I4")
+            raise LedgerError(_("金额不得使用浮点数: %(a)r") % {"a": amount}, code="invalid_amount", rule="I4")
         try:
             amount = Decimal(amount)
         except (InvalidOperation, TypeError, ValueError):
             raise LedgerError(_("金额无效: %(a)r") % {"a": amount}, code="invalid_amount") from None
         if not amount.is_finite() or not has_at_most_two_places(amount):
-            raise LedgerError(_("金额最多两位小数（I4）: %(a)s") % {"a": amount}, code="invalid_amount", rule="I4")
+            raise LedgerError(_("金额最多两位小数: %(a)s") % {"a": amount}, code="invalid_amount", rule="I4")
         try:
             codes.kind_of(code)
             codes.owner_id_of(code)
@@ -64,9 +64,9 @@ def normalise_lines(lines: Iterable[Line]) -> dict[str, Decimal]:
         merged[code] += amount
     merged = {code: amount for code, amount in merged.items() if amount != 0}
     if len(merged) < 2:
-        raise LedgerError(_("一笔分录至少需要两个非零过账（不变量 1）"), code="invalid_entry", rule="invariant 1")
+        raise LedgerError(_("一笔分录至少需要两个非零过账"), code="invalid_entry", rule="invariant 1")
     if sum(merged.values()) != 0:
-        raise LedgerError(_("分录借贷不平衡，合计 %(s)s（不变量 1）") % {"s": sum(merged.values())},
+        raise LedgerError(_("分录借贷不平衡，合计 %(s)s") % {"s": sum(merged.values())},
                           code="unbalanced_entry", rule="invariant 1")
     return merged
 
@@ -85,8 +85,8 @@ def _replay(existing: JournalEntry, merged: dict[str, Decimal]) -> JournalEntry:
 
 def _insufficient(code: str, balance: Decimal, need: Decimal) -> InsufficientFunds:
     return InsufficientFunds(
-        _("账户 %(code)s 余额不足：余额 ¥%(bal)s，需 ¥%(need)s（不变量 2）")
-        % {"code": code, "bal": format_amount(balance), "need": format_amount(need)},
+        _("%(account)s余额不足：余额 ¥%(bal)s，需 ¥%(need)s")
+        % {"account": codes.account_name(code), "bal": format_amount(balance), "need": format_amount(need)},
         rule="invariant 2",
     )
 

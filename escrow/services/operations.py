@@ -70,7 +70,7 @@ def _threshold() -> Decimal:
 
     scheme = SchemeVersion.current()
     if scheme is None:  # R19: parameters come from a scheme version, never from code
-        raise DomainError(_("没有政策版本，无法确定双人复核金额阈值（R19）"), code="no_scheme", rule="R19")
+        raise DomainError(_("没有政策版本，无法确定双人复核金额阈值"), code="no_scheme", rule="R19")
     return scheme.dual_control_threshold
 
 

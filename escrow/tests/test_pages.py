@@ -377,3 +377,20 @@ def test_pool_days_do_not_plot_the_quiet_day_that_marks_the_closed_series(demo, 
     days = pool_days()
     assert PoolDay.objects.filter(entries=0).exists()
     assert [timezone.localdate(p.at) for p in days] == [timezone.localdate()]
+
+
+def test_pool_chart_of_one_day_draws_each_level_across_the_plot_with_one_date():
+    """All of the pool's history on one day (a fresh installation, the demo): each series is a visible line
+    across the plot, and the axis names that day once, inside the chart."""
+    from types import SimpleNamespace
+
+    from escrow.charts import pool_chart
+
+    at = timezone.now()
+    chart = pool_chart([SimpleNamespace(at=at, available=Decimal("72000000.00"), advanced=Decimal("26000000.00"),
+                                        losses=Decimal("2000000.00"))])
+    for s in chart["series"]:
+        (x0, y0), (x1, y1) = (tuple(map(float, c.split(","))) for c in s.points.split())
+        assert (x0, x1) == (chart["left"], chart["right"]) and y0 == y1, s.key
+    assert [t["label"] for t in chart["xticks"]] == [timezone.localdate(at).isoformat()]
+    assert chart["xticks"][0]["anchor"] == "middle"

@@ -173,8 +173,8 @@ class ProjectViewSet(viewsets.GenericViewSet):
                 return Response(body, status=status.HTTP_200_OK)
             scores = data.get("scores")
             if scores is None:
-                raise DomainError(_("R13：须给出可行性、条款合理性、研发成本三项评分"), code="invalid_review", rule="R13",
-                                  fields={"scores": [_("R13：必填")]})
+                raise DomainError(_("须给出可行性、条款合理性、研发成本三项评分"), code="invalid_review", rule="R13",
+                                  fields={"scores": [_("必填")]})
             assignment = services.review_submit(project=project, expert=request.user, opinion=data["opinion"],
                                                 **scores)
             body = ReviewSerializer(assignment, context={"request": request}).data

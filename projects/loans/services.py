@@ -31,7 +31,7 @@ RECORDABLE_STATES = (ProjectState.APPROVED, ProjectState.ACTIVE)
 
 
 def _invalid(field: str, message: str, code: str = "invalid_loan"):
-    return DomainError(_("R10：%(m)s") % {"m": message}, code=code, rule="R10", fields={field: [message]})
+    return DomainError(message, code=code, rule="R10", fields={field: [message]})
 
 
 def _text(value, field: str, label: str) -> str:
@@ -85,7 +85,7 @@ def loan_create(*, project, actor, lender: str, guarantor: str, amount, rate, te
     project = lock_project(project)
     require(perms.can_record(actor, project))
     if project.state not in RECORDABLE_STATES:
-        raise ConflictError(_("R10：只能为已立项或实施中的项目登记政策性融资担保贷款（当前为“%(s)s”）")
+        raise ConflictError(_("只能为已立项或实施中的项目登记政策性融资担保贷款（当前为“%(s)s”）")
                             % {"s": project.get_state_display()}, code="loan_project_state", rule="R10")
     values = loan_validate(lender=lender, guarantor=guarantor, amount=amount, rate=rate, term_months=term_months,
                            purpose=purpose)
@@ -115,7 +115,7 @@ def _move(loan: GuaranteeLoan | int, *, actor, action: str, reason: str = "") ->
                                    code="transition_not_allowed")
     reason = require_reason(reason, action=str(label), rule="R10") if needs_reason else (reason or "").strip()
     if action == "recommend" and loan.project.enterprise.blacklisted:
-        raise DomainError(_("R17：该企业已列入黑名单，不予推荐贷款"), code="blacklisted", rule="R17")
+        raise DomainError(_("该企业已列入黑名单，不予推荐贷款"), code="blacklisted", rule="R17")
     from_state = loan.state
     transition()
     loan.state_reason = reason
@@ -132,7 +132,7 @@ def _notices(loan: GuaranteeLoan, *, actor, action: str, label) -> list:
     project, amount = loan.project, format_cny(loan.amount)
     by_bureau = has_role(actor, Role.REVIEWER) and actor.organization_id != project.enterprise_id
     if action == "default":
-        msg = gettext_noop("R10：%(p)s 的政策性融资担保贷款已违约（%(l)s %(a)s）：%(r)s")
+        msg = gettext_noop("%(p)s 的政策性融资担保贷款已违约（%(l)s %(a)s）：%(r)s")
         told = [to_reviewers] + ([to_enterprise] if by_bureau else [])
         return [to(project, "loan_defaulted", msg, p=project.title, l=loan.lender, a=amount, r=loan.state_reason)
                 for to in told]

@@ -133,7 +133,7 @@ def open_deposit(milestone: Milestone, *, actor, reason: str = "") -> Milestone:
 def deposit_due_notice(milestone: Milestone) -> Notice:
     """The enterprise is told what to pay, quoting which reference (R5/R7)."""
     return Notice(users=enterprise_users(milestone.project), verb="deposit_due",
-                  msg=gettext_noop("%(m)s 待缴保证金：至少 %(d)s，至多 %(t)s，付款附言 %(ref)s（R5/R7）"),
+                  msg=gettext_noop("%(m)s 待缴保证金：至少 %(d)s，至多 %(t)s，付款附言 %(ref)s"),
                   params={"m": label_msg(milestone), "d": format_cny(milestone.deposit_amount),
                           "t": format_cny(milestone.amount), "ref": milestone.payment_reference},
                   url=milestone_url(milestone))

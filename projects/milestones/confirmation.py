@@ -110,7 +110,7 @@ def _notes(action, result, operations) -> list[str]:
         _paid, forfeit, refund = forfeit_split(result)
         project = result.project
         notes.append(_("认定违约本身不动用资金。随后由监管账户操作员罚没：保证金 %(f)s 支付给平台 %(pf)s，"
-                       "其余 %(r)s 退还企业 %(e)s；后续里程碑取消，项目终止，平台归还风险池垫付 %(b)s（I15、I2）。")
+                       "其余 %(r)s 退还企业 %(e)s；后续里程碑取消，项目终止，平台归还风险池垫付 %(b)s。")
                      % {"f": format_cny(forfeit), "pf": project.platform.name, "r": format_cny(refund),
                         "e": project.enterprise.name, "b": format_cny(result.breach_repaid_amount or 0)})
     if action.name in ("close", "terminate"):

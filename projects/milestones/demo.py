@@ -96,7 +96,7 @@ def _create(title, ent_user, plat_user, tranches, started_days_ago, today, schem
         day = due
     operation_request(kind="advance", purpose="project_advance", inline=True, amount=budget,
                       lines=[(codes.POOL_AVAILABLE, -budget), (codes.pool_advanced(project.pk), budget)],
-                      memo=f"{title} 风险池垫付（I2）", idempotency_key=f"demo:advance:{project.pk}",
+                      memo=f"{title} 风险池垫付", idempotency_key=f"demo:advance:{project.pk}",
                       ordered_by=reviewer, context={"project": project.pk})
     return project
 

@@ -48,11 +48,11 @@ def milestone_request_deposit(*, milestone: Milestone, actor, reason: str = "") 
     project, rows = lock_milestones(milestone.project_id, *ids)
     milestone = rows[milestone.pk]
     if project.state != ProjectState.ACTIVE:
-        raise TransitionNotAllowed(_("项目尚未开通保证金通道（R14）"), rule="R14")
+        raise TransitionNotAllowed(_("项目尚未开通保证金通道"), rule="R14")
     require_state(milestone, _("通知缴纳保证金"), M.PLANNED)
     unsettled = unsettled_before(milestone, rows.values())
     if unsettled:
-        raise DomainError(_("第%(seq)s个里程碑尚未拨付或处理完毕，下一里程碑仍为计划中（R7）")
+        raise DomainError(_("第%(seq)s个里程碑尚未拨付或处理完毕，下一里程碑仍为计划中")
                           % {"seq": unsettled[-1].seq}, code="previous_milestone_open", rule="R7")
     return open_deposit(milestone, actor=actor, reason=reason)
 
@@ -66,7 +66,7 @@ def milestone_upload_receipt(*, milestone: Milestone, actor, file) -> Attachment
     project, milestone = lock_milestone(milestone)
     require_state(milestone, _("上传银行回单"), M.DEPOSIT_DUE, *BALANCE_PAYABLE)
     if milestone.state != M.DEPOSIT_DUE and milestone.paid_in >= milestone.amount:
-        raise DomainError(_("I15：本阶段合作经费已全额缴入，无需再上传回单"), code="fully_paid", rule="I15")
+        raise DomainError(_("本阶段合作经费已全额缴入，无需再上传回单"), code="fully_paid", rule="I15")
     att = attach(project=project, milestone=milestone, kind=AttachmentKind.RECEIPT, upload=file, actor=actor)
     audit_record(actor=actor, target=milestone, action="upload_receipt", data={"attachment": att.pk,
                                                                               "sha256": att.sha256})
@@ -118,11 +118,11 @@ def milestone_confirm_deposit(*, milestone: Milestone, actor, amount, bank_ref: 
     refuse_if_pending(milestone, [P_DEPOSIT])
     rule = "R5" if milestone.seq == 1 else "R7"
     if amount < milestone.deposit_amount:
-        raise DomainError(_("%(rule)s：到账金额 %(a)s 低于约定保证金 %(d)s")
-                          % {"rule": rule, "a": format_cny(amount), "d": format_cny(milestone.deposit_amount)},
+        raise DomainError(_("到账金额 %(a)s 低于约定保证金 %(d)s")
+                          % {"a": format_cny(amount), "d": format_cny(milestone.deposit_amount)},
                           code="deposit_too_low", rule=rule, fields={"amount": [_("低于约定保证金")]})
     if amount > milestone.amount:
-        raise DomainError(_("R7：到账金额 %(a)s 超过本阶段合作经费 %(t)s")
+        raise DomainError(_("到账金额 %(a)s 超过本阶段合作经费 %(t)s")
                           % {"a": format_cny(amount), "t": format_cny(milestone.amount)},
                           code="deposit_too_high", rule="R7", fields={"amount": [_("超过阶段经费")]})
     return _order_receipt(milestone=milestone, project=project, actor=actor, amount=amount, bank_ref=bank_ref,
@@ -140,7 +140,7 @@ def milestone_confirm_balance(*, milestone: Milestone, actor, amount, bank_ref: 
     refuse_if_pending(milestone, [P_BALANCE, P_DEPOSIT])
     due = milestone.amount - milestone.paid_in
     if amount <= 0 or amount > due:
-        raise DomainError(_("R7：尾款到账金额须大于零且不超过应付尾款 %(due)s") % {"due": format_cny(due)},
+        raise DomainError(_("尾款到账金额须大于零且不超过应付尾款 %(due)s") % {"due": format_cny(due)},
                           code="balance_amount", rule="R7", fields={"amount": [_("超出应付尾款")]})
     return _order_receipt(milestone=milestone, project=project, actor=actor, amount=amount, bank_ref=bank_ref,
                           kind=OperationKind.BALANCE, purpose=P_BALANCE, action="order_balance")

@@ -43,11 +43,11 @@ def project_open_escrow(*, project: Project, actor, reason: str = "") -> Project
     require(perms.can_open_escrow(actor, project))
     first = Milestone.objects.filter(project_id=project.pk).order_by("seq").first()
     if first is None:
-        raise DomainError(_("项目没有里程碑，无法开通保证金通道（R4）"), code="no_milestones", rule="R4")
+        raise DomainError(_("项目没有里程碑，无法开通保证金通道"), code="no_milestones", rule="R4")
     project, rows = lock_milestones(project.pk, first.pk)
     first = rows[first.pk]
     if project.state != ProjectState.APPROVED:
-        raise TransitionNotAllowed(_("项目当前状态为“%(s)s”，只有已立项的项目可以开通保证金通道（R14）")
+        raise TransitionNotAllowed(_("项目当前状态为“%(s)s”，只有已立项的项目可以开通保证金通道")
                                    % {"s": project.get_state_display()}, rule="R14")
     if first.state != M.PLANNED:
         raise not_allowed(first, _("通知缴纳保证金"))
@@ -74,7 +74,7 @@ def continue_refusal(project: Project, milestones: Iterable[Milestone]) -> Domai
     last_settled = [m for m in ordered if m.state in SETTLED]
     if (not any(m.state == M.PLANNED for m in ordered) or not last_settled
             or last_settled[-1].state != M.FORFEITED):
-        return ConflictError(_("只有在里程碑被罚没后且仍有后续里程碑时才能继续（R8）"), code="nothing_to_continue",
+        return ConflictError(_("只有在里程碑被罚没后且仍有后续里程碑时才能继续"), code="nothing_to_continue",
                              rule="R8")
     return None
 
@@ -85,7 +85,7 @@ def close_refusal(project: Project, milestones: Iterable[Milestone]) -> DomainEr
         return TransitionNotAllowed(_("项目当前状态为“%(s)s”，不能结项") % {"s": project.get_state_display()})
     ordered = sorted(milestones, key=lambda m: m.seq)
     if any(m.state not in SETTLED for m in ordered) or not ordered or ordered[-1].state != M.RELEASED:
-        return ConflictError(_("R7：最后一个里程碑拨付后才能结项；否则请终止项目"), code="milestones_open", rule="R7")
+        return ConflictError(_("最后一个里程碑拨付后才能结项；否则请终止项目"), code="milestones_open", rule="R7")
     return None
 
 
@@ -109,7 +109,7 @@ def repayment(project: Project, repaid_amount) -> tuple[Decimal, Decimal]:
     advanced = account_balance(codes.pool_advanced(project.pk))
     repaid = advanced if repaid_amount in (None, "") else parse_money(repaid_amount, field="repaid_amount")
     if repaid < 0 or repaid > advanced:
-        raise DomainError(_("I2：归还金额须在 0 与垫付余额 %(b)s 之间") % {"b": format_cny(advanced)},
+        raise DomainError(_("归还金额须在 0 与垫付余额 %(b)s 之间") % {"b": format_cny(advanced)},
                           code="repayment_amount", rule="I2", fields={"repaid_amount": [_("超出垫付余额")]})
     return advanced, repaid
 
@@ -120,7 +120,7 @@ def _settle_advance(*, project: Project, actor, repaid_amount, reason: str) -> d
     advanced, repaid = repayment(project, repaid_amount)
     shortfall = advanced - repaid
     if shortfall > 0 and not (reason or "").strip():
-        raise DomainError(_("I2：垫付未全额归还，核销损失 %(s)s 须说明原因") % {"s": format_cny(shortfall)},
+        raise DomainError(_("垫付未全额归还，核销损失 %(s)s 须说明原因") % {"s": format_cny(shortfall)},
                           code="reason_required", rule="I2", fields={"reason": [_("必填")]})
     ops = {}
     ctx = {"project": project.pk}
@@ -128,13 +128,13 @@ def _settle_advance(*, project: Project, actor, repaid_amount, reason: str) -> d
         ops["repayment"] = operation_request(
             kind=OperationKind.REPAYMENT, amount=repaid, purpose=P_REPAYMENT, context=ctx,
             lines=[(codes.pool_advanced(project.pk), -repaid), (codes.POOL_AVAILABLE, repaid)],
-            memo=f"{project.title} 平台归还风险池垫付（I2）", idempotency_key=f"project:{project.pk}:repayment",
+            memo=f"{project.title} 平台归还风险池垫付", idempotency_key=f"project:{project.pk}:repayment",
             ordered_by=actor, executed_by=actor, inline=True)
     if shortfall > 0:
         ops["write_off"] = operation_request(
             kind=OperationKind.WRITE_OFF, amount=shortfall, purpose=P_WRITE_OFF, context={**ctx, "reason": reason},
             lines=[(codes.pool_advanced(project.pk), -shortfall), (codes.POOL_LOSSES, shortfall)],
-            memo=f"{project.title} 垫付核销损失（I2）：{reason}"[:300], idempotency_key=f"project:{project.pk}:write_off",
+            memo=f"{project.title} 垫付核销损失：{reason}"[:300], idempotency_key=f"project:{project.pk}:write_off",
             ordered_by=actor, executed_by=actor, inline=True)
     return {"advanced": advanced, "repaid": repaid, "shortfall": shortfall, "operations": ops}
 
@@ -170,7 +170,7 @@ def project_terminate(*, project: Project, actor, reason: str, repaid_amount=Non
         raise TransitionNotAllowed(_("项目当前状态为“%(s)s”，不能终止") % {"s": project.get_state_display()})
     for m in sorted(rows.values(), key=lambda m: m.seq):
         if account_balance(custody_code(m)) != 0 or pending_operation(m, MILESTONE_PURPOSES):
-            raise ConflictError(_("I3：第%(seq)s个里程碑的监管资金尚未处理（先认定未达标并罚没/退还），不能终止")
+            raise ConflictError(_("第%(seq)s个里程碑的监管资金尚未处理（先认定未达标并罚没/退还），不能终止")
                                 % {"seq": m.seq}, code="custody_not_settled", rule="I3")
     return _terminate(project, rows.values(), actor=actor, reason=reason, repaid_amount=repaid_amount)
 
@@ -211,6 +211,6 @@ def end_after_breach(project: Project, milestone: Milestone, later: list[Milesto
     """In the forfeiture's transaction: later milestones cancelled, the project terminated, its advance settled
     with the repayment the bureau fixed when it declared the breach (I15, I2)."""
     decider = milestone.breached_by
-    reason = _("I15：第%(seq)s个里程碑企业违约：%(r)s") % {"seq": milestone.seq, "r": milestone.breach_reason}
+    reason = _("第%(seq)s个里程碑企业违约：%(r)s") % {"seq": milestone.seq, "r": milestone.breach_reason}
     _terminate(project, later, actor=decider, reason=reason, repaid_amount=milestone.breach_repaid_amount)
 

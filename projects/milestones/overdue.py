@@ -58,13 +58,13 @@ def milestone_declare_breach(*, milestone: Milestone, actor, reason: str, repaid
                                    code="project_not_active")
     if milestone.state != M.BALANCE_OVERDUE:
         raise TransitionNotAllowed(
-            _("I15：只有尾款逾期的里程碑才能认定企业违约，该里程碑当前状态为“%(s)s”")
+            _("只有尾款逾期的里程碑才能认定企业违约，该里程碑当前状态为“%(s)s”")
             % {"s": milestone.get_state_display()}, code="not_balance_overdue", rule="I15")
     reason = require_reason(reason, action=_("认定企业违约"), rule="I15")
     refuse_if_pending(milestone, MILESTONE_PURPOSES)  # a balance being confirmed is not a breach
     for later in (m for m in rows.values() if m.seq > milestone.seq):
         if later.state not in CANCELLABLE or later.paid_in or account_balance(custody_code(later)):
-            raise ConflictError(_("R7：第%(seq)s个里程碑已开始或持有资金，请先处理") % {"seq": later.seq},
+            raise ConflictError(_("第%(seq)s个里程碑已开始或持有资金，请先处理") % {"seq": later.seq},
                                 code="later_milestone_open", rule="R7")
     _advanced, repaid = repayment(project, repaid_amount)
     milestone.declare_breach(by=actor, reason=reason, repaid_amount=repaid)
@@ -72,11 +72,11 @@ def milestone_declare_breach(*, milestone: Milestone, actor, reason: str, repaid
     audit(actor, milestone, "declare_breach", M.BALANCE_OVERDUE, reason, repaid_amount=repaid,
            balance_unpaid=milestone.amount - milestone.paid_in,
           notices=[Notice(users=users_with_role(Role.CUSTODIAN), verb="milestone_breached",
-                 msg=gettext_noop("%(m)s 企业违约（I15），请执行保证金罚没与退还，项目随之终止"),
+                 msg=gettext_noop("%(m)s 企业违约，请执行保证金罚没与退还，项目随之终止"),
                  params={"m": label_msg(milestone)},
                  url=milestone_url(milestone)),
           Notice(users=party_users(project), verb="milestone_breached",
-                 msg=gettext_noop("%(m)s 尾款逾期未缴，已认定企业违约：%(r)s（I15）"),
+                 msg=gettext_noop("%(m)s 尾款逾期未缴，已认定企业违约：%(r)s"),
                  params={"m": label_msg(milestone), "r": reason},
                  url=milestone_url(milestone))])
     return milestone
@@ -99,11 +99,11 @@ def milestone_extend(*, milestone: Milestone, actor, due_date: date, reason: str
     require_state(milestone, _("延期"), M.OVERDUE)
     limit = _cycle_end(milestone, project)
     if due_date > limit:
-        raise DomainError(_("R7：单个里程碑最长 %(n)s 个月，新截止日期不得晚于 %(d)s")
+        raise DomainError(_("单个里程碑最长 %(n)s 个月，新截止日期不得晚于 %(d)s")
                           % {"n": project.scheme.max_milestone_months, "d": limit.isoformat()},
                           code="milestone_too_long", rule="R7", fields={"due_date": [_("超过一年")]})
     if due_date <= timezone.localdate():
-        raise DomainError(_("I7：新截止日期须晚于今天"), code="due_date_past", rule="I7",
+        raise DomainError(_("新截止日期须晚于今天"), code="due_date_past", rule="I7",
                           fields={"due_date": [_("须晚于今天")]})
     old = milestone.due_date
     milestone.extend(due_date=due_date)
@@ -111,7 +111,7 @@ def milestone_extend(*, milestone: Milestone, actor, due_date: date, reason: str
     milestone.save(update_fields=["state", "due_date", "reminded_at"])
     audit(actor, milestone, "extend", M.OVERDUE, reason, old_due_date=old, due_date=due_date,
           notices=[Notice(users=party_users(project), verb="milestone_extended",
-                 msg=gettext_noop("%(m)s 已延期至 %(d)s（I7）"),
+                 msg=gettext_noop("%(m)s 已延期至 %(d)s"),
                  params={"m": label_msg(milestone), "d": due_date.isoformat()},
                  url=milestone_url(milestone))])
     return milestone
@@ -121,7 +121,7 @@ def _extend_balance(project: Project, milestone: Milestone, *, actor, balance_du
     """balance_overdue → balance_due with a new balance due date, later than today (I15)."""
     reason = require_reason(reason, action=_("延长尾款缴纳期限"), rule="I15")
     if balance_due_date is None or balance_due_date <= timezone.localdate():
-        raise DomainError(_("I15：新的尾款缴纳截止日期须晚于今天"), code="due_date_past", rule="I15",
+        raise DomainError(_("新的尾款缴纳截止日期须晚于今天"), code="due_date_past", rule="I15",
                           fields={"due_date": [_("须晚于今天")]})
     old = milestone.balance_due_date
     milestone.extend_balance(balance_due_date=balance_due_date)
@@ -129,7 +129,7 @@ def _extend_balance(project: Project, milestone: Milestone, *, actor, balance_du
     audit(actor, milestone, "extend", M.BALANCE_OVERDUE, reason, old_balance_due_date=old or "",
            balance_due_date=balance_due_date,
           notices=[Notice(users=party_users(project), verb="milestone_extended",
-                 msg=gettext_noop("%(m)s 尾款缴纳期限已延长至 %(d)s（I15）"),
+                 msg=gettext_noop("%(m)s 尾款缴纳期限已延长至 %(d)s"),
                  params={"m": label_msg(milestone), "d": balance_due_date.isoformat()},
                  url=milestone_url(milestone))])
     return milestone
@@ -160,11 +160,11 @@ def milestones_mark_balance_overdue(*, today: date | None = None) -> list[int]:
             milestone.mark_balance_overdue()
             milestone.balance_due_date = deadline
             milestone.save(update_fields=["state", "balance_due_date", "overdue_at"])
-            audit(None, milestone, "mark_balance_overdue", M.BALANCE_DUE, _("尾款缴纳期限已过（I15）"),
+            audit(None, milestone, "mark_balance_overdue", M.BALANCE_DUE, _("尾款缴纳期限已过"),
                    balance_due_date=deadline, balance_unpaid=milestone.amount - milestone.paid_in,
                   notices=[Notice(users=list(users_with_role(Role.REVIEWER)) + list(enterprise_users(project)),
                          verb="balance_overdue",
-                         msg=gettext_noop("%(m)s 尾款 %(b)s 逾期未缴（期限 %(d)s），请科技局延长期限或认定企业违约（I15）"),
+                         msg=gettext_noop("%(m)s 尾款 %(b)s 逾期未缴（期限 %(d)s），请科技局延长期限或认定企业违约"),
                          params={"m": label_msg(milestone), "b": format_cny(milestone.amount - milestone.paid_in),
                                  "d": deadline.isoformat()}, url=milestone_url(milestone))])
             done.append(milestone.pk)
@@ -182,11 +182,11 @@ def milestones_mark_overdue(*, today: date | None = None) -> list[int]:
                 continue
             milestone.mark_overdue()
             milestone.save(update_fields=["state", "overdue_at"])
-            audit(None, milestone, "mark_overdue", M.IN_PROGRESS, _("截止日期已过（I7）"),
+            audit(None, milestone, "mark_overdue", M.IN_PROGRESS, _("截止日期已过"),
                    due_date=milestone.due_date,
                   notices=[Notice(users=list(users_with_role(Role.REVIEWER)) + party_users(project),
                          verb="milestone_overdue",
-                         msg=gettext_noop("%(m)s 已逾期（截止 %(d)s），请科技局延期或认定未达标（I7）"),
+                         msg=gettext_noop("%(m)s 已逾期（截止 %(d)s），请科技局延期或认定未达标"),
                          params={"m": label_msg(milestone), "d": milestone.due_date.isoformat()},
                          url=milestone_url(milestone))])
             done.append(milestone.pk)
@@ -208,7 +208,7 @@ def milestones_remind(*, today: date | None = None, days: int = 14) -> list[int]
             milestone.save(update_fields=["reminded_at"])
             audit_record(actor=None, target=milestone, action="remind", data={"due_date": str(milestone.due_date)})
             notify(users=party_users(project), verb="milestone_due_soon",
-                   msg=gettext_noop("%(m)s 将于 %(d)s 到期，请及时报告完成（I7）"),
+                   msg=gettext_noop("%(m)s 将于 %(d)s 到期，请及时报告完成"),
                    params={"m": label_msg(milestone), "d": milestone.due_date.isoformat()}, url=milestone_url(milestone))
             done.append(milestone.pk)
     return done

@@ -54,7 +54,7 @@ def milestone_report_completion(*, milestone: Milestone, actor, description: str
     target_notes = {k: (v or "").strip() for k, v in (target_notes or {}).items()}
     missing = [t for t in targets if not target_notes.get(t)]
     if missing:
-        raise DomainError(_("R7：须逐项说明目标完成情况，缺：%(t)s") % {"t": pgettext("标点", "；").join(missing)},
+        raise DomainError(_("须逐项说明目标完成情况，缺：%(t)s") % {"t": pgettext("标点", "；").join(missing)},
                           code="target_notes_required", rule="R7", fields={"target_notes": missing})
     for upload in files:
         attach(project=project, milestone=milestone, kind=AttachmentKind.EVIDENCE, upload=upload, actor=actor)
@@ -84,9 +84,9 @@ def _require_expert_scores(milestone: Milestone, project: Project) -> None:
     count = scored.count()
     if count < needed:
         if technical:
-            raise DomainError(_("R16、I17：里程碑验收需 %(n)s 份技术专家评分，现有 %(s)s 份")
+            raise DomainError(_("里程碑验收需 %(n)s 份技术专家评分，现有 %(s)s 份")
                               % {"n": needed, "s": count}, code="expert_scores_missing", rule="R16")
-        raise DomainError(_("R16：里程碑验收需 %(n)s 份专家评分，现有 %(s)s 份") % {"n": needed, "s": count},
+        raise DomainError(_("里程碑验收需 %(n)s 份专家评分，现有 %(s)s 份") % {"n": needed, "s": count},
                           code="expert_scores_missing", rule="R16")
 
 
@@ -97,13 +97,13 @@ def milestone_assign_expert(*, milestone: Milestone, actor, expert) -> ExpertAss
     if not expert.has_role(Role.EXPERT):
         raise DomainError(_("所选人员不是专家"), code="not_an_expert", rule="R16")
     if not experts_without_conflict(milestone.project).filter(pk=expert.pk).exists():
-        raise DomainError(_("回避：该专家受雇于项目一方或已声明与其存在利益冲突（R16）"), code="expert_conflict",
+        raise DomainError(_("回避：该专家受雇于项目一方或已声明与其存在利益冲突"), code="expert_conflict",
                           rule="R16")
     project, milestone = lock_milestone(milestone)
     require_state(milestone, _("指派专家"), *EXPERT_DRAW_STATES)
     assignment, _created = ExpertAssignment.objects.get_or_create(project=project, milestone=milestone, expert=expert)
     audit_record(actor=actor, target=milestone, action="assign_expert", data={"expert": expert.pk})
-    notify(users=[expert], verb="milestone_expert", msg=gettext_noop("请对%(m)s进行验收评分（R16）"),
+    notify(users=[expert], verb="milestone_expert", msg=gettext_noop("请对%(m)s进行验收评分"),
                                                     params={"m": label_msg(milestone)},
            url=milestone_url(milestone))
     return assignment
@@ -156,11 +156,11 @@ def milestone_review_met(*, milestone: Milestone, actor, reason: str) -> Milesto
            balance_due_date=milestone.balance_due_date or "")
     if balance == 0:
         notify(users=users_with_role(Role.CUSTODIAN), verb="milestone_releasable",
-               msg=gettext_noop("%(m)s 审核通过且已全额缴入，请拨付 %(t)s 给平台（R7）"),
+               msg=gettext_noop("%(m)s 审核通过且已全额缴入，请拨付 %(t)s 给平台"),
                params={"m": label_msg(milestone), "t": format_cny(milestone.amount)}, url=milestone_url(milestone))
     else:
         notify(users=enterprise_users(project), verb="balance_due",
-               msg=gettext_noop("%(m)s 审核通过，请于 %(d)s 前缴纳尾款 %(b)s，付款附言 %(ref)s（R7、I15）"),
+               msg=gettext_noop("%(m)s 审核通过，请于 %(d)s 前缴纳尾款 %(b)s，付款附言 %(ref)s"),
                params={"m": label_msg(milestone), "b": format_cny(balance), "ref": milestone.payment_reference,
                   "d": milestone.balance_due_date.isoformat()},
                url=milestone_url(milestone))
@@ -174,7 +174,7 @@ def milestone_review_not_met(*, milestone: Milestone, actor, reason: str) -> Mil
     """The bureau finds the milestone not met (reported, in progress or overdue, I7) → failed (R8)."""
     require(perms.can_review(actor, milestone))
     if not (reason or "").strip():
-        raise DomainError(_("认定未达标须说明理由（R8）"), code="reason_required", rule="R8",
+        raise DomainError(_("认定未达标须说明理由"), code="reason_required", rule="R8",
                           fields={"reason": [_("必填")]})
     project, milestone = lock_milestone(milestone)
     from_state = milestone.state
@@ -186,7 +186,7 @@ def milestone_review_not_met(*, milestone: Milestone, actor, reason: str) -> Mil
     milestone.save(update_fields=["state", "decided_at", "decided_by", "decision_reason"])
     audit(actor, milestone, "review_not_met", from_state, reason,
           notices=[Notice(users=users_with_role(Role.CUSTODIAN), verb="milestone_failed",
-                 msg=gettext_noop("%(m)s 认定未达标，请执行保证金罚没与退还（R8、I3）"), params={"m": label_msg(milestone)},
+                 msg=gettext_noop("%(m)s 认定未达标，请执行保证金罚没与退还"), params={"m": label_msg(milestone)},
                  url=milestone_url(milestone)),
           Notice(users=party_users(project), verb="milestone_not_met",
                  msg=gettext_noop("%(m)s 认定未达标：%(r)s"),
@@ -207,6 +207,6 @@ def milestone_expert_draw(*, milestone: Milestone, actor) -> ExpertAssignment:
     taken = ExpertAssignment.objects.filter(milestone=milestone).values("expert_id")
     candidates = list(experts_without_conflict(project).exclude(pk__in=taken))
     if not candidates:
-        raise DomainError(_("R16：回避后已无可抽取的专家"), code="not_enough_experts", rule="R16")
+        raise DomainError(_("回避后已无可抽取的专家"), code="not_enough_experts", rule="R16")
     technical = [c for c in candidates if c.expert_category == ExpertCategory.TECHNICAL]
     return milestone_assign_expert(milestone=milestone, actor=actor, expert=_rng.choice(technical or candidates))

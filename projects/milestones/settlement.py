@@ -58,7 +58,7 @@ def milestone_release(*, milestone: Milestone, actor) -> tuple[Milestone, MoneyO
     require(perms.can_release(actor, milestone))  # again on the locked row: its decider is known now
     refuse_if_pending(milestone, [P_RELEASE, P_FORFEIT, P_BALANCE])
     if milestone.paid_in != milestone.amount:
-        raise DomainError(_("R7：尚未全额缴入（已缴 %(p)s / 应缴 %(t)s），不能拨付")
+        raise DomainError(_("尚未全额缴入（已缴 %(p)s / 应缴 %(t)s），不能拨付")
                           % {"p": format_cny(milestone.paid_in), "t": format_cny(milestone.amount)},
                           code="not_fully_paid", rule="R7")
     n = MoneyOperation.objects.filter(purpose=P_RELEASE, context__milestone=milestone.pk).count() + 1
@@ -66,7 +66,7 @@ def milestone_release(*, milestone: Milestone, actor) -> tuple[Milestone, MoneyO
         kind=OperationKind.RELEASE, amount=milestone.amount, purpose=P_RELEASE, context=ctx(milestone),
         lines=[(custody_code(milestone), -milestone.amount), (codes.ext_platform(project.platform_id),
                                                                milestone.amount)],
-        memo=f"{project.title} 第{milestone.seq}里程碑 拨付平台（R7）",
+        memo=f"{project.title} 第{milestone.seq}里程碑 拨付平台",
         idempotency_key=f"milestone:{milestone.pk}:release:{n}", ordered_by=actor, executed_by=actor,
         reference=milestone.payment_reference)
     audit_record(actor=actor, target=milestone, action="order_release",
@@ -97,7 +97,7 @@ def milestone_forfeit(*, milestone: Milestone, actor) -> tuple[Milestone, MoneyO
     refuse_if_pending(milestone, [P_RELEASE, P_FORFEIT, P_BALANCE, P_DEPOSIT])
     paid, forfeit, refund = forfeit_split(milestone)
     if paid <= 0:
-        raise DomainError(_("该里程碑没有缴入资金，无需罚没（R8）"), code="nothing_paid_in", rule="R8")
+        raise DomainError(_("该里程碑没有缴入资金，无需罚没"), code="nothing_paid_in", rule="R8")
     lines = [(custody_code(milestone), -paid), (codes.ext_platform(project.platform_id), forfeit)]
     if refund > 0:
         lines.append((codes.ext_enterprise(project.enterprise_id), refund))
@@ -105,7 +105,7 @@ def milestone_forfeit(*, milestone: Milestone, actor) -> tuple[Milestone, MoneyO
     op = operation_request(
         kind=OperationKind.FORFEIT, amount=paid, purpose=P_FORFEIT,
         context={**ctx(milestone), "forfeit": str(forfeit), "refund": str(refund)}, lines=lines,
-        memo=f"{project.title} 第{milestone.seq}里程碑 保证金罚没 {forfeit} / 退还企业 {refund}（R8、I3）",
+        memo=f"{project.title} 第{milestone.seq}里程碑 保证金罚没 {forfeit} / 退还企业 {refund}",
         idempotency_key=f"milestone:{milestone.pk}:forfeit:{n}", ordered_by=actor, executed_by=actor,
         reference=milestone.payment_reference)
     audit_record(actor=actor, target=milestone, action="order_forfeit",
@@ -148,7 +148,7 @@ def on_receipt_done(op: MoneyOperation) -> None:
         milestone.confirm_deposit()
         fields += ["state", "started_at"]
         notify(users=platform_users(project), verb="milestone_started",
-               msg=gettext_noop("%(m)s 保证金 %(a)s 已到账，可以开始研发（R7）"),
+               msg=gettext_noop("%(m)s 保证金 %(a)s 已到账，可以开始研发"),
                params={"m": label_msg(milestone), "a": format_cny(amount)},
                url=milestone_url(milestone))
     elif (op.purpose == P_BALANCE and milestone.state in (M.BALANCE_DUE, M.BALANCE_OVERDUE)
@@ -156,7 +156,7 @@ def on_receipt_done(op: MoneyOperation) -> None:
         milestone.confirm_balance()
         fields.append("state")
         notify(users=users_with_role(Role.CUSTODIAN), verb="milestone_releasable",
-               msg=gettext_noop("%(m)s 尾款已全额到账，请拨付 %(t)s 给平台（R7）"),
+               msg=gettext_noop("%(m)s 尾款已全额到账，请拨付 %(t)s 给平台"),
                params={"m": label_msg(milestone), "t": format_cny(milestone.amount)}, url=milestone_url(milestone))
     milestone.save(update_fields=fields)
     audit(op.executed_by or op.ordered_by, milestone, "confirm_deposit" if op.purpose == P_DEPOSIT
@@ -189,10 +189,10 @@ def on_release_done(op: MoneyOperation) -> None:
     if nxt is not None:
         nxt = rows[nxt.pk]
         if nxt.state == M.PLANNED:
-            open_deposit(nxt, actor=actor, reason=_("上一里程碑已拨付（R7）"))
+            open_deposit(nxt, actor=actor, reason=_("上一里程碑已拨付"))
     else:
         notify(users=users_with_role(Role.REVIEWER), verb="project_closable",
-               msg=gettext_noop("“%(p)s”最后一个里程碑已拨付，可以结项并登记风险池垫付归还（I2）"),
+               msg=gettext_noop("“%(p)s”最后一个里程碑已拨付，可以结项并登记风险池垫付归还"),
                params={"p": project.title},
                url=milestone_url(milestone))
 
@@ -216,7 +216,7 @@ def on_forfeit_done(op: MoneyOperation) -> None:
         end_after_breach(project, milestone, [m for m in rows.values() if m.seq > milestone.seq])
         return
     notify(users=party_users(project), verb="milestone_forfeited",
-           msg=gettext_noop("%(m)s 保证金 %(f)s 已支付给平台，退还企业 %(r)s（R8、I3）"),
+           msg=gettext_noop("%(m)s 保证金 %(f)s 已支付给平台，退还企业 %(r)s"),
            params={"m": label_msg(milestone), "f": format_cny(milestone.forfeited_amount),
                    "r": format_cny(milestone.refunded_amount)}, url=milestone_url(milestone))
     notify(users=users_with_role(Role.REVIEWER), verb="project_decide",

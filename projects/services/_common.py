@@ -54,8 +54,7 @@ def require_reason(reason: str, *, action: str, rule: str | None = None) -> str:
     """The reason, stripped; a blank one is refused (naming ``rule`` when the rule asks for the reason)."""
     reason = (reason or "").strip()
     if not reason:
-        detail = (_("%(rule)s：“%(action)s”必须填写原因") % {"rule": rule, "action": action} if rule
-                  else _("“%(action)s”必须填写原因") % {"action": action})
+        detail = _("“%(action)s”必须填写原因") % {"action": action}
         raise DomainError(detail, code="reason_required", rule=rule, fields={"reason": [_("必须填写原因")]})
     return reason
 

@@ -44,7 +44,7 @@ def _require_reviews(project: Project) -> None:
     scored = project.assignments.filter(milestone__isnull=True, round=project.review_round,
                                         status=ExpertAssignment.Status.SCORED).count()
     if scored < required:
-        raise DomainError(_("R13：立项须有 %(k)s 份本轮（第 %(r)s 轮）完成的专家评审，目前只有 %(n)s 份（I13）")
+        raise DomainError(_("立项须有 %(k)s 份本轮（第 %(r)s 轮）完成的专家评审，目前只有 %(n)s 份")
                           % {"k": required, "r": project.review_round, "n": scored},
                           code="reviews_incomplete", rule="R13")
 
@@ -74,7 +74,7 @@ class ApprovalOutcome:
     @property
     def passed_over_text(self) -> str:
         return pgettext("标点", "；").join(
-            _("I14：排名在前的“%(t)s”（平均分 %(m)s）需垫付 %(b)s，超过风险池可用余额 %(a)s，暂不能立项")
+            _("排名在前的“%(t)s”（平均分 %(m)s）需垫付 %(b)s，超过风险池可用余额 %(a)s，暂不能立项")
             % {"t": p.title, "m": p.mean_score, "b": format_cny(p.budget), "a": format_cny(self.available)}
             for p in self.passed_over)
 
@@ -87,11 +87,11 @@ def approval_outcome(project: Project, *, available: Decimal | None = None) -> A
     short = {"a": format_cny(available), "b": format_cny(project.budget)}
     if project.state == S.UNDER_REVIEW:
         if available < project.budget:
-            return ApprovalOutcome("waitlist", _("I2：风险池可用余额 %(a)s 低于项目预算 B %(b)s，立项将列入择优排队")
+            return ApprovalOutcome("waitlist", _("风险池可用余额 %(a)s 低于项目预算 B %(b)s，立项将列入择优排队")
                                    % short, code="pool_insufficient", rule="I2", available=available)
         if waitlist_ranked().exists():
             # Competitive selection is running (R13): a newcomer joins the ranking instead of jumping it.
-            return ApprovalOutcome("waitlist", _("R13：已有项目在择优排队，本项目将加入排队，按专家均分排名立项"),
+            return ApprovalOutcome("waitlist", _("已有项目在择优排队，本项目将加入排队，按专家均分排名立项"),
                                    code="waitlist_running", rule="R13", available=available)
         return ApprovalOutcome("approve", _("风险池可用余额 %(a)s，可垫付项目预算 B %(b)s") % short,
                                available=available)
@@ -99,7 +99,7 @@ def approval_outcome(project: Project, *, available: Decimal | None = None) -> A
         return ApprovalOutcome("refuse", _("项目当前状态为“%(s)s”，不能立项") % {"s": project.get_state_display()},
                                code="transition_not_allowed", available=available)
     if available < project.budget:
-        return ApprovalOutcome("refuse", _("I2：风险池可用余额 %(a)s 仍低于项目预算 B %(b)s，暂不能立项") % short,
+        return ApprovalOutcome("refuse", _("风险池可用余额 %(a)s 仍低于项目预算 B %(b)s，暂不能立项") % short,
                                code="pool_insufficient", rule="I2", available=available)
     higher: list[Project] = []
     for ranked in waitlist_ranked():
@@ -108,7 +108,7 @@ def approval_outcome(project: Project, *, available: Decimal | None = None) -> A
         if ranked.budget <= available:
             # I14: a higher-ranked project that fits goes first.
             return ApprovalOutcome(
-                "refuse", _("I14：择优立项须按排名进行，排名在前的“%(t)s”（平均分 %(m)s，预算 %(b)s）可在风险池可用余额 "
+                "refuse", _("择优立项须按排名进行，排名在前的“%(t)s”（平均分 %(m)s，预算 %(b)s）可在风险池可用余额 "
                             "%(a)s 内立项，应先予立项")
                 % {"t": ranked.title, "m": ranked.mean_score, "b": format_cny(ranked.budget),
                    "a": format_cny(available)}, code="not_top_of_waitlist", rule="I14", available=available)
@@ -154,7 +154,7 @@ def project_approve(*, project: Project, actor: User, reason: str) -> Project:
         reason = f"{reason}{pgettext('标点', '；')}{outcome.passed_over_text}"
     seq = counter.last + 1
     number = f"萧科安〔{year}〕{seq}号"
-    msg = gettext_noop("项目“%(t)s”准予立项，通知书编号 %(n)s；请企业按里程碑 1 缴纳保证金（R5、R14）")
+    msg = gettext_noop("项目“%(t)s”准予立项，通知书编号 %(n)s；请企业按里程碑 1 缴纳保证金")
     apply_transition(project, method="approve", actor=actor, reason=reason, year=year, seq=seq,
                      extra_fields=["notice_year", "notice_seq", "notice_number", "approved_at"],
                      data={"notice_number": number, "budget": str(project.budget),
@@ -179,7 +179,7 @@ def on_pool_top_up(operation) -> None:
     if not waiting:
         return
     notify(users=users_with_role(Role.REVIEWER), verb="pool_topped_up",
-           msg=gettext_noop("风险池已注资 %(a)s，%(n)s 个择优排队项目可按专家均分排名立项（I2、R13）"),
+           msg=gettext_noop("风险池已注资 %(a)s，%(n)s 个择优排队项目可按专家均分排名立项"),
            params={"a": format_cny(operation.amount), "n": waiting}, url=reverse("projects:queue"))
 
 

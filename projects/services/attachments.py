@@ -88,8 +88,8 @@ def documents_check(project: Project, *, step: str) -> None:
         return
     labels = dict(AttachmentKind.choices)
     listed = pgettext("标点", "、").join(str(labels[kind]) for kind in missing)
-    detail = (_("尚未上传%(m)s，不能提交申报（R12：申报须报备合作方案和合作协议，投保项目另附保单）") if step == "submit"
-              else _("尚未上传%(m)s，不能受理（R12：申报须报备合作方案和合作协议，投保项目另附保单）"))
+    detail = (_("尚未上传%(m)s，不能提交申报：申报须报备合作方案和合作协议，投保项目另附保单") if step == "submit"
+              else _("尚未上传%(m)s，不能受理：申报须报备合作方案和合作协议，投保项目另附保单"))
     raise DomainError(
         detail % {"m": listed}, code="attachments_missing", rule="R12",
-        fields={str(kind): [_("请上传%(m)s（R12）") % {"m": labels[kind]}] for kind in missing})
+        fields={str(kind): [_("请上传%(m)s") % {"m": labels[kind]}] for kind in missing})

@@ -86,7 +86,7 @@ def project_create(*, actor: User, platform: Organization | int, mode: str, titl
     check_basic(_proposal_data(values, milestones)).raise_if_any(stage=_("保存草稿"))
     scheme = scheme or SchemeVersion.active_on(start_date) or SchemeVersion.current()
     if scheme is None:
-        raise DomainError(_("没有适用的政策版本（R19）"), code="no_scheme", rule="R19")
+        raise DomainError(_("没有适用的政策版本"), code="no_scheme", rule="R19")
     project = Project.objects.create(
         enterprise=actor.organization, created_by=actor, scheme=scheme,
         **{**values, "total_amount": money(total_amount), "equipment_amount": money(equipment_amount),
@@ -144,9 +144,9 @@ def scheme_in_force_or_refuse(project: Project) -> SchemeVersion:
     today = timezone.localdate()
     scheme = SchemeVersion.active_on(today)
     if scheme is None:
-        raise DomainError(_("R19：%(d)s 没有生效的政策版本，暂不能申报；已通知区科技局登记新的政策版本")
+        raise DomainError(_("%(d)s 没有生效的政策版本，暂不能申报；已通知区科技局登记新的政策版本")
                           % {"d": today.isoformat()}, code="no_scheme_in_force", rule="R19",
-                          fields={"scheme": [_("R19：申报日没有生效的政策版本")]})
+                          fields={"scheme": [_("申报日没有生效的政策版本")]})
     return scheme
 
 
@@ -154,7 +154,7 @@ def _tell_bureau_no_scheme(project: Project) -> None:
     """Outside the refused submission's transaction, so the notice survives its rollback (I16)."""
     with transaction.atomic():
         send_notices([to_reviewers(project, "no_scheme_in_force",
-                                   gettext_noop("R19：%(d)s 没有生效的政策版本，项目“%(t)s”无法申报，请登记新的政策版本"),
+                                   gettext_noop("%(d)s 没有生效的政策版本，项目“%(t)s”无法申报，请登记新的政策版本"),
                                    d=timezone.localdate().isoformat(), t=project.title)])
 
 
@@ -217,7 +217,7 @@ def project_platform_sign(*, project: Project, actor: User) -> Project:
     apply_transition(project, method="platform_sign", actor=actor, notices=[
         to_enterprise(project, "project_signed", gettext_noop("“%(p)s”已揭榜项目“%(t)s”，等待区科技局受理"),
                       p=project.platform.name, t=project.title),
-        to_reviewers(project, "project_to_accept", gettext_noop("项目“%(t)s”已揭榜，待受理（R12）"), t=project.title)])
+        to_reviewers(project, "project_to_accept", gettext_noop("项目“%(t)s”已揭榜，待受理"), t=project.title)])
     return project
 
 
@@ -244,7 +244,7 @@ def project_accept(*, project: Project, actor: User) -> Project:
         except DomainError as exc:
             exc.detail += _("；可“退回修改”并写明原因，企业会收到通知")
             raise
-    msg = gettext_noop("项目“%(t)s”已受理，待组织专家评审（R13）")
+    msg = gettext_noop("项目“%(t)s”已受理，待组织专家评审")
     apply_transition(project, method="accept", actor=actor, notices=[
         to_enterprise(project, "project_accepted", msg, t=project.title),
         to_platform(project, "project_accepted", msg, t=project.title),
@@ -274,5 +274,5 @@ def project_return_for_changes(*, project: Project, actor: User, reason: str) ->
                          to_enterprise(project, "project_returned", msg, t=project.title, r=reason),
                          to_platform(project, "project_returned", msg, t=project.title, r=reason)])
     current.filter(pk__in=voided).update(status=A.VOIDED, conflict_reason=_(
-        "I13：项目退回修改，第 %(n)s 轮评审作废") % {"n": from_round})
+        "项目退回修改，第 %(n)s 轮评审作废") % {"n": from_round})
     return project

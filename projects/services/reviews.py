@@ -69,7 +69,7 @@ def experts_draw(*, project: Project, actor: User | None, count: int | None = No
         return []
     candidates = list(eligible_experts(project))
     if len(candidates) < needed and strict:
-        raise DomainError(_("R16：回避后可抽取的专家只有 %(n)s 名，需要 %(k)s 名") % {"n": len(candidates), "k": needed},
+        raise DomainError(_("回避后可抽取的专家只有 %(n)s 名，需要 %(k)s 名") % {"n": len(candidates), "k": needed},
                           code="not_enough_experts", rule="R16")
     chosen = panel_pick(candidates, needed=needed, covered={a.expert.expert_category for a in active})
     assignments = [ExpertAssignment.objects.create(project=project, expert=expert, round=project.review_round)
@@ -80,7 +80,7 @@ def experts_draw(*, project: Project, actor: User | None, count: int | None = No
                            "category": assignment.expert.expert_category})
     if chosen:
         send_notices([to_users(chosen, project, "review_assigned",
-                               gettext_noop("您被抽取为项目“%(t)s”的评审专家，请评分或申报回避（R13）"), t=project.title)])
+                               gettext_noop("您被抽取为项目“%(t)s”的评审专家，请评分或申报回避"), t=project.title)])
     return assignments
 
 
@@ -127,11 +127,11 @@ def review_submit(*, project: Project, expert: User, feasibility: int, terms: in
     values = {"feasibility": feasibility, "terms": terms, "cost": cost}
     for name, value in values.items():
         if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 100:
-            errors[name] = [_("R13：评分须为 0–100 的整数")]
+            errors[name] = [_("评分须为 0–100 的整数")]
     if not (opinion or "").strip():
-        errors["opinion"] = [_("R13：须填写评审意见")]
+        errors["opinion"] = [_("须填写评审意见")]
     if errors:
-        raise DomainError(_("R13：评分不完整或超出范围"), code="invalid_review", rule="R13", fields=errors)
+        raise DomainError(_("评分不完整或超出范围"), code="invalid_review", rule="R13", fields=errors)
     for name, value in values.items():
         setattr(assignment, name, value)
     assignment.opinion = opinion.strip()
@@ -174,7 +174,7 @@ def review_declare_conflict(*, project: Project, expert: User, reason: str = "",
         replacement = drawn[0] if drawn else None
         if replacement is None:
             send_notices([to_reviewers(project, "experts_exhausted",
-                                       gettext_noop("R16：项目“%(t)s”有专家回避，专家库中已无可替补的专家"),
+                                       gettext_noop("项目“%(t)s”有专家回避，专家库中已无可替补的专家"),
                                        t=project.title)])
     return replacement
 

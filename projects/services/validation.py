@@ -70,8 +70,7 @@ class Errors:
         self.items: list[tuple[str, str | None, str]] = []
 
     def add(self, key: str, rule: str | None, message: str) -> None:
-        text = f"{rule}：{message}" if rule else message
-        self.items.append((key, rule, text))
+        self.items.append((key, rule, message))  # the rule travels as DomainError.rule, not in the words
 
     def __bool__(self) -> bool:
         return bool(self.items)
@@ -89,8 +88,7 @@ class Errors:
         for _key, rule, _text in self.items:
             if rule and rule not in rules:
                 rules.append(rule)
-        listed = pgettext("标点", "、").join(rules) or "—"
-        detail = (_("%(stage)s未通过校验（%(rules)s）：") % {"stage": stage, "rules": listed}
+        detail = (_("%(stage)s未通过校验：") % {"stage": stage}
                   + pgettext("标点", "；").join(text for _k, _r, text in self.items))
         raise DomainError(detail, code="proposal_invalid", rule=rules[0] if rules else None, fields=self.fields())
 

@@ -146,7 +146,7 @@ def tranche_project(demo, *, tranches: list[tuple[str, str]], budget: str | None
     if advance:
         operation_request(kind="advance", purpose="project_advance", inline=True, amount=budget,
                           lines=[(codes.POOL_AVAILABLE, -budget), (codes.pool_advanced(project.pk), budget)],
-                          memo=f"{title} 风险池垫付（I2）", idempotency_key=f"test:advance:{project.pk}",
+                          memo=f"{title} 风险池垫付", idempotency_key=f"test:advance:{project.pk}",
                           ordered_by=demo.reviewer, context={"project": project.pk})
     return project
 

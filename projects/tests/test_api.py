@@ -83,7 +83,7 @@ def test_worked_example_1_via_api_r2(demo):
     assert r.status_code == 400
     err = r.json()
     assert err["code"] == "proposal_invalid" and err["rule"] == "R2"
-    assert err["fields"]["total_amount"][0].startswith("R2：")
+    assert err["fields"]["total_amount"][0].startswith("不含企业设备购置费的合作经费")  # words; the rule in "rule"
     assert "¥2,500,000.00" in err["detail"]
 
 
@@ -251,7 +251,7 @@ def test_approve_via_api_answers_notice_number_or_queued(demo, ledger_ok):
     short = project_at(demo, "reviewed", title="大项目", budget=Decimal("99000000.00"))
     r = client_for(demo.reviewer).post(f"/api/v1/projects/{short.pk}/approve/", body, format="json")
     assert r.status_code == 200 and r.json()["state"] == "waitlisted" and r.json()["queued"] is True
-    assert "I2" in r.json()["detail"]
+    assert "风险池可用余额" in r.json()["detail"] and "I2" not in r.json()["detail"]
 
 
 def test_list_filters_and_query_count(demo, django_assert_max_num_queries):

@@ -64,15 +64,15 @@ def test_proposal_from_filing_to_notice_number_in_chromium(demo, live_server, pa
     with page.expect_navigation():  # the form is posted and re-rendered with its errors
         page.click("#submit-proposal")
     total_error = page.locator(".field-total_amount .errorlist")
-    assert "R2：不含企业设备购置费的合作经费为 ¥2,500,000.00" in total_error.inner_text()
-    assert "R5：" in page.locator("#ms-rows .milestone-row").nth(0).inner_text()  # every rule broken, at once
+    assert "不含企业设备购置费的合作经费为 ¥2,500,000.00" in total_error.inner_text()
+    assert "约定保证金" in page.locator("#ms-rows .milestone-row").nth(0).inner_text()  # every rule broken, at once
     page.fill("#id_total_amount", "6000000.00")
     page.fill("#id_equipment_amount", "1000000.00")
     with page.expect_navigation():  # count() does not wait: be on the re-rendered form before counting
         page.click("#submit-proposal")
     assert page.locator(".field-total_amount .errorlist").count() == 0
     row_error = page.locator("#ms-rows .milestone-row").nth(0).locator(".errorlist")
-    assert "R5：里程碑 1 的约定保证金 ¥119,999.99 低于阶段经费 ¥1,200,000.00 的 10%（¥120,000.00）" in row_error.inner_text()
+    assert "里程碑 1 的约定保证金 ¥119,999.99 低于阶段经费 ¥1,200,000.00 的 10%（¥120,000.00）" in row_error.inner_text()
     page.fill("#id_ms-0-deposit_amount", "120000.00")
     page.click("#submit-proposal")
     page.wait_for_selector("#project-state")

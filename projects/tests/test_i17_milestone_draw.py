@@ -55,7 +55,7 @@ def test_i17_page_draws_a_technical_expert_from_the_milestone_panel(demo, ledger
     assert drawn(milestone) == [demo.expert4.pk]  # the technical expert without a conflict
     html = r.content.decode()
     name = demo.expert4.get_full_name() or demo.expert4.username
-    assert "I17" in html and 'class="milestone-experts"' in html and name in html  # the message; the panel's list
+    assert "负责该里程碑的验收评分" in html and 'class="milestone-experts"' in html and name in html  # the message; the panel's list
     assert AuditEvent.objects.filter(object_id=str(milestone.pk), action="assign_expert").count() == 1
 
 
@@ -141,7 +141,7 @@ def test_i14_api_shows_the_approval_outcome_of_worked_example_8(demo, ledger_ok)
     assert [(row["id"], row["title"], Decimal(row["budget"])) for row in body["passed_over"]] == [
         (p1.pk, "P1 高分大项目", Decimal("2000000.00"))]
     assert Decimal(body["passed_over"][0]["mean_score"]) == Decimal("90.00")
-    assert "I14" in body["text"] and "P1 高分大项目" in body["passed_over_text"]
+    assert "排名在前的“P1 高分大项目”" in body["text"] and "P1 高分大项目" in body["passed_over_text"]
     top = api_for(demo.reviewer).get(f"/api/v1/projects/{p1.pk}/approval_outcome/").json()
     assert (top["outcome"], top["code"], top["rule"]) == ("refuse", "pool_insufficient", "I2")
     assert Project.objects.get(pk=p2.pk).state == ProjectState.WAITLISTED  # a preview changes nothing

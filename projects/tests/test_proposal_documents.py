@@ -48,9 +48,9 @@ def test_form_submit_without_documents_is_refused_naming_each_beside_its_input(d
     r = client.post(reverse("projects:create"), form_data(demo, ROWS, with_documents=False, insured="on"))
     assert r.status_code == 200
     html = r.content.decode()
-    assert errors_of(html, "plan") == ["请上传合作方案（R12）"]
-    assert errors_of(html, "agreement") == ["请上传合作协议（R12）"]
-    assert errors_of(html, "policy") == ["请上传保险保单（R12）"]  # insured: the policy too
+    assert errors_of(html, "plan") == ["请上传合作方案"]
+    assert errors_of(html, "agreement") == ["请上传合作协议"]
+    assert errors_of(html, "policy") == ["请上传保险保单"]  # insured: the policy too
     assert 'href="#id_plan"' in html  # the banner links to the file input
     project = Project.objects.get()
     assert project.state == ProjectState.DRAFT and project.insured  # kept as a draft, not submitted
@@ -127,7 +127,7 @@ def test_api_submit_without_documents_is_400_naming_each_field(demo):
     err = r.json()
     assert (err["code"], err["rule"]) == ("attachments_missing", "R12")
     assert sorted(err["fields"]) == ["agreement", "plan", "policy"]
-    assert err["fields"]["policy"] == ["请上传保险保单（R12）"]
+    assert err["fields"]["policy"] == ["请上传保险保单"]
     file_documents(api, pk, kinds=("plan", "agreement"))
     err = api.post(f"/api/v1/projects/{pk}/submit/", {}, format="json").json()
     assert list(err["fields"]) == ["policy"]

@@ -78,7 +78,7 @@ def test_annual_audit_in_parts_numbers_pages_like_the_single_pass_rendering(proj
                                        chunk_size=1)
     assert len(plan.chunks) == 3
     parts = documents.annual_audit_in_parts(plan)
-    assert len(parts.part_pages) == 5      # front, three chunks of one project, back
+    assert len(parts.part_pages) == 3      # front with the first chunk, the second, the third with the back
     footers = _footers(parts.pdf)
     assert footers == [(i, parts.pages) for i in range(1, parts.pages + 1)]
     single, single_pages = documents.write_pdf(documents.annual_audit_single_html(plan))

@@ -35,7 +35,7 @@ def as_text(value: Decimal) -> str:
 def check_not_blacklisted(org: Organization) -> None:
     """R17, read from the database (the in-memory object may predate the listing)."""
     if Organization.objects.filter(pk=org.pk, blacklisted=True).exists():
-        raise DomainError(_("%(name)s 已被列入黑名单，不得参与科创安心宝（R17）") % {"name": org.name},
+        raise DomainError(_("%(name)s 已被列入黑名单，不得参与科创安心宝") % {"name": org.name},
                           code="blacklisted", rule="R17")
 
 
@@ -52,7 +52,7 @@ def scheme_for_year(year: int) -> SchemeVersion:
     scheme = SchemeVersion.active_on(day) or SchemeVersion.objects.filter(valid_from__lte=day).order_by(
         "-valid_from").first()
     if scheme is None:
-        raise DomainError(_("%(year)s 年没有生效的政策版本（R19）") % {"year": year}, code="no_scheme", rule="R19")
+        raise DomainError(_("%(year)s 年没有生效的政策版本") % {"year": year}, code="no_scheme", rule="R19")
     return scheme
 
 

@@ -31,7 +31,7 @@ def figure_approve(*, figure: SubsidyFigure, actor) -> SubsidyFigure:
     check_not_blacklisted(fig.enterprise)
     pending = fig.trace.get("pending_audit") or []
     if pending:
-        raise DomainError(_("尚有 %(n)s 个项目未完成年度专项审计，资助须按审计确认的实际投入核定（R15）")
+        raise DomainError(_("尚有 %(n)s 个项目未完成年度专项审计，资助须按审计确认的实际投入核定")
                           % {"n": len(pending)}, code="audit_pending", rule="R15")
     for older in rows:
         if older.pk != fig.pk and older.state == CS.APPROVED:

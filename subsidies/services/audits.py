@@ -26,7 +26,7 @@ from ._common import as_text
 def _check_audit_reason(audited: Decimal, ledger: Decimal, reason: str) -> None:
     if audited != ledger and not reason.strip():
         raise DomainError(
-            _("审计确认的实际投入（¥%(a)s）与账户记录（¥%(l)s）不一致，须说明原因（I5）")
+            _("审计确认的实际投入（¥%(a)s）与账户记录（¥%(l)s）不一致，须说明原因")
             % {"a": format_amount(audited), "l": format_amount(ledger)},
             code="reason_required", rule="I5", fields={"reason": [_("两者不一致时必须填写原因")]})
 
@@ -64,7 +64,7 @@ def audit_save(*, actor, project: Project, year: int, audited_input: Decimal, re
                  reason=reason, data={"audited_input": as_text(audited_input), "ledger_input": as_text(ledger),
                                       "before": before})
     notify(users=users_of(project.enterprise, Role.ENTERPRISE), verb="audit_opinion_due",
-           msg=gettext_noop("项目“%(t)s”%(year)s 年度专项审计已录入，请填写验收意见（R15）"),
+           msg=gettext_noop("项目“%(t)s”%(year)s 年度专项审计已录入，请填写验收意见"),
            params={"t": project.title, "year": year}, url=reverse("subsidies:audit", args=[audit.pk]))
     return audit
 

@@ -108,4 +108,4 @@ def grant_compute(*, year: int, actor=None) -> RunResult:
         fig.trace["excluded"] = data["excluded"]
         figures[ent] = fig
     return run_finish(GrantComputation, RunKind.GRANT, result=result, scheme=scheme, figures=figures, actor=actor,
-                      scheme_fields=("grant_rate", "grant_cap"), rule="R11")
+                      scheme_fields=("grant_rate", "grant_cap"))

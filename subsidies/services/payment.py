@@ -90,12 +90,12 @@ def figure_pay(*, figure: SubsidyFigure, actor, amount: Decimal, paid_on: date, 
     amount = parse_money(amount, field="amount")
     plan = figure_settlement(fig, lock=True)
     if plan.due < 0:
-        raise DomainError(_("本版本低于已拨付金额，差额 ¥%(r)s 须追回，将从该企业下一笔拨付中抵扣（I10）")
+        raise DomainError(_("本版本低于已拨付金额，差额 ¥%(r)s 须追回，将从该企业下一笔拨付中抵扣")
                           % {"r": format_amount(-plan.due)}, code="recovery_pending", rule="I10")
     if amount != plan.cash:
         detail = _("拨付金额 ¥%(a)s 与应付金额 ¥%(d)s 不一致") % {"a": format_amount(amount), "d": format_amount(plan.cash)}
         if plan.netted:
-            detail += _("（审定应付 ¥%(due)s，抵扣追回款 ¥%(n)s，I10）") % {"due": format_amount(plan.due),
+            detail += _("（审定应付 ¥%(due)s，抵扣追回款 ¥%(n)s）") % {"due": format_amount(plan.due),
                                                                    "n": format_amount(plan.netted)}
         raise DomainError(detail, code="amount_mismatch", rule="I10" if plan.netted else None,
                           fields={"amount": [_("须等于应付金额 ¥%(c)s") % {"c": format_amount(plan.cash)}]})

@@ -121,4 +121,4 @@ def premium_compute(*, year: int, actor=None) -> RunResult:
         fig.trace["after_start"] = [r["policy"] for r in rows if r["after_start"]]
         figures[ent] = fig
     return run_finish(PremiumSubsidy, RunKind.PREMIUM, result=result, scheme=scheme, figures=figures, actor=actor,
-                      scheme_fields=("premium_rate", "premium_cap"), rule="R9")
+                      scheme_fields=("premium_rate", "premium_cap"))

@@ -120,13 +120,13 @@ def _record_run(kind: str, result: RunResult, actor) -> None:
     audit_record(actor=actor, target=result.run, action=f"{kind}_compute", data=result.as_dict())
 
 
-def _tell_reviewers(model, result: RunResult, *, rule: str) -> None:
+def _tell_reviewers(model, result: RunResult) -> None:
     """New figures wait for the bureau's approval: one notice per run that created any."""
     if not result.created:
         return
     notify(users=users_with_role(Role.REVIEWER), verb="subsidy_to_approve",
-           msg=gettext_noop("%(year)s 年度%(what)s已生成 %(n)s 项新测算，待审定（%(rule)s）"),
-           params={"year": result.year, "what": model._meta.verbose_name, "n": len(result.created), "rule": rule},
+           msg=gettext_noop("%(year)s 年度%(what)s已生成 %(n)s 项新测算，待审定"),
+           params={"year": result.year, "what": model._meta.verbose_name, "n": len(result.created)},
            url=f"{reverse('subsidies:index')}?year={result.year}")
 
 
@@ -157,10 +157,10 @@ def blacklisted_rows(excluded: dict[int, str]) -> list[dict]:
 
 
 def run_finish(model, kind: str, *, result: RunResult, scheme: SchemeVersion, figures: dict[int, Figure], actor,
-               scheme_fields: tuple[str, ...], rule: str) -> RunResult:
+               scheme_fields: tuple[str, ...]) -> RunResult:
     """Store the changed figures as new versions, log the run and tell the bureau what waits for approval."""
     _store(model, year=result.year, scheme=scheme, figures=figures,
            scheme_trace=scheme_trace(scheme, result.year, *scheme_fields), result=result)
     _record_run(kind, result, actor)
-    _tell_reviewers(model, result, rule=rule)
+    _tell_reviewers(model, result)
     return result

@@ -36,7 +36,7 @@ class Command(BaseCommand):
         people.scheme_renewal(scheme)  # I16: the 2026 renewal in force today
         pool_top_up(amount=scheme.pool_first_tranche, decided_on=date(2025, 3, 9),
                     actor=User.objects.get(username="poolmanager"), idempotency_key="seed:pool:tranche-1",
-                    decision_ref="萧科〔2025〕1号", note="首期科创风险池（I1）")
+                    decision_ref="萧科〔2025〕1号", note="首期科创风险池")
         # Projects in every state, their milestones, then the subsidies that read them.
         projects_demo.seed(orgs=orgs, scheme=scheme, stdout=self.stdout)
         seed_milestones(stdout=self.stdout)
