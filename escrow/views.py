@@ -178,6 +178,9 @@ def accounts(request):
         if form.cleaned_data["code"]:
             qs = qs.filter(code__startswith=form.cleaned_data["code"])
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    names = selectors.account_names(a.code for a in page)
+    for a in page:
+        a.name_in_words = names[a.code]  # words first; the code only as a small reference
     return render(request, "escrow/accounts.html", {"form": form, "page": page})
 
 
@@ -192,7 +195,8 @@ def account_statement(request, pk: int):
     if request.GET.get("format") == "xlsx":
         name = f"statement-{account.code.replace(':', '-')}-{timezone.localdate():%Y%m%d}.xlsx"
         return xlsx_response(statement_xlsx(statement), name)
-    return render(request, "escrow/account_statement.html", {"statement": statement, "form": form,
-                                                               "query": request.GET.urlencode()})
+    return render(request, "escrow/account_statement.html", {
+        "statement": statement, "form": form, "query": request.GET.urlencode(),
+        "account_name": selectors.account_names([account.code])[account.code]})
 
 

@@ -56,7 +56,7 @@ def test_a_refused_submission_names_each_thing_to_change_after_its_header(demo, 
     items = banner(html)
     header = items.index("草稿已保存，但未能提交申报，请按提示修改：")
     assert items[header + 1:], items
-    assert any(i.startswith("里程碑 1 · 约定保证金") and "R5" in i for i in items), items
+    assert any(i.startswith("里程碑 1 · 约定保证金") and "低于阶段经费" in i for i in items), items
 
 
 def test_payment_instructions_show_one_amount_when_the_minimum_is_the_whole_tranche(demo, client):

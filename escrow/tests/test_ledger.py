@@ -96,7 +96,7 @@ def test_post_entry_custody_below_zero_is_refused_invariant_2(demo, ledger_ok):
     _fund(demo, "100.00")
     with pytest.raises(InsufficientFunds) as err:
         post_entry(memo="超额", idempotency_key="t:over", lines=[(A, Decimal("-100.01")), (B, Decimal("100.01"))])
-    assert err.value.rule == "invariant 2" and A in err.value.detail
+    assert err.value.rule == "invariant 2" and "托管账户·项目 1·里程碑 1余额不足" in err.value.detail  # in words
     assert balance(A) == Decimal("100.00")
     assert not Account.objects.filter(code=B).exclude(balance=0).exists()
 
@@ -167,7 +167,7 @@ def test_failed_operation_leaves_nothing_behind_and_names_rule(demo, ledger_ok, 
         op = request_release(demo, project=1, seq=1, amount="60.00")
     op = MoneyOperation.objects.get(pk=op.pk)
     assert op.state == OperationState.FAILED
-    assert "invariant 2" in op.failure_reason and A in op.failure_reason
+    assert "托管账户·项目 1·里程碑 1余额不足：余额 ¥50.00，需 ¥60.00" in op.failure_reason
     assert op.entry_id is None and Posting.objects.count() == postings and balance(A) == Decimal("50.00")
 
 
@@ -192,7 +192,7 @@ def test_completion_hook_refusal_rolls_back_postings(demo, ledger_ok, django_cap
                                lines=[(A, Decimal("-80.00")), (codes.ext_platform(demo.plat1.pk), Decimal("80.00"))],
                                idempotency_key="t:hook", ordered_by=demo.custodian, purpose="test_hook_refuses")
     op = MoneyOperation.objects.get(pk=op.pk)
-    assert op.state == OperationState.FAILED and "R7" in op.failure_reason
+    assert op.state == OperationState.FAILED and "里程碑状态已变化" in op.failure_reason
     assert calls == [op.pk, -op.pk]
     assert Posting.objects.count() == postings and balance(A) == Decimal("80.00")
 

@@ -76,7 +76,7 @@ class LedgerMachine(RuleBasedStateMachine):
             self.move(lines)
             self.done_ops.append(op.pk)
         else:
-            assert op.state == OperationState.FAILED and "invariant 2" in op.failure_reason
+            assert op.state == OperationState.FAILED and "余额不足" in op.failure_reason
             assert op.entry_id is None
         return op
 

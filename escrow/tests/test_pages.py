@@ -156,6 +156,9 @@ def test_accounts_page_scoped_for_enterprise(world, client, django_assert_max_nu
         html = client.get(reverse("escrow:accounts")).content.decode()
     assert codes.custody(world.p2.pk, 1) in html
     assert codes.custody(world.p1.pk, 1) not in html and codes.POOL_AVAILABLE not in html
+    # words first, the code only as a small reference beside them
+    own = f"托管账户·项目 {world.p2.pk}·里程碑 1</a> <small class=\"muted account-code\">{codes.custody(world.p2.pk, 1)}"
+    assert own in html
 
 
 def test_statement_running_balance_and_excel_export(world, client, ledger_ok):
@@ -165,6 +168,7 @@ def test_statement_running_balance_and_excel_export(world, client, ledger_ok):
     account = Account.objects.get(code=code)
     client = login(client, world.enterprise2)
     html = client.get(reverse("escrow:account_statement", args=[account.pk])).content.decode()
+    assert f"<h1>账户对账单 · 托管账户·项目 {world.p2.pk}·里程碑 1</h1>" in html
     assert html.count('class="num running"') == 4
     assert "¥360.00" in html  # 300 + 10 + 20 + 30
 

@@ -71,7 +71,7 @@ def test_r10_default_is_reported_to_the_bureau_with_its_reason(demo, project, le
     loan = GuaranteeLoan.objects.get(pk=loan.pk)
     assert loan.state == "defaulted" and "代偿" in loan.state_reason
     notice = Notification.objects.get(user=demo.reviewer)
-    assert notice.verb == "loan_defaulted" and "R10" in notice.text and "代偿" in notice.text
+    assert notice.verb == "loan_defaulted" and "已违约" in notice.text and "代偿" in notice.text
     assert ledger_snapshot() == before
 
 

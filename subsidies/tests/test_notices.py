@@ -42,7 +42,7 @@ def test_grant_computation_tells_the_reviewers_once_per_run_that_made_new_figure
     grant_compute(year=2025, actor=demo.reviewer)
     assert sorted(_notified("subsidy_to_approve")) == sorted(_reviewers())
     notice = Notification.objects.get(verb="subsidy_to_approve", user=demo.reviewer)
-    assert "2025" in notice.text and "1 项" in notice.text and "R11" in notice.text
+    assert "2025" in notice.text and "1 项" in notice.text
     assert notice.url == "/subsidies/?year=2025"
     assert not Notification.objects.filter(verb="subsidy_to_approve").exclude(user__in=_reviewers()).exists()
     grant_compute(year=2025, actor=demo.reviewer)  # same result: nothing new waits
@@ -55,7 +55,7 @@ def test_premium_computation_tells_the_reviewers_and_nobody_else(demo):
     premium_compute(year=2025, actor=demo.reviewer)
     assert sorted(_notified("subsidy_to_approve")) == sorted(_reviewers())
     notice = Notification.objects.get(verb="subsidy_to_approve", user=demo.reviewer)
-    assert "2 项" in notice.text and "R9" in notice.text
+    assert "2 项" in notice.text
     premium_compute(year=2025, actor=demo.reviewer)
     assert len(_notified("subsidy_to_approve")) == len(_reviewers())
 
@@ -74,5 +74,5 @@ def test_audit_tells_the_projects_enterprise_to_give_its_opinion_r15(demo, ledge
     audit = _audited(demo, p)
     assert _notified("audit_opinion_due") == [demo.enterprise.pk]
     notice = Notification.objects.get(verb="audit_opinion_due")
-    assert p.title in notice.text and "R15" in notice.text
+    assert p.title in notice.text
     assert notice.url == f"/subsidies/audits/{audit.pk}/"
