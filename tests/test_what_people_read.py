@@ -231,10 +231,10 @@ def _render_demo_documents() -> dict:
     from django.utils import timezone
 
     from core.exceptions import DomainError
+    from core.models import User
     from projects.models import Project
     from reports import documents
     from reports.tests.pdfcheck import page_texts
-    from core.models import User
     from subsidies.models import GrantComputation, PremiumSubsidy
     from subsidies.services import figure_approve
 

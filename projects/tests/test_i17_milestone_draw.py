@@ -55,7 +55,8 @@ def test_i17_page_draws_a_technical_expert_from_the_milestone_panel(demo, ledger
     assert drawn(milestone) == [demo.expert4.pk]  # the technical expert without a conflict
     html = r.content.decode()
     name = demo.expert4.get_full_name() or demo.expert4.username
-    assert "负责该里程碑的验收评分" in html and 'class="milestone-experts"' in html and name in html  # the message; the panel's list
+    # the message, and the panel's list
+    assert "负责该里程碑的验收评分" in html and 'class="milestone-experts"' in html and name in html
     assert AuditEvent.objects.filter(object_id=str(milestone.pk), action="assign_expert").count() == 1
 
 

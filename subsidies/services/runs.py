@@ -20,8 +20,8 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from core.choices import Role
 from core.bulk import bulk_insert
+from core.choices import Role
 from core.models import SchemeVersion
 from core.money import ZERO, money
 from core.permissions import require
