@@ -84,7 +84,7 @@ def test_two_releases_overdrawing_custody_one_done_other_failed_invariant_2(demo
     states = sorted(o.state for o in ops)
     assert states == [OperationState.DONE, OperationState.FAILED]
     failed = next(o for o in ops if o.state == OperationState.FAILED)
-    assert "invariant 2" in failed.failure_reason and "custody:8:1" in failed.failure_reason
+    assert "托管账户·项目 8·里程碑 1余额不足" in failed.failure_reason  # the account in words
     assert failed.entry_id is None
     assert not JournalEntry.objects.filter(idempotency_key=f"op:{failed.idempotency_key}").exists()
     assert Posting.objects.count() == postings + 2
