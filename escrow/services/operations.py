@@ -192,7 +192,7 @@ def operation_reject(*, operation: MoneyOperation, actor, reason: str) -> MoneyO
     op.save(update_fields=["state", "rejected_by", "failure_reason", "finished_at"])
     audit_record(actor=actor, target=op, action="reject", from_state=OperationState.AWAITING_CONFIRMATION,
                  to_state=op.state, reason=reason)
-    notify(users=[op.ordered_by], verb="operation_rejected",
+    notify(users=[u for u in (op.ordered_by,) if u is not None], verb="operation_rejected",  # a system order: nobody
            msg=gettext_noop("资金操作 #%(id)s（%(memo)s）被复核人驳回，未记账，资金未动。理由：%(reason)s"),
            params={"id": op.pk, "memo": op.memo, "reason": reason}, url=reverse("escrow:desk") + f"#op-{op.pk}")
     for hook in _failed_hooks.get(op.purpose, []):
